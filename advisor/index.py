@@ -1,0 +1,216 @@
+"""The Chroma index of chunks: on disk under the advisor's home, or on a Chroma server when configured.
+
+Syncing is idempotent (content-hash ids): unchanged chunks cost nothing, changed or deleted ones are
+replaced or removed, and a run killed half-way is repaired by the next one. The embedding model's id and
+dimension are stored on the collection, so an index built with another model is refused with the fix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from advisor.chunking import Chunk
+from advisor.config import Settings
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+COLLECTION = "advisor-knowledge"
+KNOWLEDGE_KINDS = ["essay", "field", "reading", "assessment"]
+BATCH = 64
+REBUILD_HINT = (
+    "Run `advisor index --rebuild` to rebuild it from the knowledge base (documents you added are re-added)."
+)
+
+
+class IndexStoreError(RuntimeError):
+    """The index cannot be opened or used; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    added: int
+    removed: int
+    unchanged: int
+
+    def __str__(self) -> str:
+        return f"{self.added} chunk(s) added, {self.removed} removed, {self.unchanged} unchanged"
+
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+def tqdm_progress(description: str) -> Progress:
+    """A progress bar on stderr that appears only for runs of more than a few batches."""
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc=description, unit="chunk", file=sys.stderr,
+                              disable=total <= BATCH * 2 or not sys.stderr.isatty())
+        bar["bar"].update(done - bar["bar"].n)
+        if done >= total:
+            bar["bar"].close()
+
+    return update
+
+
+class ChunkIndex:
+    """One collection of chunks with their embeddings; local (PersistentClient) or remote (HttpClient)."""
+
+    def __init__(self, settings: Settings, collection_name: str = COLLECTION) -> None:
+        self.settings = settings
+        self.name = collection_name
+        self._client: ClientAPI | None = None
+        self._collection: Collection | None = None
+
+    @property
+    def where(self) -> str:
+        if self.settings.chroma_host:
+            return f"Chroma server {self.settings.chroma_host}:{self.settings.chroma_port}"
+        return str(self.settings.index_dir)
+
+    def client(self) -> ClientAPI:
+        if self._client is None:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+            try:
+                if self.settings.chroma_host:
+                    self._client = chromadb.HttpClient(
+                        host=self.settings.chroma_host, port=self.settings.chroma_port, settings=chroma_settings
+                    )
+                else:
+                    self.settings.index_dir.mkdir(parents=True, exist_ok=True)
+                    self._client = chromadb.PersistentClient(path=str(self.settings.index_dir),
+                                                             settings=chroma_settings)
+            except Exception as exc:  # chromadb raises many types for a dead server or a corrupt file
+                raise IndexStoreError(f"Cannot open the index at {self.where}: {exc}. {self._hint()}") from exc
+        return self._client
+
+    def _hint(self) -> str:
+        if self.settings.chroma_host:
+            return (
+                "Check that the Chroma server is running (`chroma run --path DIR --port N`) "
+                "and that CHROMA_HOST and CHROMA_PORT name it."
+            )
+        return REBUILD_HINT
+
+    def collection(self) -> Collection:
+        if self._collection is None:
+            from advisor.embeddings import DIMENSION, MODEL_ID, chroma_embedding_function, register_with_chroma
+
+            register_with_chroma()
+            try:
+                col = self.client().get_or_create_collection(
+                    self.name,
+                    embedding_function=chroma_embedding_function(),
+                    metadata={"embedding_model": MODEL_ID, "dimension": DIMENSION, "revision": "new"},
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
+            except IndexStoreError:
+                raise
+            except Exception as exc:
+                raise IndexStoreError(f"Cannot open the index at {self.where}: {exc}. {self._hint()}") from exc
+            meta = col.metadata or {}
+            if meta.get("embedding_model") != MODEL_ID or meta.get("dimension") != DIMENSION:
+                raise IndexStoreError(
+                    f"The index at {self.where} was built with embedding model {meta.get('embedding_model')!r} "
+                    f"({meta.get('dimension')} dimensions), not {MODEL_ID!r} ({DIMENSION}). {REBUILD_HINT}"
+                )
+            self._collection = col
+        return self._collection
+
+    def revision(self) -> str:
+        """Changes whenever the index's content changes, also when another process changed it."""
+        col = self.client().get_collection(self.name)
+        return f"{col.count()}:{(col.metadata or {}).get('revision')}"
+
+    def _bump_revision(self) -> None:
+        col = self.collection()
+        col.modify(metadata={**(col.metadata or {}), "revision": uuid.uuid4().hex})
+
+    def ids(self, kinds: Sequence[str] | None = None, source: str | None = None) -> set[str]:
+        where: dict[str, Any] | None = None
+        clauses: list[dict[str, Any]] = []
+        if kinds:
+            clauses.append({"kind": {"$in": list(kinds)}})
+        if source:
+            clauses.append({"source": source})
+        if len(clauses) == 1:
+            where = clauses[0]
+        elif clauses:
+            where = {"$and": clauses}
+        return set(self.collection().get(where=where, include=[])["ids"])
+
+    def sync(self, chunks: Sequence[Chunk], scope_kinds: Sequence[str] | None = None,
+             scope_source: str | None = None, progress: Progress | None = None) -> SyncReport:
+        """Make the index hold exactly `chunks` within the scope (kinds and/or one source)."""
+        wanted = {c.id: c for c in chunks}
+        present = self.ids(scope_kinds, scope_source)
+        stale = sorted(present - set(wanted))
+        missing = [wanted[i] for i in wanted if i not in present]
+        if missing:
+            self.add(missing, progress)
+        col = self.collection()
+        for start in range(0, len(stale), 1000):
+            col.delete(ids=stale[start:start + 1000])
+        if missing or stale:
+            self._bump_revision()
+        return SyncReport(len(missing), len(stale), len(wanted) - len(missing))
+
+    def add(self, chunks: Sequence[Chunk], progress: Progress | None = None) -> None:
+        """Embed and store chunks batch by batch, so a killed run keeps what it finished."""
+        from advisor.embeddings import get_embedder
+
+        embedder = get_embedder()
+        col = self.collection()
+        for start in range(0, len(chunks), BATCH):
+            batch = chunks[start:start + BATCH]
+            vectors = embedder.embed([c.text for c in batch])
+            col.upsert(ids=[c.id for c in batch], documents=[c.text for c in batch],
+                       metadatas=[c.metadata() for c in batch],
+                       embeddings=vectors)
+            if progress:
+                progress(min(start + BATCH, len(chunks)), len(chunks))
+
+    def sources(self, kind: str) -> dict[str, tuple[str, int]]:
+        """Source -> (title, number of chunks) for every source of one kind."""
+        got = self.collection().get(where={"kind": kind}, include=["metadatas"])
+        out: dict[str, tuple[str, int]] = {}
+        for meta in got["metadatas"] or []:
+            source, title = str(meta["source"]), str(meta["title"])
+            out[source] = (title, out.get(source, (title, 0))[1] + 1)
+        return out
+
+    def everything(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        got = self.collection().get(include=["documents", "metadatas"])
+        return got["ids"], list(got["documents"] or []), [dict(m) for m in got["metadatas"] or []]
+
+    def drop(self) -> None:
+        """Delete the whole index (the collection; locally the folder too)."""
+        self._collection = None
+        if self.settings.chroma_host:
+            with contextlib.suppress(Exception):
+                self.client().delete_collection(self.name)
+            return
+        if self._client is not None:
+            self._client.clear_system_cache()
+            self._client = None
+        shutil.rmtree(self.settings.index_dir, ignore_errors=True)
+
+    def close(self) -> None:
+        self._collection = None
+        if self._client is not None and not self.settings.chroma_host:
+            self._client.clear_system_cache()
+        self._client = None

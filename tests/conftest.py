@@ -1,0 +1,63 @@
+"""Shared fixtures: the shipped knowledge base, a writable copy of it, and an isolated advisor home."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from advisor.config import PROJECT_ROOT
+from advisor.knowledge import Knowledge, load_knowledge
+
+KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
+
+
+@pytest.fixture(scope="session")
+def knowledge() -> Knowledge:
+    return load_knowledge(KNOWLEDGE_DIR)
+
+
+@pytest.fixture
+def knowledge_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped knowledge base, for tests that break it."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, target)
+    return target
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own advisor home, and no test reaches for a real LLM key."""
+    home = tmp_path_factory.mktemp("advisor-home")
+    monkeypatch.setenv("ADVISOR_HOME", str(home))
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ADVISOR_MODEL", "CHROMA_HOST", "CHROMA_PORT"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+    return home
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """Run `advisor ARGS...` in process; returns (exit code, stdout, stderr)."""
+    from advisor.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def run_json(run_cli: Callable[..., tuple[int, str, str]]) -> Callable[..., object]:
+    def run(*args: str) -> object:
+        code, out, err = run_cli(*args, "--json")
+        assert code == 0, err
+        return json.loads(out)
+
+    return run

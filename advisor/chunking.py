@@ -37,10 +37,12 @@ class Chunk:
         digest = hashlib.sha256(f"{self.kind}\x1f{self.passage_id}\x1f{self.source}\x1f{self.text}".encode())
         return digest.hexdigest()[:32]
 
-    def metadata(self) -> dict[str, str]:
+    def metadata(self) -> dict[str, str | bool]:
+        """Chroma metadata; `field__<id>: True` for each field the chunk is about, for exact field filters."""
+        about: dict[str, str | bool] = {f"field__{f}": True for f in self.field_id.split(",") if f}
         return {
             "kind": self.kind, "title": self.title, "source": self.source, "passage_id": self.passage_id,
-            "field_id": self.field_id, **self.extra,
+            "field_id": self.field_id, **self.extra, **about,
         }
 
 
@@ -86,8 +88,9 @@ def _card_chunks(card: FieldCard) -> Iterator[Chunk]:
         ),
         "factors": f"{card.name}: why it is or is not exposed to automation. "
         + " ".join(f"{name.replace('_', ' ')} {f.score}/5: {f.rationale}" for name, f in card.factors.items()),
-        "essay": f"What the essay says about {card.name}: {card.essay.says}",
     }
+    if card.essay.passages:  # a card on which the essay is silent has nothing here worth retrieving
+        sections["essay"] = f"What the essay says about {card.name}: {card.essay.says}"
     for section, text in sections.items():
         for i, piece in enumerate(split_words(text)):
             suffix = f"-{i + 1}" if i else ""

@@ -14,7 +14,7 @@ class UserError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from advisor import cli_knowledge
+    from advisor import cli_knowledge, cli_retrieval
 
     parser = argparse.ArgumentParser(
         prog="advisor",
@@ -24,21 +24,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"advisor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     cli_knowledge.register(sub)
-    for name in ("cli_retrieval", "cli_chat"):
-        try:
-            module = __import__(f"advisor.{name}", fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"advisor.{name}":
-                raise
-            continue
-        module.register(sub)
+    cli_retrieval.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from advisor.chunking import DocumentError
+    from advisor.embeddings import EmbeddingModelMissingError
+    from advisor.index import IndexStoreError
     from advisor.knowledge import KnowledgeError, UnknownFieldError
     from advisor.prompts import PromptError
     from advisor.ranking import RankingInputError
+    from advisor.retrieve import SearchInputError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -47,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return int(args.handler(args))
-    except (UnknownFieldError, RankingInputError, UserError) as exc:
+    except (UnknownFieldError, RankingInputError, UserError, SearchInputError, DocumentError) as exc:
         print(f"advisor: error: {exc}", file=sys.stderr)
         return 2
     except KeyError as exc:  # unknown scenario and the like
@@ -55,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (KnowledgeError, PromptError) as exc:
         print(f"advisor: error in the knowledge base or prompts: {exc}", file=sys.stderr)
+        return 1
+    except (IndexStoreError, EmbeddingModelMissingError) as exc:
+        print(f"advisor: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nadvisor: interrupted", file=sys.stderr)

@@ -1,0 +1,189 @@
+"""Hybrid search over the index: dense (Chroma) and lexical (BM25) results fused by reciprocal rank.
+
+Each hit is a citable passage with its text, title, source, passage id, kind and field. Filters by kind
+(essay, field, reading, assessment, user) and by field apply to both searches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from advisor.chunking import KINDS, Chunk, knowledge_chunks
+from advisor.config import Settings, load_settings
+from advisor.index import KNOWLEDGE_KINDS, ChunkIndex, Progress, SyncReport
+from advisor.knowledge import Knowledge, load_knowledge
+
+RRF_K = 60
+
+
+class SearchInputError(ValueError):
+    """A search the user asked for that cannot be run (empty query, unknown kind)."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    text: str
+    title: str
+    source: str
+    passage_id: str
+    kind: str
+    field_id: str
+    score: float
+    chunk_id: str
+
+    @property
+    def url(self) -> str | None:
+        return self.source if self.source.startswith("http") else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "url": self.url, "score": round(self.score, 6)}
+
+
+def knowledge_fingerprint(chunks: Sequence[Chunk]) -> str:
+    return hashlib.sha256("\n".join(sorted(c.id for c in chunks)).encode()).hexdigest()[:16]
+
+
+def _tokenize(texts: list[str]) -> list[list[str]]:
+    import bm25s
+    import Stemmer
+
+    stemmer = Stemmer.Stemmer("english")
+    tokens = bm25s.tokenize(texts, stopwords="en", stemmer=stemmer.stemWords, return_ids=False, show_progress=False)
+    return tokens
+
+
+class _Lexical:
+    """BM25 over every chunk in the index, rebuilt when the index's revision changes."""
+
+    def __init__(self, revision: str, ids: list[str], docs: list[str], metas: list[dict[str, Any]]) -> None:
+        import bm25s
+
+        self.revision = revision
+        self.ids, self.docs, self.metas = ids, docs, metas
+        self.kinds = np.array([m.get("kind", "") for m in metas])
+        self.bm25 = bm25s.BM25()
+        if docs:
+            self.bm25.index(_tokenize(docs), show_progress=False)
+
+    def search(self, query: str, n: int, mask: np.ndarray | None) -> list[int]:
+        if not self.docs:
+            return []
+        n = min(n, len(self.docs))
+        found, scores = self.bm25.retrieve(_tokenize([query]), k=n, show_progress=False, weight_mask=mask)
+        return [int(i) for i, s in zip(found[0], scores[0], strict=True) if s > 0]
+
+
+class Retriever:
+    """Searches one index; builds or refreshes the shipped knowledge in it on first use."""
+
+    def __init__(self, index: ChunkIndex, knowledge: Knowledge) -> None:
+        self.index = index
+        self.knowledge = knowledge
+        self._lexical: _Lexical | None = None
+        self._ready = False
+
+    def sync_knowledge(self, progress: Progress | None = None) -> SyncReport:
+        """Make the index hold exactly the current knowledge base (user documents are left alone)."""
+        chunks = knowledge_chunks(self.knowledge)
+        report = self.index.sync(chunks, scope_kinds=KNOWLEDGE_KINDS, progress=progress)
+        col = self.index.collection()
+        fingerprint = knowledge_fingerprint(chunks)
+        if (col.metadata or {}).get("knowledge_fingerprint") != fingerprint:
+            col.modify(metadata={**(col.metadata or {}), "knowledge_fingerprint": fingerprint})
+        self._ready = True
+        return report
+
+    def ensure_ready(self, progress: Progress | None = None) -> None:
+        """Index the knowledge base if it is missing or out of date (cheap when it is current)."""
+        if self._ready:
+            return
+        col = self.index.collection()
+        current = knowledge_fingerprint(knowledge_chunks(self.knowledge))
+        if (col.metadata or {}).get("knowledge_fingerprint") != current:
+            self.sync_knowledge(progress)
+        self._ready = True
+
+    def _lexical_index(self) -> _Lexical:
+        revision = self.index.revision()
+        if self._lexical is None or self._lexical.revision != revision:
+            self._lexical = _Lexical(revision, *self.index.everything())
+        return self._lexical
+
+    def search(self, query: str, k: int = 5, kinds: Sequence[str] | None = None, field: str | None = None) -> list[Hit]:
+        """The `k` best passages for `query`, fused from dense and lexical search, one hit per passage."""
+        query = query.strip()
+        if not query:
+            raise SearchInputError("The search query is empty; say what you are looking for.")
+        if k < 1:
+            raise SearchInputError("-k must be at least 1")
+        unknown = set(kinds or []) - set(KINDS)
+        if unknown:
+            raise SearchInputError(f"Unknown kind(s) {sorted(unknown)}; use one of {', '.join(KINDS)}")
+        field_id = self.knowledge.field(field).id if field else None
+        self.ensure_ready()
+        pool = max(20, k * 4)
+
+        dense = self._dense(query, pool, kinds, field_id)
+        lexical = self._lexical_index()
+        mask = None
+        if kinds or field_id:
+            keep = np.ones(len(lexical.ids), dtype=bool)
+            if kinds:
+                keep &= np.isin(lexical.kinds, list(kinds))
+            if field_id:
+                keep &= np.array([bool(m.get(f"field__{field_id}")) for m in lexical.metas])
+            mask = keep.astype(np.float32)
+        lexical_rows = lexical.search(query, pool, mask)
+
+        fused: dict[str, float] = {}
+        rows: dict[str, tuple[str, dict[str, Any]]] = {}
+        for rank, (cid, doc, meta) in enumerate(dense):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+            rows[cid] = (doc, meta)
+        for rank, i in enumerate(lexical_rows):
+            cid = lexical.ids[i]
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+            rows.setdefault(cid, (lexical.docs[i], lexical.metas[i]))
+
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        for cid in sorted(fused, key=lambda c: -fused[c]):
+            doc, meta = rows[cid]
+            passage = str(meta.get("passage_id", cid))
+            if passage in seen:
+                continue
+            seen.add(passage)
+            hits.append(Hit(doc, str(meta.get("title", "")), str(meta.get("source", "")), passage,
+                            str(meta.get("kind", "")), str(meta.get("field_id", "")), fused[cid], cid))
+            if len(hits) == k:
+                break
+        return hits
+
+    def _dense(self, query: str, n: int, kinds: Sequence[str] | None,
+               field_id: str | None) -> list[tuple[str, str, dict[str, Any]]]:
+        from advisor.embeddings import get_embedder
+
+        col = self.index.collection()
+        clauses: list[dict[str, Any]] = []
+        if kinds:
+            clauses.append({"kind": {"$in": list(kinds)}})
+        if field_id:
+            clauses.append({f"field__{field_id}": True})
+        where = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
+        vector = get_embedder().embed([query])
+        got = col.query(query_embeddings=vector, n_results=n, where=where,  # type: ignore[arg-type]
+                        include=["documents", "metadatas"])
+        docs = (got["documents"] or [[]])[0]
+        metas = (got["metadatas"] or [[]])[0]
+        return [(cid, d, dict(m)) for cid, d, m in zip(got["ids"][0], docs, metas, strict=True)]
+
+
+def open_retriever(settings: Settings | None = None, knowledge: Knowledge | None = None) -> Retriever:
+    """A retriever over the configured index (local folder, or the Chroma server in CHROMA_HOST)."""
+    settings = settings or load_settings()
+    return Retriever(ChunkIndex(settings), knowledge or load_knowledge(settings.knowledge_dir))

@@ -95,6 +95,7 @@ class ChunkIndex:
                     self._client = chromadb.PersistentClient(path=str(self.settings.index_dir),
                                                              settings=chroma_settings)
             except Exception as exc:  # chromadb raises many types for a dead server or a corrupt file
+                _forget_clients()
                 raise IndexStoreError(f"Cannot open the index at {self.where}: {exc}. {self._hint()}") from exc
         return self._client
 
@@ -121,15 +122,27 @@ class ChunkIndex:
             except IndexStoreError:
                 raise
             except Exception as exc:
+                self._check_model(self._stored_metadata())
                 raise IndexStoreError(f"Cannot open the index at {self.where}: {exc}. {self._hint()}") from exc
-            meta = col.metadata or {}
-            if meta.get("embedding_model") != MODEL_ID or meta.get("dimension") != DIMENSION:
-                raise IndexStoreError(
-                    f"The index at {self.where} was built with embedding model {meta.get('embedding_model')!r} "
-                    f"({meta.get('dimension')} dimensions), not {MODEL_ID!r} ({DIMENSION}). {REBUILD_HINT}"
-                )
+            self._check_model(col.metadata or {})
             self._collection = col
         return self._collection
+
+    def _stored_metadata(self) -> dict[str, Any]:
+        try:
+            found = [c for c in self.client().list_collections() if c.name == self.name]
+        except Exception:
+            return {}
+        return dict(found[0].metadata or {}) if found else {}
+
+    def _check_model(self, meta: dict[str, Any]) -> None:
+        from advisor.embeddings import DIMENSION, MODEL_ID
+
+        if meta and (meta.get("embedding_model") != MODEL_ID or meta.get("dimension") != DIMENSION):
+            raise IndexStoreError(
+                f"The index at {self.where} was built with embedding model {meta.get('embedding_model')!r} "
+                f"({meta.get('dimension')} dimensions), not {MODEL_ID!r} ({DIMENSION}). {REBUILD_HINT}"
+            )
 
     def revision(self) -> str:
         """Changes whenever the index's content changes, also when another process changed it."""
@@ -204,13 +217,19 @@ class ChunkIndex:
             with contextlib.suppress(Exception):
                 self.client().delete_collection(self.name)
             return
-        if self._client is not None:
-            self._client.clear_system_cache()
-            self._client = None
+        self._client = None
+        _forget_clients()
         shutil.rmtree(self.settings.index_dir, ignore_errors=True)
 
     def close(self) -> None:
         self._collection = None
         if self._client is not None and not self.settings.chroma_host:
-            self._client.clear_system_cache()
+            _forget_clients()
         self._client = None
+
+
+def _forget_clients() -> None:
+    """Drop chromadb's per-path client cache, so a failed or deleted index is opened afresh next time."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()

@@ -142,6 +142,7 @@ class Retriever:
 
         fused: dict[str, float] = {}
         rows: dict[str, tuple[str, dict[str, Any]]] = {}
+        lexical_rank: dict[str, int] = {}
         for rank, (cid, doc, meta) in enumerate(dense):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
             rows[cid] = (doc, meta)
@@ -149,10 +150,12 @@ class Retriever:
             cid = lexical.ids[i]
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
             rows.setdefault(cid, (lexical.docs[i], lexical.metas[i]))
+            lexical_rank[cid] = rank
 
         hits: list[Hit] = []
         seen: set[str] = set()
-        for cid in sorted(fused, key=lambda c: -fused[c]):
+        # On a tie, an exact word match beats a neighbour in embedding space.
+        for cid in sorted(fused, key=lambda c: (-fused[c], lexical_rank.get(c, len(lexical_rows)))):
             doc, meta = rows[cid]
             passage = str(meta.get("passage_id", cid))
             if passage in seen:

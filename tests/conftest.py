@@ -61,3 +61,25 @@ def run_json(run_cli: Callable[..., tuple[int, str, str]]) -> Callable[..., obje
         return json.loads(out)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def indexed_home(tmp_path_factory: pytest.TempPathFactory, knowledge: Knowledge) -> Path:
+    """An advisor home whose index holds the shipped knowledge; built once per test session (embedding is
+    the slow part), then copied by the tests that need an index."""
+    from advisor.config import load_settings
+    from advisor.index import ChunkIndex
+    from advisor.retrieve import Retriever
+
+    home = tmp_path_factory.mktemp("indexed-home")
+    retriever = Retriever(ChunkIndex(load_settings({"ADVISOR_HOME": str(home)})), knowledge)
+    retriever.sync_knowledge()
+    retriever.index.close()
+    return home
+
+
+@pytest.fixture
+def home_with_index(isolated_home: Path, indexed_home: Path) -> Path:
+    """The test's own advisor home (ADVISOR_HOME), holding a copy of the prebuilt index."""
+    shutil.copytree(indexed_home, isolated_home, dirs_exist_ok=True)
+    return isolated_home

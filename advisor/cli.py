@@ -14,7 +14,7 @@ class UserError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from advisor import cli_knowledge, cli_retrieval
+    from advisor import cli_chat, cli_knowledge, cli_retrieval
 
     parser = argparse.ArgumentParser(
         prog="advisor",
@@ -25,17 +25,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     cli_knowledge.register(sub)
     cli_retrieval.register(sub)
+    cli_chat.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     from advisor.chunking import DocumentError
     from advisor.embeddings import EmbeddingModelMissingError
+    from advisor.engine import MessageError
     from advisor.index import IndexStoreError
     from advisor.knowledge import KnowledgeError, UnknownFieldError
+    from advisor.models import BackendError
     from advisor.prompts import PromptError
     from advisor.ranking import RankingInputError
     from advisor.retrieve import SearchInputError
+    from advisor.sessions import SessionError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -44,7 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return int(args.handler(args))
-    except (UnknownFieldError, RankingInputError, UserError, SearchInputError, DocumentError) as exc:
+    except (UnknownFieldError, RankingInputError, UserError, SearchInputError, DocumentError, MessageError,
+            SessionError, BackendError) as exc:
         print(f"advisor: error: {exc}", file=sys.stderr)
         return 2
     except KeyError as exc:  # unknown scenario and the like

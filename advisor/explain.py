@@ -22,6 +22,7 @@ class Evidence:
 
 @dataclass(frozen=True)
 class OtherView:
+    id: str
     source: str
     title: str
     url: str
@@ -108,7 +109,7 @@ def explain_rank(knowledge: Knowledge, field_query: str, ranking: Ranking | None
             if card.id not in claim.fields:
                 continue
             agrees = claim.leans == "mixed" or (claim.leans == "more-automatable") != safer
-            views.append(OtherView(a.authors, a.title, a.url, claim.text, claim.leans, agrees))
+            views.append(OtherView(claim.id, a.authors, a.title, a.url, claim.text, claim.leans, agrees))
             if not agrees:
                 caveats.append(render("caveat_disagreement", authors=a.authors, title=a.title, claim=claim.text))
     for s in knowledge.scenarios:

@@ -157,23 +157,34 @@ class Advisor:
     def _run_agent(self, model: Any, box: Toolbox, text: str, system: str | None, history: list[Any],
                    on_token: Tokens | None) -> str:
         from langchain.agents import create_agent
-        from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
+        from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 
         agent = create_agent(model, tools=box.langchain_tools(), system_prompt=system)
         recent = history[-HISTORY_MESSAGES:]
         messages: list[Any] = [HumanMessage(m.content) if m.role == "user" else AIMessage(m.content) for m in recent]
         messages.append(HumanMessage(text))
-        final: dict[str, Any] = {}
-        for mode, payload in agent.stream({"messages": messages}, {"recursion_limit": 16},
-                                          stream_mode=["messages", "values"]):
-            if mode == "values":
-                final = payload if isinstance(payload, dict) else {}
-            elif on_token:
-                chunk = payload[0]
-                if isinstance(chunk, AIMessageChunk) and isinstance(chunk.content, str) and chunk.content:
-                    on_token(chunk.content)
-        last = final.get("messages", [])[-1] if final.get("messages") else None
-        return str(last.content) if isinstance(last, AIMessage) else ""
+        for _attempt in range(2):
+            final: dict[str, Any] = {}
+            for mode, payload in agent.stream({"messages": messages}, {"recursion_limit": 16},
+                                              stream_mode=["messages", "values"]):
+                if mode == "values":
+                    final = payload if isinstance(payload, dict) else {}
+                elif on_token:
+                    chunk = payload[0]
+                    if isinstance(chunk, AIMessageChunk) and isinstance(chunk.content, str) and chunk.content:
+                        on_token(chunk.content)
+            messages = list(final.get("messages", []))
+            last = messages[-1] if messages else None
+            if not isinstance(last, AIMessage):
+                return ""
+            if last.content or not last.invalid_tool_calls:
+                return str(last.content)
+            # Tool calls whose arguments did not parse: tell the model, once, and let it try again.
+            messages += [ToolMessage(render("tool_call_invalid", name=call.get("name") or "?",
+                                            error=call.get("error") or "not valid JSON"),
+                                     tool_call_id=call.get("id") or f"invalid_{i}", status="error")
+                         for i, call in enumerate(last.invalid_tool_calls)]
+        return ""
 
     def _write(self, plan: Plan, box: Toolbox, text: str, on_token: Tokens | None) -> str:
         from langchain_core.messages import HumanMessage

@@ -1,0 +1,191 @@
+"""The offline backend end to end: career chat, why-rank, readings, what-if, over several turns, with the
+profile carried across turns, sessions resumed, exported and deleted."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from advisor.config import Settings, load_settings
+from advisor.engine import MAX_MESSAGE_CHARS, Advisor, Answer, MessageError
+from advisor.grounding import check_citations, check_essay_ranks
+from advisor.knowledge import Knowledge
+from advisor.models import resolve_backend
+from advisor.sources import SourceBook
+
+RunCli = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def settings(home_with_index: Path) -> Settings:
+    return load_settings({"ADVISOR_HOME": str(home_with_index)})
+
+
+@pytest.fixture
+def advisor(settings: Settings, knowledge: Knowledge) -> Advisor:
+    return Advisor(knowledge, settings, resolve_backend("offline", {}), session="alice")
+
+
+def cited_numbers(answer: Answer) -> set[int]:
+    return {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+
+
+def assert_grounded(answer: Answer) -> None:
+    """Every [n] in the text is a listed citation, numbered 1..m, and each carries its passage text."""
+    numbers = [c["n"] for c in answer.citations]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert cited_numbers(answer) == set(numbers)
+    assert all(c["text"] and c["title"] and c["source"] for c in answer.citations)
+
+
+def test_career_chat_over_several_turns_keeps_the_profile(advisor: Advisor, knowledge: Knowledge) -> None:
+    first = advisor.ask("I'm a backend engineer with 6 months of runway and I like interpretability. "
+                        "Which fields should I bet on?")
+    assert first.intent == "career" and first.backend == "offline"
+    assert "software engineer" in first.profile["background"]
+    assert "mechanistic-interpretability" in first.profile["interests"]
+    assert first.profile["constraints"]["runway_months"] == 6
+    assert len(first.recommendations) == 3
+    assert "automated-interpretability" in first.recommendations or "mechanistic-interpretability" in \
+        first.recommendations
+    assert_grounded(first)
+    assert 2 <= len(first.followups) <= 3
+
+    second = advisor.ask("I'm also risk-averse and I don't want to do policy.")
+    assert second.profile["constraints"]["risk_appetite"] == "low"
+    assert second.profile["constraints"]["runway_months"] == 6  # carried over
+    assert "technical-governance" in second.profile["dislikes"]
+    assert "technical-governance" not in second.recommendations
+
+
+def test_why_rank_cites_the_essay_for_the_one_rank_it_gives(advisor: Advisor) -> None:
+    answer = advisor.ask("Why is scalable oversight ranked first?")
+    assert answer.intent == "why_rank"
+    assert "#1 of 16" in answer.answer
+    essay = [c for c in answer.citations if c["passage_id"] == "essay-22"]
+    assert essay and "scalable oversight is just as important" in essay[0]["text"]
+    assert_grounded(answer)
+
+
+def test_why_rank_for_a_field_the_essay_does_not_rank_says_it_is_our_model(advisor: Advisor) -> None:
+    answer = advisor.ask("why is compute governance where it is?")
+    assert "our model's estimate" in answer.answer
+    assert not check_essay_ranks(answer.answer, advisor.knowledge)[1]
+
+
+def test_readings_follow_the_conversation_and_skip_what_was_read(advisor: Advisor) -> None:
+    advisor.ask("Why is mech interp ranked where it is?")
+    plan = advisor.ask("What should I read for it?")
+    assert plan.intent == "readings"
+    urls = [c["source"] for c in plan.citations]
+    assert "https://distill.pub/2020/circuits/zoom-in/" in urls
+    levels = re.findall(r"; (intro|intermediate|advanced), about", plan.answer)
+    assert levels == sorted(levels, key=["intro", "intermediate", "advanced"].index)
+    after = advisor.ask("I've read Zoom In: An Introduction to Circuits. What should I read on mech interp now?")
+    assert "https://distill.pub/2020/circuits/zoom-in/" in after.profile["readings_done"]
+    assert "https://distill.pub/2020/circuits/zoom-in/" not in [c["source"] for c in after.citations]
+
+
+def test_what_if_trusting_eval_generation_moves_evals_and_says_why(advisor: Advisor) -> None:
+    answer = advisor.ask("What if automated eval generation works?")
+    assert answer.intent == "what_if"
+    assert re.search(r"Evaluations & dangerous-capability evals moves from #\d+ to #\d+ because feedback "
+                     r"quality scored 5 instead of 3", answer.answer)
+    assert any(c["passage_id"] == "essay-21" for c in answer.citations)
+
+
+def test_compare_and_essay_questions(advisor: Advisor) -> None:
+    compare = advisor.ask("mech interp vs field building: which is the better bet?")
+    assert compare.intent == "compare" and "safer bet against automation is Field building" in compare.answer
+    essay = advisor.ask("What does the essay's author say about ML4Good?")
+    assert essay.intent == "essay"
+    assert any("ML4Good" in c["text"] for c in essay.citations)
+    assert "lost when it was scraped" in essay.answer
+
+
+def test_modes_change_the_answer(settings: Settings, knowledge: Knowledge) -> None:
+    q = "Why is evals ranked where it is?"
+    concise = Advisor(knowledge, settings, resolve_backend("offline", {}), "m1", mode="concise").ask(q)
+    detailed = Advisor(knowledge, settings, resolve_backend("offline", {}), "m2", mode="detailed").ask(q)
+    newcomer = Advisor(knowledge, settings, resolve_backend("offline", {}), "m3", mode="newcomer").ask(q)
+    assert len(concise.answer) < len(detailed.answer)
+    assert "Another view: Jan Wehner" in detailed.answer and "Another view" not in concise.answer
+    assert "feedback quality (how easy it is to check" in newcomer.answer
+
+
+def test_off_topic_and_bad_messages(advisor: Advisor) -> None:
+    assert advisor.ask("what's a good pasta recipe?").intent == "off_topic"
+    with pytest.raises(MessageError, match="empty"):
+        advisor.ask("   ")
+    with pytest.raises(MessageError, match="limit"):
+        advisor.ask("x" * (MAX_MESSAGE_CHARS + 1))
+
+
+def test_sessions_resume_list_export_and_delete(settings: Settings, knowledge: Knowledge, run_cli: RunCli,
+                                                tmp_path: Path) -> None:
+    Advisor(knowledge, settings, resolve_backend("offline", {}), "bob").ask(
+        "I'm a physicist and I like agent foundations. What do you recommend?")
+    resumed = Advisor(knowledge, settings, resolve_backend("offline", {}), "bob")
+    answer = resumed.ask("What should I read first?")
+    assert "physicist" in answer.profile["background"]
+    assert any("agent" in c["title"].lower() or "embedded" in c["title"].lower() for c in answer.citations)
+
+    code, out, _ = run_cli("sessions", "list", "--json")
+    assert code == 0 and {"name": "bob"}.items() <= next(r for r in json.loads(out) if r["name"] == "bob").items()
+    target = tmp_path / "bob.md"
+    code, out, _ = run_cli("sessions", "export", "bob", "-o", str(target))
+    text = target.read_text()
+    assert code == 0 and "# Advisor session: bob" in text and "## Your plan" in text and "- [ ] " in text
+    assert "I'm a physicist" in text
+    assert run_cli("sessions", "delete", "bob")[0] == 0
+    code, _, err = run_cli("sessions", "show", "bob")
+    assert code == 2 and "No session named 'bob'" in err
+
+
+def test_ask_json_has_the_promised_keys(run_cli: RunCli, home_with_index: Path) -> None:
+    code, out, err = run_cli("ask", "I'm a teacher who likes community building. What fits me?", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert {"answer", "citations", "backend", "profile", "recommendations", "followups"} <= set(data)
+    assert data["backend"] == "offline" and data["recommendations"][0] == "field-building"
+    assert all({"n", "title", "source", "text"} <= set(c) for c in data["citations"])
+
+
+def test_recommend_cli_and_empty_message(run_cli: RunCli, home_with_index: Path) -> None:
+    code, out, _ = run_cli("recommend", "--about", "economist with a year of savings, likes forecasting", "--json")
+    data = json.loads(out)
+    assert code == 0 and "forecasting" in data["recommendations"]
+    assert data["profile"]["constraints"]["runway_months"] == 12
+    code, _, err = run_cli("ask", "  ")
+    assert code == 2 and "empty" in err
+
+
+def test_invented_citations_are_removed_and_flagged(knowledge: Knowledge) -> None:
+    book = SourceBook()
+    n = book.add_passage(knowledge, "essay-22")
+    text, cited, flags = check_citations(f"Scalable oversight is first [{n}] and evals are last [7].", book)
+    assert text == f"Scalable oversight is first [{n}] and evals are last." and cited == [n]
+    assert flags == ["Removed citation [7]: no source [7] was given to the model."]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "removed"),
+    [
+        ("The essay ranks evals #3 on its list.", True),
+        ("The author puts mech interp second.", True),
+        ("In the essay, field building is placed last.", True),
+        ("The essay ranks scalable oversight first.", False),
+        ("The essay says evals could be ranked differently; it leans to them as less likely automated first.", False),
+        ("Our model puts evals at #9.", False),
+    ],
+)
+def test_claims_of_essay_ranks_the_essay_lacks_are_removed(knowledge: Knowledge, sentence: str,
+                                                            removed: bool) -> None:
+    text, flags = check_essay_ranks(f"Intro line.\n{sentence} Next sentence.", knowledge)
+    assert bool(flags) is removed
+    assert (sentence not in text) is removed
+    assert text.startswith("Intro line.\n") and text.endswith("Next sentence.")

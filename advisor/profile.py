@@ -107,8 +107,8 @@ def _has(text: str, phrase: str) -> bool:
 
 
 NEGATION = re.compile(r"\b(not|don't|do not|never|hate|dislike|avoid|no interest in|bored by)\b[^.;,!?]*")
-NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-                "ten": 10, "eleven": 11, "twelve": 12, "eighteen": 18, "twenty-four": 24}
+NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "eighteen": 18, "twenty-four": 24}
 
 
 def field_mentions(text: str, knowledge: Knowledge) -> list[str]:

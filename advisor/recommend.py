@@ -9,7 +9,6 @@ from advisor.knowledge import LEVELS, FieldCard, Knowledge
 from advisor.profile import Profile
 from advisor.ranking import Ranking
 
-
 NO_FIT_PENALTY = 0.5
 
 

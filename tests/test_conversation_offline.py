@@ -189,3 +189,31 @@ def test_claims_of_essay_ranks_the_essay_lacks_are_removed(knowledge: Knowledge,
     assert bool(flags) is removed
     assert (sentence not in text) is removed
     assert text.startswith("Intro line.\n") and text.endswith("Next sentence.")
+
+
+def test_the_profile_is_editable_directly(run_cli: RunCli, home_with_index: Path) -> None:
+    code, out, err = run_cli("profile", "--session", "eve", "--set", "skills=python, statistics",
+                             "--set", "constraints.runway_months=9", "--set", "interests=evaluations", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["skills"] == ["python", "statistics"] and data["constraints"]["runway_months"] == 9
+    code, out, _ = run_cli("ask", "Which fields do you recommend for me?", "--session", "eve", "--json")
+    assert json.loads(out)["profile"]["constraints"]["runway_months"] == 9
+    assert run_cli("profile", "--session", "eve", "--set", "constraints.runway_months=lots")[0] == 2
+    assert run_cli("profile", "--session", "eve", "--set", "height=2")[0] == 2
+    code, out, _ = run_cli("profile", "--session", "eve", "--clear", "--json")
+    assert json.loads(out)["skills"] == []
+
+
+def test_interactive_chat_in_a_terminal_session(home_with_index: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("advisor")
+    script = "I'm a lawyer and I like governance. What should I do?\n/mode concise\nwhy is evals ranked there?\n/quit\n"
+    done = subprocess.run([str(exe), "chat", "--session", "term"], input=script, capture_output=True, text=True,
+                          env={**os.environ, "ADVISOR_HOME": str(home_with_index)}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "backend: offline" in done.stdout and "Technical AI governance" in done.stdout
+    assert "mode: concise" in done.stdout and "Sources:" in done.stdout and "You could ask:" in done.stdout

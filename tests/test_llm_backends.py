@@ -166,3 +166,18 @@ def test_the_cli_shows_the_backend_in_use(scripted_llm: ScriptedLLMServer, run_c
     assert code == 0
     data = json.loads(out)
     assert data["backend"].startswith("openai-compatible:scripted") and data["answer"] == "Hello from the model."
+
+
+def test_long_histories_are_trimmed_and_summarised(scripted_llm: ScriptedLLMServer, settings: Settings,
+                                                   knowledge: Knowledge) -> None:
+    store = SessionStore(settings.sessions_db)
+    for i in range(8):
+        store.append("llm", "user", f"old question number {i} about quokkas")
+        store.append("llm", "assistant", f"old answer {i}")
+    scripted_llm.enqueue(text("Fine."))
+    advisor_for(scripted_llm, settings, knowledge).ask("And now?")
+    (request,) = scripted_llm.requests
+    system, *rest = request["messages"]
+    assert len(rest) == 11  # the last 10 messages and the new one
+    assert "Earlier in this conversation" in system["content"] and "old question number 0" in system["content"]
+    assert rest[-1] == {"role": "user", "content": "And now?"}

@@ -84,7 +84,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    advisor = make_advisor(args, session=args.session if args.session != "default" else "recommend")
+    """Without --session, each call starts from a blank profile (the scratch session `recommend`)."""
+    scratch = args.session == "default"
+    advisor = make_advisor(args, session="recommend" if scratch else args.session)
+    if scratch and advisor.store.exists("recommend"):
+        advisor.store.delete("recommend")
     answer = advisor.ask(args.about if "recommend" in args.about.lower()
                          else f"{args.about}. Which fields do you recommend for me?")
     if args.json:

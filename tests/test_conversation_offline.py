@@ -160,6 +160,8 @@ def test_recommend_cli_and_empty_message(run_cli: RunCli, home_with_index: Path)
     data = json.loads(out)
     assert code == 0 and "forecasting" in data["recommendations"]
     assert data["profile"]["constraints"]["runway_months"] == 12
+    code, out, _ = run_cli("recommend", "--about", "a teacher who likes community building", "--json")
+    assert json.loads(out)["profile"]["constraints"]["runway_months"] is None  # a fresh profile each time
     code, _, err = run_cli("ask", "  ")
     assert code == 2 and "empty" in err
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from advisor.knowledge import FieldCard, Knowledge
+from advisor.knowledge import FieldCard, Knowledge, Reading
 
 Kind = Literal["essay", "field", "reading", "assessment", "user"]
 KINDS: tuple[Kind, ...] = ("essay", "field", "reading", "assessment", "user")
@@ -92,13 +92,28 @@ def _card_chunks(card: FieldCard) -> Iterator[Chunk]:
     if card.essay.passages:  # a card on which the essay is silent has nothing here worth retrieving
         sections["essay"] = f"What the essay says about {card.name}: {card.essay.says}"
     for section, text in sections.items():
-        for i, piece in enumerate(split_words(text)):
+        for i, piece in enumerate(split_words(text, MAX_WORDS - 10)):
             suffix = f"-{i + 1}" if i else ""
+            if i:  # a continuation names its field, so it is found (and understood) on its own
+                piece = f"{card.name} (continued). {piece}"
             yield Chunk(piece, "field", f"{card.name} ({section})", source, f"field:{card.id}#{section}{suffix}",
                         card.id, {"section": section})
-    for r in card.readings:
-        text = f"Reading for {card.name} ({r.level}, about {r.minutes} min): \"{r.title}\" by {r.authors}, {r.year}."
-        yield Chunk(text, "reading", r.title, r.url, r.url, card.id, {"level": r.level})
+
+
+def _reading_chunks(k: Knowledge) -> list[Chunk]:
+    """One chunk per reading URL, naming every field it is recommended for."""
+    by_url: dict[str, list[tuple[FieldCard, Reading]]] = {}
+    for card in k.fields:
+        for r in card.readings:
+            by_url.setdefault(r.url, []).append((card, r))
+    chunks = []
+    for url, uses in by_url.items():
+        r = uses[0][1]
+        names = ", ".join(card.name for card, _ in uses)
+        text = f"Reading for {names} ({r.level}, about {r.minutes} min): \"{r.title}\" by {r.authors}, {r.year}."
+        chunks.append(Chunk(text, "reading", r.title, url, url, ",".join(card.id for card, _ in uses),
+                            {"level": r.level}))
+    return chunks
 
 
 def knowledge_chunks(k: Knowledge) -> list[Chunk]:
@@ -113,6 +128,7 @@ def knowledge_chunks(k: Knowledge) -> list[Chunk]:
     ]
     for card in k.fields:
         chunks.extend(_card_chunks(card))
+    chunks += _reading_chunks(k)
     for a in k.assessments:
         chunks.append(Chunk(f"{a.title} ({a.authors}): {a.summary}", "assessment", a.title, a.url, a.id))
         chunks += [

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 COLLECTION = "advisor-knowledge"
 KNOWLEDGE_KINDS = ["essay", "field", "reading", "assessment"]
-BATCH = 64
+BATCH = 64  # chunks stored per write: what a killed run keeps
+EMBED_BATCH = 8  # texts per model call: measured fastest on 2 cores (benchmarks/RESULTS.md)
+PAGE = 5000  # rows per read
 REBUILD_HINT = (
     "Run `advisor index --rebuild` to rebuild it from the knowledge base (documents you added are re-added)."
 )
@@ -153,6 +155,20 @@ class ChunkIndex:
         col = self.collection()
         col.modify(metadata={**(col.metadata or {}), "revision": uuid.uuid4().hex})
 
+    def _get_all(self, where: dict[str, Any] | None, include: list[str]) -> dict[str, list[Any]]:
+        """`collection.get` a page at a time: one call for every row fails past ~32,000 rows in Chroma."""
+        col = self.collection()
+        out: dict[str, list[Any]] = {"ids": [], "documents": [], "metadatas": []}
+        offset = 0
+        while True:
+            got = col.get(where=where, include=include, limit=PAGE, offset=offset)  # type: ignore[arg-type]
+            out["ids"] += got["ids"]
+            out["documents"] += list(got.get("documents") or [])
+            out["metadatas"] += [dict(m) for m in got.get("metadatas") or []]
+            if len(got["ids"]) < PAGE:
+                return out
+            offset += PAGE
+
     def ids(self, kinds: Sequence[str] | None = None, source: str | None = None) -> set[str]:
         where: dict[str, Any] | None = None
         clauses: list[dict[str, Any]] = []
@@ -164,7 +180,7 @@ class ChunkIndex:
             where = clauses[0]
         elif clauses:
             where = {"$and": clauses}
-        return set(self.collection().get(where=where, include=[])["ids"])
+        return set(self._get_all(where, [])["ids"])
 
     def sync(self, chunks: Sequence[Chunk], scope_kinds: Sequence[str] | None = None,
              scope_source: str | None = None, progress: Progress | None = None) -> SyncReport:
@@ -188,9 +204,10 @@ class ChunkIndex:
 
         embedder = get_embedder()
         col = self.collection()
+        chunks = sorted(chunks, key=lambda c: len(c.text))  # similar lengths together: little padding
         for start in range(0, len(chunks), BATCH):
             batch = chunks[start:start + BATCH]
-            vectors = embedder.embed([c.text for c in batch])
+            vectors = embedder.embed([c.text for c in batch], batch_size=EMBED_BATCH)
             col.upsert(ids=[c.id for c in batch], documents=[c.text for c in batch],
                        metadatas=[c.metadata() for c in batch],
                        embeddings=vectors)
@@ -199,16 +216,15 @@ class ChunkIndex:
 
     def sources(self, kind: str) -> dict[str, tuple[str, int]]:
         """Source -> (title, number of chunks) for every source of one kind."""
-        got = self.collection().get(where={"kind": kind}, include=["metadatas"])
         out: dict[str, tuple[str, int]] = {}
-        for meta in got["metadatas"] or []:
+        for meta in self._get_all({"kind": kind}, ["metadatas"])["metadatas"]:
             source, title = str(meta["source"]), str(meta["title"])
             out[source] = (title, out.get(source, (title, 0))[1] + 1)
         return out
 
     def everything(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-        got = self.collection().get(include=["documents", "metadatas"])
-        return got["ids"], list(got["documents"] or []), [dict(m) for m in got["metadatas"] or []]
+        got = self._get_all(None, ["documents", "metadatas"])
+        return got["ids"], got["documents"], got["metadatas"]
 
     def drop(self) -> None:
         """Delete the whole index (the collection; locally the folder too)."""

@@ -6,7 +6,7 @@ what the client sent::
 
     from tests.scripted_llm import ScriptedLLMServer, delay, error, text, tool_calls
 
-    with ScriptedLLMServer() as server:              # or use the `scripted_llm` pytest fixture
+    with ScriptedLLMServer() as server:              # or the `scripted_llm` pytest fixture, below
         server.enqueue(
             tool_calls([("rank_fields", {"top": 3})]),  # 1st POST /v1/chat/completions
             error(503, "overloaded"),                   # 2nd: HTTP 503, OpenAI-style error body
@@ -37,7 +37,13 @@ test never hangs. A request with `"stream": true` gets Server-Sent Events in Ope
 `chat.completion.chunk` format (text split by word, tool-call arguments in pieces, `finish_reason` in the
 last choice chunk, a usage chunk when `stream_options.include_usage` is set, then `data: [DONE]`).
 `GET /v1/models` lists one model, the server's `model` name (default "scripted"); answers echo the model
-the request asked for.
+the request asked for. `server.requests` / `server.request_headers` hold what each chat request sent;
+`server.remaining` counts unconsumed replies; `server.reset()` clears script, records and id counters.
+
+The pytest fixture `scripted_llm` (a started server, stopped after the test) is defined here as
+`scripted_llm_fixture`: import that name into a test module (`# noqa: F401`) and ask for `scripted_llm`.
+The server speaks HTTP/1.1 with keep-alive (streams use chunked encoding); `stop()` wakes pending delays,
+closes open connections and joins every handler thread, so it returns at once and leaves no thread behind.
 """
 
 from __future__ import annotations

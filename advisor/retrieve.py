@@ -139,7 +139,7 @@ class Retriever:
             if field_id:
                 keep &= np.array([bool(m.get(f"field__{field_id}")) for m in lexical.metas])
             mask = keep.astype(np.float32)
-        lexical_rows = lexical.search(query, pool, mask)
+        lexical_rows = lexical.search(self._expand(query), pool, mask)
 
         fused: dict[str, float] = {}
         rows: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -167,6 +167,14 @@ class Retriever:
             if len(hits) == k:
                 break
         return hits
+
+    def _expand(self, query: str) -> str:
+        """The query plus the full names of the fields it names by alias ("mech interp" -> "Mechanistic
+        interpretability"), so BM25 matches passages that use the other form."""
+        from advisor.profile import field_mentions
+
+        names = [self.knowledge.field(f).name for f in field_mentions(query, self.knowledge)]
+        return " ".join([query, *(n for n in names if n.lower() not in query.lower())])
 
     def _dense(self, query: str, n: int, kinds: Sequence[str] | None,
                field_id: str | None) -> list[tuple[str, str, dict[str, Any]]]:

@@ -27,7 +27,7 @@ from benchmarks.quality import (
 pytestmark = pytest.mark.slow  # about 10 s: builds a real index (embedding 178 chunks) and runs 63 questions
 
 # Measured on 2026-11-30 (63 questions, 2-core AMD EPYC), after the fusion-pool and chunking fixes: hybrid
-# recall@5 0.836, MRR@10 0.743, nDCG@5 0.725; dense alone recall@5 0.698, lexical alone 0.743 (before the fixes:
+# recall@5 0.836, MRR@10 0.753, nDCG@5 0.735; dense alone recall@5 0.698, lexical alone 0.743 (before the fixes:
 # hybrid 0.783 / 0.717). The product's goal is recall@5 >= 0.9: not reached yet
 # (see benchmarks/RESULTS.md for the misses). Floors sit a few points below the measurement, so that CPU-dependent
 # int8 rounding cannot flip the test, but a real regression (two or three more misses) does.

@@ -29,6 +29,7 @@ class Chunk:
     title: str
     source: str  # a URL, or the path of the file the text came from
     passage_id: str  # the citable unit: "essay-22", "field:evaluations#factors", a reading URL, ...
+    # extra["quote"]: the exact text to show and cite when `text` was expanded for search (essay gists)
     field_id: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -111,6 +112,8 @@ def _reading_chunks(k: Knowledge) -> list[Chunk]:
         r = uses[0][1]
         names = ", ".join(card.name for card, _ in uses)
         text = f"Reading for {names} ({r.level}, about {r.minutes} min): \"{r.title}\" by {r.authors}, {r.year}."
+        if r.about:
+            text += f" {r.about}"
         chunks.append(Chunk(text, "reading", r.title, url, url, ",".join(card.id for card, _ in uses),
                             {"level": r.level}))
     return chunks
@@ -119,8 +122,9 @@ def _reading_chunks(k: Knowledge) -> list[Chunk]:
 def knowledge_chunks(k: Knowledge) -> list[Chunk]:
     """Every chunk of the shipped knowledge base: essay passages, field cards, readings, assessments."""
     chunks = [
-        Chunk(p.text, "essay", f"{k.essay.title} ({'post' if p.kind == 'post' else 'comment'}, line {p.line})",
-              k.essay.url, p.id, "", {"author": p.author})
+        Chunk(f"{p.text}\n\n{p.gist}" if p.gist else p.text, "essay",
+              f"{k.essay.title} ({'post' if p.kind == 'post' else 'comment'}, line {p.line})",
+              k.essay.url, p.id, "", {"author": p.author, "quote": p.text})
         for p in k.essay.passages
     ]
     chunks += [

@@ -48,6 +48,7 @@ class Passage(_Strict):
     kind: Literal["post", "comment"]
     author: Literal["post-author", "commenter-1", "commenter-2"]
     text: str = Field(min_length=1)
+    gist: str | None = Field(default=None, description="our plain-words summary, indexed for search, never quoted")
 
     @property
     def provenance(self) -> str:
@@ -100,6 +101,7 @@ class Reading(_Strict):
     url: str = Field(pattern=r"^https?://\S+$")
     level: Level
     minutes: int = Field(gt=0, le=2000)
+    about: str | None = Field(default=None, description="one line in our words: what the reading covers")
 
 
 class EssayStance(_Strict):

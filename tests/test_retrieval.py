@@ -65,7 +65,8 @@ def test_chunks_stay_short_and_keep_their_provenance(knowledge: Knowledge) -> No
     chunks = knowledge_chunks(knowledge)
     assert all(len(c.text.split()) <= MAX_WORDS for c in chunks)
     essay = [c for c in chunks if c.kind == "essay" and c.passage_id.startswith("essay-")]
-    assert [c.text for c in essay] == [p.text for p in knowledge.essay.passages]
+    assert [c.extra["quote"] for c in essay] == [p.text for p in knowledge.essay.passages]
+    assert all(c.text.startswith(c.extra["quote"]) for c in essay)  # plus our gist, for search only
     assert len({c.id for c in chunks}) == len(chunks)
 
 
@@ -116,6 +117,8 @@ def test_every_hit_is_a_distinct_citable_passage(retriever: Retriever) -> None:
 def test_the_essay_answers_questions_about_the_essay(retriever: Retriever) -> None:
     hits = retriever.search("why did the author move mech interp down from first place?", k=5)
     assert "essay-22" in {h.passage_id for h in hits}
+    hit = next(h for h in hits if h.passage_id == "essay-22")
+    assert hit.text == retriever.knowledge.passage("essay-22").text  # cited verbatim, never our gist
 
 
 def test_filters_by_kind_and_field(retriever: Retriever) -> None:

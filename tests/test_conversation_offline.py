@@ -219,3 +219,9 @@ def test_interactive_chat_in_a_terminal_session(home_with_index: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "backend: offline" in done.stdout and "Technical AI governance" in done.stdout
     assert "mode: concise" in done.stdout and "Sources:" in done.stdout and "You could ask:" in done.stdout
+
+
+def test_a_corrupt_session_store_is_a_clear_error(run_cli: RunCli, home_with_index: Path) -> None:
+    (home_with_index / "sessions.sqlite3").write_bytes(b"not a database at all" * 50)
+    code, _, err = run_cli("ask", "Why is evals ranked there?")
+    assert code == 2 and "cannot be read" in err and "Move it aside" in err

@@ -23,6 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("recommend", help="recommend fields from a description of you")
     p.add_argument("--about", required=True, help='free text, e.g. "backend engineer, 6 months runway, likes interp"')
+    p.add_argument("--fit-weight", type=float, metavar="W",
+                   help="0..1: how much fit to you matters against safety from automation (default 0.5, or from "
+                        "your risk appetite)")
     _common(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_recommend)
@@ -89,6 +92,13 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     advisor = make_advisor(args, session="recommend" if scratch else args.session)
     if scratch and advisor.store.exists("recommend"):
         advisor.store.delete("recommend")
+    if args.fit_weight is not None:
+        if not 0 <= args.fit_weight <= 1:
+            from advisor.cli import UserError
+
+            raise UserError("--fit-weight must be between 0 and 1")
+        profile = advisor.store.profile(advisor.session).model_copy(update={"fit_weight": args.fit_weight})
+        advisor.store.save_state(advisor.session, profile, advisor.store.focus(advisor.session))
     answer = advisor.ask(args.about if "recommend" in args.about.lower()
                          else f"{args.about}. Which fields do you recommend for me?")
     if args.json:

@@ -35,6 +35,8 @@ class Profile(BaseModel):
     constraints: Constraints = Field(default_factory=Constraints)
     goals: list[str] = Field(default_factory=list)
     readings_done: list[str] = Field(default_factory=list, description="URLs of readings already done")
+    fit_weight: float | None = Field(default=None, ge=0, le=1,
+                                     description="how much fit matters against safety from automation (0..1)")
 
     def merge(self, update: Profile) -> Profile:
         """This profile with `update` applied: lists are unioned (a new like removes an old dislike), set
@@ -50,6 +52,7 @@ class Profile(BaseModel):
             interests=interests, dislikes=dislikes, skills=union(self.skills, update.skills),
             background=union(self.background, update.background), constraints=constraints,
             goals=union(self.goals, update.goals), readings_done=union(self.readings_done, update.readings_done),
+            fit_weight=update.fit_weight if update.fit_weight is not None else self.fit_weight,
         )
 
     def is_empty(self) -> bool:
@@ -81,6 +84,8 @@ class Profile(BaseModel):
             parts.append("goals: " + "; ".join(self.goals))
         if self.readings_done:
             parts.append(f"{len(self.readings_done)} reading(s) done")
+        if self.fit_weight is not None:
+            parts.append(f"weighs fit {self.fit_weight:.0%} against safety from automation")
         return "; ".join(parts) or "nothing yet"
 
 
@@ -158,10 +163,17 @@ def extract_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profil
     elif re.search(r"risk[- ]tolerant|happy to take risks?|high risk|comfortable with risk", low):
         c.risk_appetite = "high"
 
+    fit_weight = None
+    if re.search(r"(?:care|matters?) (?:most )?about (?:not being automated|safety from automation|job security)"
+                 r"|safety (?:from automation )?matters most", low):
+        fit_weight = 0.3
+    elif re.search(r"(?:care|matters?) (?:most )?about (?:fit|what i enjoy|my interests?)|fit matters most", low):
+        fit_weight = 0.7
     goals = [g.strip() for g in re.findall(r"\bi (?:want|hope|plan|would like) to ([^.;!?]+)", low)]
     readings = [
         r.url for card in knowledge.fields for r in card.readings
         if re.search(r"\b(read|finished|done)\b", low) and r.title.lower() in low
     ]
     return Profile(interests=interests, dislikes=list(dict.fromkeys(disliked)), skills=skills,
-                   background=background, constraints=c, goals=goals, readings_done=list(dict.fromkeys(readings)))
+                   background=background, constraints=c, goals=goals, readings_done=list(dict.fromkeys(readings)),
+                   fit_weight=fit_weight)

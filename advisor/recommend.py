@@ -47,7 +47,10 @@ class Weights:
 
     @classmethod
     def for_profile(cls, profile: Profile) -> Weights:
-        """Risk-averse users weigh safety against automation more; risk-tolerant users weigh fit more."""
+        """The user's own weighting if they gave one; else risk-averse users weigh safety against automation
+        more and risk-tolerant users weigh fit more."""
+        if profile.fit_weight is not None:
+            return cls(profile.fit_weight, 1 - profile.fit_weight)
         risk = profile.constraints.risk_appetite
         return cls(0.35, 0.65) if risk == "low" else cls(0.65, 0.35) if risk == "high" else cls()
 

@@ -162,8 +162,8 @@ class Retriever:
             if passage in seen:
                 continue
             seen.add(passage)
-            hits.append(Hit(str(meta.get("quote") or doc), str(meta.get("title", "")), str(meta.get("source", "")), passage,
-                            str(meta.get("kind", "")), str(meta.get("field_id", "")), fused[cid], cid))
+            hits.append(Hit(str(meta.get("quote") or doc), str(meta.get("title", "")), str(meta.get("source", "")),
+                            passage, str(meta.get("kind", "")), str(meta.get("field_id", "")), fused[cid], cid))
             if len(hits) == k:
                 break
         return hits

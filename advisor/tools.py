@@ -61,6 +61,7 @@ class ProfileInput(BaseModel):
     constraints: Constraints = Field(default_factory=Constraints)
     goals: list[str] = Field(default_factory=list)
     readings_done: list[str] = Field(default_factory=list)
+    fit_weight: float | None = Field(default=None, ge=0, le=1, description="how much fit matters vs safety")
 
 
 @dataclass
@@ -187,7 +188,7 @@ class Toolbox:
 
         update = Profile(interests=resolve(args.interests), dislikes=resolve(args.dislikes), skills=args.skills,
                          background=args.background, constraints=args.constraints, goals=args.goals,
-                         readings_done=args.readings_done)
+                         readings_done=args.readings_done, fit_weight=args.fit_weight)
         self.profile = self.profile.merge(update)
         return self._done(ToolResult("update_profile", f"Profile now: {self.profile.describe()}",
                                      {"profile": self.profile.model_dump()}))

@@ -225,3 +225,15 @@ def test_a_corrupt_session_store_is_a_clear_error(run_cli: RunCli, home_with_ind
     (home_with_index / "sessions.sqlite3").write_bytes(b"not a database at all" * 50)
     code, _, err = run_cli("ask", "Why is evals ranked there?")
     assert code == 2 and "cannot be read" in err and "Move it aside" in err
+
+
+def test_the_users_own_weighting_of_fit_against_safety(run_cli: RunCli, home_with_index: Path) -> None:
+    about = "software engineer who loves mech interp"
+    fit_first = json.loads(run_cli("recommend", "--about", about, "--fit-weight", "0.9", "--json")[1])
+    safety_first = json.loads(run_cli("recommend", "--about", about, "--fit-weight", "0.1", "--json")[1])
+    assert fit_first["recommendations"][0] in ("mechanistic-interpretability", "automated-interpretability")
+    assert safety_first["recommendations"][0] not in ("mechanistic-interpretability", "automated-interpretability")
+    assert fit_first["profile"]["fit_weight"] == 0.9
+    said = json.loads(run_cli("ask", "I care most about not being automated. What fits me?", "--json")[1])
+    assert said["profile"]["fit_weight"] == 0.3
+    assert run_cli("recommend", "--about", about, "--fit-weight", "2")[0] == 2

@@ -107,6 +107,8 @@ def recommend(knowledge: Knowledge, profile: Profile, ranking: Ranking, weights:
         total = (weights.fit * fit + weights.safety * safety) / (weights.fit + weights.safety)
         if fit == 0 and not profile.is_empty():
             total *= NO_FIT_PENALTY  # safe but nothing in common with you: rarely good advice
+            fit_reasons = [Reason("Nothing you told me points to this field; it is here for its safety against "
+                                  "automation alone.")]
         out.append(Recommendation(card.id, card.name, total, fit, safety, ranked.rank,
                                   fit_reasons + safety_reasons(card, ranking, knowledge)))
     out.sort(key=lambda r: (-r.total, r.rank * -1, r.field_id))

@@ -8,6 +8,7 @@ dimension are stored on the collection, so an index built with another model is 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import shutil
 import sys
 import uuid
@@ -118,7 +119,7 @@ class ChunkIndex:
                 col = self.client().get_or_create_collection(
                     self.name,
                     embedding_function=chroma_embedding_function(),
-                    metadata={"embedding_model": MODEL_ID, "dimension": DIMENSION, "revision": "new"},
+                    metadata={"embedding_model": MODEL_ID, "dimension": DIMENSION, "revision": uuid.uuid4().hex},
                     configuration={"hnsw": {"space": "cosine"}},
                 )
             except IndexStoreError:
@@ -145,6 +146,10 @@ class ChunkIndex:
                 f"The index at {self.where} was built with embedding model {meta.get('embedding_model')!r} "
                 f"({meta.get('dimension')} dimensions), not {MODEL_ID!r} ({DIMENSION}). {REBUILD_HINT}"
             )
+
+    def cache_key(self) -> str:
+        """Names this index (folder or server, and collection) for caches kept beside it."""
+        return hashlib.sha256(f"{self.where}\x1f{self.name}".encode()).hexdigest()[:16]
 
     def revision(self) -> str:
         """Changes whenever the index's content changes, also when another process changed it."""

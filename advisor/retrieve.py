@@ -6,9 +6,14 @@ Each hit is a citable passage with its text, title, source, passage id, kind and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -59,17 +64,47 @@ def _tokenize(texts: list[str]) -> list[list[str]]:
 
 
 class _Lexical:
-    """BM25 over every chunk in the index, rebuilt when the index's revision changes."""
+    """BM25 over every chunk in the index, rebuilt when the index's revision changes, and saved on disk so
+    that a new process loads it instead of fetching and tokenizing every chunk again."""
 
-    def __init__(self, revision: str, ids: list[str], docs: list[str], metas: list[dict[str, Any]]) -> None:
+    def __init__(self, revision: str, ids: list[str], docs: list[str], metas: list[dict[str, Any]],
+                 bm25: Any = None) -> None:
         import bm25s
 
         self.revision = revision
         self.ids, self.docs, self.metas = ids, docs, metas
         self.kinds = np.array([m.get("kind", "") for m in metas])
-        self.bm25 = bm25s.BM25()
-        if docs:
+        self.bm25 = bm25 or bm25s.BM25()
+        if docs and bm25 is None:
             self.bm25.index(_tokenize(docs), show_progress=False)
+
+    def save(self, folder: Path) -> None:
+        """Write atomically: a half-written cache is never read (a new folder is renamed into place)."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".lexical-"))
+        try:
+            if self.docs:
+                self.bm25.save(str(tmp / "bm25"))
+            rows = {"revision": self.revision, "ids": self.ids, "docs": self.docs, "metas": self.metas}
+            (tmp / "rows.json").write_text(json.dumps(rows), encoding="utf-8")
+            shutil.rmtree(folder, ignore_errors=True)
+            tmp.rename(folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path, revision: str) -> _Lexical | None:
+        """The saved index if it is of this revision; None when missing, stale or unreadable."""
+        import bm25s
+
+        try:
+            rows = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
+            if rows.get("revision") != revision:
+                return None
+            bm25 = bm25s.BM25.load(str(folder / "bm25")) if rows["docs"] else None
+            return cls(revision, rows["ids"], rows["docs"], rows["metas"], bm25)
+        except (OSError, ValueError, KeyError):
+            return None
 
     def search(self, query: str, n: int, mask: np.ndarray | None) -> list[int]:
         if not self.docs:
@@ -112,7 +147,13 @@ class Retriever:
     def _lexical_index(self) -> _Lexical:
         revision = self.index.revision()
         if self._lexical is None or self._lexical.revision != revision:
-            self._lexical = _Lexical(revision, *self.index.everything())
+            folder = self.index.settings.home / "lexical" / self.index.cache_key()
+            lexical = _Lexical.load(folder, revision)
+            if lexical is None:
+                lexical = _Lexical(revision, *self.index.everything())
+                with contextlib.suppress(OSError):  # a read-only home still searches, only slower
+                    lexical.save(folder)
+            self._lexical = lexical
         return self._lexical
 
     def search(self, query: str, k: int = 5, kinds: Sequence[str] | None = None, field: str | None = None) -> list[Hit]:

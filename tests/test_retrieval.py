@@ -225,3 +225,28 @@ def test_open_retriever_uses_the_configured_home(settings: Settings) -> None:
     assert r.search("debate", k=1)
     assert (settings.index_dir / "chroma.sqlite3").exists()
     r.index.close()
+
+
+def test_the_lexical_index_is_saved_and_reused_until_the_index_changes(settings: Settings, knowledge: Knowledge,
+                                                                        tmp_path: Path) -> None:
+    first = Retriever(ChunkIndex(settings), knowledge)
+    expected = first.search("debate", k=1)[0].passage_id
+    assert len(list((settings.home / "lexical").glob("*/rows.json"))) == 1
+
+    fetched: list[int] = []  # every rebuild of BM25 starts by fetching every chunk from Chroma
+    real = ChunkIndex.everything
+
+    def counting(self: ChunkIndex) -> tuple[list[str], list[str], list[dict[str, object]]]:
+        fetched.append(1)
+        return real(self)
+
+    second = Retriever(ChunkIndex(settings), knowledge)  # a new process, as far as the cache is concerned
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ChunkIndex, "everything", counting)
+        assert second.search("debate", k=1)[0].passage_id == expected
+        assert fetched == []  # loaded from disk, not rebuilt
+        note = tmp_path / "n.md"
+        note.write_text("# N\n\nThe lexical cache follows changes: zebrafish.\n")
+        Library(second.index, settings.home / "documents.json").add([note])
+        assert second.search("zebrafish", k=1)[0].source == str(note.resolve())
+        assert fetched == [1]  # the index changed, so BM25 was rebuilt (and saved again)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from advisor.engine import Advisor, Answer, MessageError
 from advisor.output import print_json, table
 from advisor.writer import MODES
+
+if TYPE_CHECKING:
+    from advisor.sessions import SessionStore
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -220,15 +224,13 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     return 0
 
 
-def personal_plan(store: object, name: str) -> str:
+def personal_plan(store: SessionStore, name: str) -> str:
     """The plan part of an export: recommendations for the saved profile and the reading plan."""
     from advisor.config import load_settings
     from advisor.knowledge import load_knowledge
     from advisor.ranking import rank_fields
     from advisor.recommend import reading_plan, recommend
-    from advisor.sessions import SessionStore
 
-    assert isinstance(store, SessionStore)
     knowledge = load_knowledge(load_settings().knowledge_dir)
     profile = store.profile(name)
     recs = recommend(knowledge, profile, rank_fields(knowledge))

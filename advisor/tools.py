@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from advisor.explain import explain_rank
+from advisor.explain import explain_rank, rank_moves
 from advisor.knowledge import Knowledge
 from advisor.profile import Constraints, Profile
 from advisor.ranking import Ranking, check_weights, rank_fields, scenario_overrides
@@ -114,8 +114,11 @@ class Toolbox:
         for f in ranking.fields:
             n = self.book.add_passage(self.knowledge, f"field:{f.id}#factors")
             lines.append(f"#{f.rank} {f.name} (exposure {f.score:.2f}) [{n}]")
-        data = {"fields": [f.to_dict() for f in ranking.fields], "scenario": args.scenario,
-                "weights": ranking.weights}
+        data: dict[str, Any] = {"fields": [f.to_dict() for f in ranking.fields], "scenario": args.scenario,
+                                "weights": ranking.weights}
+        if args.scenario or args.weights:  # a what-if: what moved against the default ranking, and why
+            moves = rank_moves(rank_fields(self.knowledge), ranking).values()
+            data["moves"] = [asdict(m) for m in sorted(moves, key=lambda m: m.new_rank) if m.old_rank != m.new_rank]
         return self._done(ToolResult("rank_fields", "\n".join(lines), data))
 
     def explain(self, args: ExplainInput) -> ToolResult:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from advisor.knowledge import Knowledge
 from advisor.planner import Plan
 from advisor.prompts import render
+from advisor.recommend import Weights
 from advisor.tools import Toolbox, ToolResult
 
 Mode = Literal["concise", "detailed", "newcomer"]
@@ -51,8 +52,6 @@ def _career(box: Toolbox, mode: Mode) -> str:
     lines = []
     if box.profile.is_empty():
         lines.append(render("answer_career_empty_profile"))
-    from advisor.recommend import Weights
-
     w = Weights.for_profile(box.profile)
     lines.append(render("answer_career_intro", profile=box.profile.describe(), fit_weight=f"{w.fit:.0%}",
                         safety_weight=f"{w.safety:.0%}"))
@@ -157,16 +156,11 @@ def _what_if(box: Toolbox, mode: Mode) -> str:
     explain = _result(box, "explain_field")
     if explain and explain.data.get("what_if"):
         lines.append(f"- {explain.data['name']} {explain.data['what_if']['sentence']}")
-    from advisor.explain import rank_moves
-    from advisor.ranking import rank_fields, scenario_overrides
-
-    k = box.knowledge
-    now = rank_fields(k, ranking.data["weights"], scenario_overrides(k, [scenario]) if scenario else None)
-    moves = [m for m in rank_moves(rank_fields(k), now).values() if m.old_rank != m.new_rank]
+    moves = ranking.data.get("moves", [])
     shown = {explain.data["id"]} if explain else set()
-    for m in sorted(moves, key=lambda m: m.new_rank)[: 3 if mode == "concise" else 8]:
-        if m.field_id not in shown:
-            lines.append(f"- {k.field(m.field_id).name} {m.sentence}")
+    for m in moves[: 3 if mode == "concise" else 8]:
+        if m["field_id"] not in shown:
+            lines.append(f"- {box.knowledge.field(m['field_id']).name} {m['sentence']}")
     if not moves:
         lines.append(render("answer_whatif_none"))
     if explain:

@@ -33,6 +33,21 @@ REBUILD_HINT = (
 )
 
 
+def chroma_where(kinds: Sequence[str] | None = None, source: str | None = None,
+                 field_id: str | None = None) -> dict[str, Any] | None:
+    """A Chroma `where` filter for chunks of these kinds, from this source, about this field."""
+    clauses: list[dict[str, Any]] = []
+    if kinds:
+        clauses.append({"kind": {"$in": list(kinds)}})
+    if source:
+        clauses.append({"source": source})
+    if field_id:
+        clauses.append({f"field__{field_id}": True})
+    if len(clauses) > 1:
+        return {"$and": clauses}
+    return clauses[0] if clauses else None
+
+
 class IndexStoreError(RuntimeError):
     """The index cannot be opened or used; the message says how to fix it."""
 
@@ -175,17 +190,7 @@ class ChunkIndex:
             offset += PAGE
 
     def ids(self, kinds: Sequence[str] | None = None, source: str | None = None) -> set[str]:
-        where: dict[str, Any] | None = None
-        clauses: list[dict[str, Any]] = []
-        if kinds:
-            clauses.append({"kind": {"$in": list(kinds)}})
-        if source:
-            clauses.append({"source": source})
-        if len(clauses) == 1:
-            where = clauses[0]
-        elif clauses:
-            where = {"$and": clauses}
-        return set(self._get_all(where, [])["ids"])
+        return set(self._get_all(chroma_where(kinds, source=source), [])["ids"])
 
     def sync(self, chunks: Sequence[Chunk], scope_kinds: Sequence[str] | None = None,
              scope_source: str | None = None, progress: Progress | None = None) -> SyncReport:

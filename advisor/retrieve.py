@@ -20,7 +20,7 @@ import numpy as np
 
 from advisor.chunking import KINDS, Chunk, knowledge_chunks
 from advisor.config import Settings, load_settings
-from advisor.index import KNOWLEDGE_KINDS, ChunkIndex, Progress, SyncReport, tqdm_progress
+from advisor.index import KNOWLEDGE_KINDS, ChunkIndex, Progress, SyncReport, chroma_where, tqdm_progress
 from advisor.knowledge import Knowledge, load_knowledge
 
 RRF_K = 60
@@ -222,14 +222,9 @@ class Retriever:
         from advisor.embeddings import get_embedder
 
         col = self.index.collection()
-        clauses: list[dict[str, Any]] = []
-        if kinds:
-            clauses.append({"kind": {"$in": list(kinds)}})
-        if field_id:
-            clauses.append({f"field__{field_id}": True})
-        where = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
+        where = chroma_where(kinds, field_id=field_id)
         vector = get_embedder().embed([query])
-        got = col.query(query_embeddings=vector, n_results=n, where=where,  # type: ignore[arg-type]
+        got = col.query(query_embeddings=vector, n_results=n, where=where,
                         include=["documents", "metadatas"])
         docs = (got["documents"] or [[]])[0]
         metas = (got["metadatas"] or [[]])[0]

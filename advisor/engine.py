@@ -189,9 +189,7 @@ class Advisor:
     def _write(self, plan: Plan, box: Toolbox, text: str, on_token: Tokens | None) -> str:
         from langchain_core.messages import HumanMessage
 
-        for name, args in plan.calls:
-            box.call(name, args)
-        draft = write_answer(plan, box, self.mode)
+        draft = self._offline(plan, box)
         prompt = render("writer", mode_instructions=render(f"mode_{self.mode}"), profile=box.profile.describe(),
                         tool_results="\n\n".join(r.text for r in box.results) or "(none)", draft=draft,
                         message=text)

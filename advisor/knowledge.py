@@ -201,6 +201,10 @@ class Knowledge:
     def essay_rank(self, field_id: str) -> int | None:
         return next((r.rank for r in self.essay.essay_ranks if r.field == field_id), None)
 
+    def essay_rank_passages(self, field_id: str | None = None) -> list[str]:
+        """The passages behind the rank positions the essay gives (for one field, or for all)."""
+        return [r.passage_id for r in self.essay.essay_ranks if field_id in (None, r.field)]
+
     def scenario(self, scenario_id: str) -> Scenario:
         for s in self.scenarios:
             if s.id == scenario_id:

@@ -89,7 +89,7 @@ def safety_reasons(card: FieldCard, ranking: Ranking, knowledge: Knowledge) -> l
     if exposing:
         weakest = max(exposing, key=lambda f: f.contribution)
         text += f" What exposes it most: {weakest.label} ({weakest.score}/5)."
-    reasons = [Reason(text, [f"field:{card.id}#factors"] + (["essay-22"] if essay_rank else []))]
+    reasons = [Reason(text, [f"field:{card.id}#factors", *knowledge.essay_rank_passages(card.id)])]
     if card.essay.passages:
         reasons.append(Reason(f"What the essay says: {card.essay.says}", card.essay.passages[:2]))
     return reasons

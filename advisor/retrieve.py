@@ -167,7 +167,8 @@ class Retriever:
         if unknown:
             raise SearchInputError(f"Unknown kind(s) {sorted(unknown)}; use one of {', '.join(KINDS)}")
         field_id = self.knowledge.field(field).id if field else None
-        self.ensure_ready(tqdm_progress("first use: building the search index"))
+        if not self._ready:
+            self.ensure_ready(tqdm_progress("first use: building the search index"))
         pool = max(POOL, k)  # independent of k: a bigger k must not reshuffle the top results
 
         dense = self._dense(query, pool, kinds, field_id)

@@ -108,8 +108,8 @@ class Toolbox:
 
     def rank(self, args: RankInput) -> ToolResult:
         ranking = self._ranking(args.weights, args.scenario)
-        first = self.book.add_passage(self.knowledge, "essay-22")
-        lines = [f"Exposure ranking (1 = most likely automated first). Only #1 comes from the essay [{first}]; "
+        stated = "".join(f"[{self.book.add_passage(self.knowledge, p)}]" for p in self.knowledge.essay_rank_passages())
+        lines = [f"Exposure ranking (1 = most likely automated first). Only #1 comes from the essay {stated}; "
                  "every other position is our model's estimate."]
         for f in ranking.fields:
             n = self.book.add_passage(self.knowledge, f"field:{f.id}#factors")
@@ -137,9 +137,7 @@ class Toolbox:
         lines += [f"Caveat: {c}" for c in e.caveats]
         if e.what_if:
             lines.append(f"What-if: {e.name} {e.what_if.sentence}")
-        data = e.to_dict()
-        data["citations"] = {"factors": factors_n}
-        return self._done(ToolResult("explain_field", "\n".join(lines), data))
+        return self._done(ToolResult("explain_field", "\n".join(lines), e.to_dict()))
 
     def compare(self, args: CompareInput) -> ToolResult:
         ranking = self._ranking()

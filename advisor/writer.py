@@ -94,7 +94,7 @@ def _why_lines(box: Toolbox, e: dict[str, Any], mode: Mode) -> list[str]:
     k: Knowledge = box.knowledge
     half = "in the safer half" if e["in_safer_half"] else "in the more exposed half"
     if e["source_of_rank"] == "essay":
-        source = f"the essay itself puts it #{e['essay_rank']} {_cite(box, ['essay-22'])}"
+        source = f"the essay itself puts it #{e['essay_rank']} {_cite(box, k.essay_rank_passages(e['id']))}"
     else:
         source = "this position is our model's estimate, because the essay's ranked list was lost"
     lines = [render("answer_why_head", name=e["name"], rank=e["rank"], total=e["total"], half=half, source=source)]
@@ -111,7 +111,7 @@ def _why_lines(box: Toolbox, e: dict[str, Any], mode: Mode) -> list[str]:
         for v in e["other_views"]:
             claim = v["claim"][0].lower() + v["claim"][1:]
             lines.append(render("answer_why_other", source=v["source"], claim=claim, cite=_cite(box, [v["id"]])))
-    if k.field(e["id"]) and mode == "detailed":
+    if mode == "detailed":
         lines += [f"Caveat: {c}" for c in e["caveats"] if "our model's estimate" not in c]
     return lines
 

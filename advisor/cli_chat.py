@@ -205,7 +205,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         print(f"Deleted session {args.name!r}.")
         return 0
     if args.action == "show":
-        store.export_markdown(args.name, "")  # raises a clear error for an unknown session
+        store.require(args.name)
         messages = store.messages(args.name)
         if args.json:
             print_json({"profile": store.profile(args.name).model_dump(),

@@ -62,6 +62,7 @@ def _now() -> str:
 class SessionStore:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._schema_ready = False
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -69,7 +70,9 @@ class SessionStore:
         conn = sqlite3.connect(self.path, timeout=10)
         try:
             conn.execute("PRAGMA foreign_keys = ON")
-            conn.executescript(SCHEMA)
+            if not self._schema_ready:  # once per store, not on every connection
+                conn.executescript(SCHEMA)
+                self._schema_ready = True
             with conn:
                 yield conn
         except sqlite3.DatabaseError as exc:
@@ -89,7 +92,7 @@ class SessionStore:
         with self._db() as db:
             return db.execute("SELECT 1 FROM sessions WHERE name = ?", (name,)).fetchone() is not None
 
-    def _require(self, name: str) -> None:
+    def require(self, name: str) -> None:
         if not self.exists(name):
             known = ", ".join(s.name for s in self.list()[:10]) or "none yet"
             raise SessionError(f"No session named {name!r}. Known sessions: {known}")
@@ -132,13 +135,13 @@ class SessionStore:
         return [SessionInfo(*r) for r in rows]
 
     def delete(self, name: str) -> None:
-        self._require(name)
+        self.require(name)
         with self._db() as db:
             db.execute("DELETE FROM sessions WHERE name = ?", (name,))
 
     def export_markdown(self, name: str, plan_markdown: str) -> str:
         """The conversation, then the personal plan, as one Markdown document."""
-        self._require(name)
+        self.require(name)
         lines = [f"# Advisor session: {name}", "", f"Profile: {self.profile(name).describe()}", "",
                  "## Conversation", ""]
         for m in self.messages(name):

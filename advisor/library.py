@@ -67,8 +67,9 @@ class Library:
 
     def readd_all(self, progress: Progress | None = None) -> tuple[int, list[str]]:
         """After a rebuild: add every remembered document again; returns (files added, files now missing)."""
-        present = [Path(p) for p in self._paths() if Path(p).exists()]
-        missing = [p for p in self._paths() if not Path(p).exists()]
+        remembered = self._paths()
+        present = [Path(p) for p in remembered if Path(p).exists()]
+        missing = [p for p in remembered if not Path(p).exists()]
         if present:
             self.add(present, progress)
         self._save([str(p) for p in present])

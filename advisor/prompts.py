@@ -1,4 +1,5 @@
-"""Every prompt and answer template lives in `prompts/` as a file with named `{variables}`; this renders them."""
+"""Every prompt and answer template lives in `prompts/` as a file with named `{variables}`; `Prompts` renders
+them from one folder, the one the settings name (ADVISOR_PROMPTS_DIR), so nothing here reads the environment."""
 
 from __future__ import annotations
 
@@ -6,17 +7,16 @@ import string
 from functools import lru_cache
 from pathlib import Path
 
-from advisor.config import load_settings
+from advisor.errors import DataError
+
+DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
 
-class PromptError(KeyError):
+class PromptError(DataError, KeyError):
     """A template is missing, or was rendered without one of its variables."""
 
-    def __str__(self) -> str:
-        return str(self.args[0])
 
-
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=512)
 def _read(directory: Path, name: str) -> str:
     path = directory / f"{name}.txt"
     try:
@@ -25,16 +25,31 @@ def _read(directory: Path, name: str) -> str:
         raise PromptError(f"No template {name!r}: expected the file {path}") from exc
 
 
-def variables(template: str, directory: Path | None = None) -> set[str]:
-    """The named variables a template expects."""
-    text = _read(directory or load_settings().prompts_dir, template)
-    return {field for _, field, _, _ in string.Formatter().parse(text) if field}
+class Prompts:
+    """The templates in one folder."""
+
+    def __init__(self, directory: Path = DEFAULT_PROMPTS_DIR) -> None:
+        self.directory = directory
+
+    def variables(self, template: str) -> set[str]:
+        """The named variables a template expects."""
+        return {field for _, field, _, _ in string.Formatter().parse(_read(self.directory, template)) if field}
+
+    def render(self, template: str, **values: object) -> str:
+        """Fill `template` with `values`; a variable the template needs but was not given is an error."""
+        missing = self.variables(template) - set(values)
+        if missing:
+            raise PromptError(f"Template {template!r} needs variable(s) {', '.join(sorted(missing))}")
+        return _read(self.directory, template).format(**values)
+
+
+DEFAULT_PROMPTS = Prompts()
 
 
 def render(template: str, directory: Path | None = None, **values: object) -> str:
-    """Fill `template` with `values`; a variable the template needs but was not given is an error."""
-    text = _read(directory or load_settings().prompts_dir, template)
-    missing = variables(template, directory) - set(values)
-    if missing:
-        raise PromptError(f"Template {template!r} needs variable(s) {', '.join(sorted(missing))}")
-    return text.format(**values)
+    """Render with the templates in `directory` (default: this checkout's `prompts/`)."""
+    return Prompts(directory).render(template, **values) if directory else DEFAULT_PROMPTS.render(template, **values)
+
+
+def variables(template: str, directory: Path | None = None) -> set[str]:
+    return Prompts(directory or DEFAULT_PROMPTS_DIR).variables(template)

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-    from advisor.retrieve import Retriever
+    from advisor.search.retrieve import Retriever
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python benchmarks/quality.py` puts benchmarks/, not the root, on the path
@@ -82,8 +82,8 @@ def load_questions(path: Path = QUESTIONS) -> list[Question]:
 
 def build_retriever(home: Path) -> Retriever:
     """A retriever over a new index of the shipped knowledge base under `home` (not the process env)."""
-    from advisor.config import load_settings
-    from advisor.retrieve import open_retriever
+    from advisor.search.retrieve import open_retriever
+    from advisor.settings import load_settings
 
     r = open_retriever(load_settings({"ADVISOR_HOME": str(home)}))
     r.sync_knowledge()

@@ -45,9 +45,9 @@ if TYPE_CHECKING:
     from chromadb.utils.embedding_functions import ONNXMiniLM_L6_V2
     from langchain_core.embeddings import Embeddings
 
-    from advisor.chunking import Chunk
-    from advisor.index import ChunkIndex
-    from advisor.retrieve import Retriever
+    from advisor.search.chunking import Chunk
+    from advisor.search.index import ChunkIndex
+    from advisor.search.retrieve import Retriever
 
 WARMUP = 10
 INSERT_BATCH = 5000  # below Chroma's max batch size (5461 here)
@@ -196,7 +196,7 @@ def synthetic_chunks(n: int, real: Sequence[Chunk], real_vectors: np.ndarray, se
     """
     import numpy as np
 
-    from advisor.chunking import Chunk
+    from advisor.search.chunking import Chunk
 
     rng = np.random.default_rng(seed)
     sentences = [s.split() for c in real for s in re.split(r"(?<=[.!?])\s+", " ".join(c.text.split()))
@@ -225,8 +225,8 @@ def synthetic_chunks(n: int, real: Sequence[Chunk], real_vectors: np.ndarray, se
 def bench_embedders(res: Results, texts: list[str], ef: ONNXMiniLM_L6_V2, repeat: int) -> None:
     import numpy as np
 
-    from advisor.embeddings import get_embedder
-    from advisor.index import BATCH
+    from advisor.search.embeddings import get_embedder
+    from advisor.search.index import BATCH
 
     res.section(f"1. Embedders alone, {len(texts)} chunk texts, model loaded, best of {repeat}")
     embedder = get_embedder()
@@ -260,10 +260,10 @@ def bench_build(res: Results, home: Path, alt_dir: Path, adapter: Embeddings) ->
     from chromadb.config import Settings as ChromaSettings
     from langchain_chroma import Chroma
 
-    from advisor import retrieve
-    from advisor.config import load_settings
-    from advisor.embeddings import get_embedder
-    from advisor.retrieve import open_retriever
+    from advisor.search import retrieve
+    from advisor.search.embeddings import get_embedder
+    from advisor.search.retrieve import open_retriever
+    from advisor.settings import load_settings
 
     res.section("2. First full build of the shipped knowledge base (embedding model already loaded)")
     r = open_retriever(load_settings({"ADVISOR_HOME": str(home)}))
@@ -301,9 +301,9 @@ def bench_build(res: Results, home: Path, alt_dir: Path, adapter: Embeddings) ->
 
 
 def bench_reindex(res: Results, home: Path) -> None:
-    from advisor.config import load_settings
     from advisor.knowledge import load_knowledge
-    from advisor.retrieve import open_retriever
+    from advisor.search.retrieve import open_retriever
+    from advisor.settings import load_settings
 
     res.section("4. Re-indexing unchanged knowledge (target <= 1 s)")
     settings = load_settings({"ADVISOR_HOME": str(home)})
@@ -341,7 +341,7 @@ def bench_reindex(res: Results, home: Path) -> None:
 def bench_queries(res: Results, section: str, r: Retriever, store: Any, queries: Sequence[str],
                   filtered: Sequence[tuple[str, list[str] | None, str | None]] | None = None) -> float:
     """p50/p95 of the product's search (and its parts) and of the alternative's similarity_search; the ratio."""
-    from advisor.embeddings import get_embedder
+    from advisor.search.embeddings import get_embedder
 
     embedder = get_embedder()
     product = latencies_ms(lambda q: r.search(q, k=5), queries)
@@ -378,11 +378,11 @@ def bench_queries(res: Results, section: str, r: Retriever, store: Any, queries:
 def bench_scale(res: Results, n: int, home: Path, queries: Sequence[str], adapter: Embeddings | None) -> None:
     from langchain_chroma import Chroma
 
-    from advisor.chunking import knowledge_chunks
-    from advisor.config import load_settings
-    from advisor.embeddings import get_embedder
-    from advisor.index import COLLECTION, ChunkIndex
-    from advisor.retrieve import _Lexical, open_retriever
+    from advisor.search.chunking import knowledge_chunks
+    from advisor.search.embeddings import get_embedder
+    from advisor.search.index import COLLECTION, ChunkIndex
+    from advisor.search.retrieve import _Lexical, open_retriever
+    from advisor.settings import load_settings
 
     res.section(f"5. {n:,} synthetic chunks (+ the shipped knowledge) in one index")
     r = open_retriever(load_settings({"ADVISOR_HOME": str(home)}))
@@ -426,7 +426,7 @@ def bench_scale(res: Results, n: int, home: Path, queries: Sequence[str], adapte
         r.search(queries[0], k=5)
         res.key["scale first query"] = res.add("scale", "first query: fetch all + build BM25 + search",
                                                time.perf_counter() - start, "s", "the first process pays")
-        from advisor.retrieve import Retriever
+        from advisor.search.retrieve import Retriever
 
         fresh = Retriever(r.index, r.knowledge)  # another process: finds the saved BM25 of this revision
         start = time.perf_counter()
@@ -503,9 +503,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
-    from advisor.chunking import knowledge_chunks
-    from advisor.embeddings import get_embedder
     from advisor.knowledge import load_knowledge
+    from advisor.search.chunking import knowledge_chunks
+    from advisor.search.embeddings import get_embedder
     from benchmarks.quality import load_questions
 
     info = machine()
@@ -515,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
     cycle = (len(questions) + args.queries - 1) // len(questions)
     queries = [q.question for q in questions * cycle][: args.queries]
     filtered = [(q.question, list(q.kinds) or None, q.field) for q in questions]
-    from advisor.config import PROJECT_ROOT
+    from advisor.settings import PROJECT_ROOT
 
     chunks = knowledge_chunks(load_knowledge(PROJECT_ROOT / "knowledge"))
     texts = [c.text for c in chunks * 2][:200]

@@ -6,11 +6,12 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from advisor.config import PROJECT_ROOT
 from advisor.knowledge import Knowledge, load_knowledge
+from advisor.settings import PROJECT_ROOT
 
 KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 
@@ -43,7 +44,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 @pytest.fixture
 def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
     """Run `advisor ARGS...` in process; returns (exit code, stdout, stderr)."""
-    from advisor.cli import main
+    from advisor.interfaces.cli import main
 
     def run(*args: str) -> tuple[int, str, str]:
         code = main(list(args))
@@ -67,9 +68,9 @@ def run_json(run_cli: Callable[..., tuple[int, str, str]]) -> Callable[..., obje
 def indexed_home(tmp_path_factory: pytest.TempPathFactory, knowledge: Knowledge) -> Path:
     """An advisor home whose index holds the shipped knowledge; built once per test session (embedding is
     the slow part), then copied by the tests that need an index."""
-    from advisor.config import load_settings
-    from advisor.index import ChunkIndex
-    from advisor.retrieve import Retriever
+    from advisor.search.index import ChunkIndex
+    from advisor.search.retrieve import Retriever
+    from advisor.settings import load_settings
 
     home = tmp_path_factory.mktemp("indexed-home")
     retriever = Retriever(ChunkIndex(load_settings({"ADVISOR_HOME": str(home)})), knowledge)
@@ -83,3 +84,36 @@ def home_with_index(isolated_home: Path, indexed_home: Path) -> Path:
     """The test's own advisor home (ADVISOR_HOME), holding a copy of the prebuilt index."""
     shutil.copytree(indexed_home, isolated_home, dirs_exist_ok=True)
     return isolated_home
+
+
+class Chat:
+    """One session of a conversation service, as a person would use it: `ask` returns the settled answer and
+    hands each piece of displayed text to `on_token`."""
+
+    def __init__(self, service: Any, session: str = "default", mode: str = "detailed") -> None:
+        self.service = service
+        self.session = session
+        self.mode = mode
+        self.knowledge = service.knowledge
+        self.events: list[Any] = []
+
+    def ask(self, text: str, on_token: Callable[[str], None] | None = None) -> Any:
+        from advisor.chat.events import AnswerText, TurnFinished
+
+        answer = None
+        self.events = []
+        for event in self.service.ask(self.session, text, self.mode):
+            self.events.append(event)
+            if isinstance(event, AnswerText) and on_token:
+                on_token(event.text)
+            if isinstance(event, TurnFinished):
+                answer = event.answer
+        assert answer is not None
+        return answer
+
+
+def make_service(settings: Any, knowledge: Knowledge, model: str = "offline") -> Any:
+    from advisor.chat.models import resolve_backend
+    from advisor.chat.service import ConversationService
+
+    return ConversationService(knowledge, settings, resolve_backend(model, settings, knowledge))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.config import PROJECT_ROOT
+from advisor.settings import PROJECT_ROOT
 
 RunCli = Callable[..., tuple[int, str, str]]
 RunJson = Callable[..., object]

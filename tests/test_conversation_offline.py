@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from advisor.config import Settings, load_settings
-from advisor.engine import MAX_MESSAGE_CHARS, Advisor, Answer, MessageError
-from advisor.grounding import check_citations, check_essay_ranks
+from advisor.chat.events import Answer
+from advisor.chat.grounding import essay_rank_violation, ground
+from advisor.chat.service import MAX_MESSAGE_CHARS, MessageError
+from advisor.chat.sources import SourceBook
 from advisor.knowledge import Knowledge
-from advisor.models import resolve_backend
-from advisor.sources import SourceBook
+from advisor.settings import Settings, load_settings
+from tests.conftest import Chat, make_service
 
 RunCli = Callable[..., tuple[int, str, str]]
 
@@ -26,8 +27,8 @@ def settings(home_with_index: Path) -> Settings:
 
 
 @pytest.fixture
-def advisor(settings: Settings, knowledge: Knowledge) -> Advisor:
-    return Advisor(knowledge, settings, resolve_backend("offline", {}), session="alice")
+def advisor(settings: Settings, knowledge: Knowledge) -> Chat:
+    return Chat(make_service(settings, knowledge), "alice")
 
 
 def cited_numbers(answer: Answer) -> set[int]:
@@ -36,13 +37,13 @@ def cited_numbers(answer: Answer) -> set[int]:
 
 def assert_grounded(answer: Answer) -> None:
     """Every [n] in the text is a listed citation, numbered 1..m, and each carries its passage text."""
-    numbers = [c["n"] for c in answer.citations]
+    numbers = [c.n for c in answer.citations]
     assert numbers == list(range(1, len(numbers) + 1))
     assert cited_numbers(answer) == set(numbers)
-    assert all(c["text"] and c["title"] and c["source"] for c in answer.citations)
+    assert all(c.text and c.title and c.source for c in answer.citations)
 
 
-def test_career_chat_over_several_turns_keeps_the_profile(advisor: Advisor, knowledge: Knowledge) -> None:
+def test_career_chat_over_several_turns_keeps_the_profile(advisor: Chat, knowledge: Knowledge) -> None:
     first = advisor.ask("I'm a backend engineer with 6 months of runway and I like interpretability. "
                         "Which fields should I bet on?")
     assert first.intent == "career" and first.backend == "offline"
@@ -62,62 +63,62 @@ def test_career_chat_over_several_turns_keeps_the_profile(advisor: Advisor, know
     assert "technical-governance" not in second.recommendations
 
 
-def test_why_rank_cites_the_essay_for_the_one_rank_it_gives(advisor: Advisor) -> None:
+def test_why_rank_cites_the_essay_for_the_one_rank_it_gives(advisor: Chat) -> None:
     answer = advisor.ask("Why is scalable oversight ranked first?")
     assert answer.intent == "why_rank"
-    assert "#1 of 16" in answer.answer
-    essay = [c for c in answer.citations if c["passage_id"] == "essay-22"]
-    assert essay and "scalable oversight is just as important" in essay[0]["text"]
+    assert f"#1 of {len(advisor.knowledge.fields)}" in answer.answer
+    essay = [c for c in answer.citations if c.passage_id == "essay-22"]
+    assert essay and "scalable oversight is just as important" in essay[0].text
     assert_grounded(answer)
 
 
-def test_why_rank_for_a_field_the_essay_does_not_rank_says_it_is_our_model(advisor: Advisor) -> None:
+def test_why_rank_for_a_field_the_essay_does_not_rank_says_it_is_our_model(advisor: Chat) -> None:
     answer = advisor.ask("why is compute governance where it is?")
     assert "our model's estimate" in answer.answer
-    assert not check_essay_ranks(answer.answer, advisor.knowledge)[1]
+    assert not any(essay_rank_violation(s, advisor.knowledge) for s in answer.answer.split(". "))
 
 
-def test_readings_follow_the_conversation_and_skip_what_was_read(advisor: Advisor) -> None:
+def test_readings_follow_the_conversation_and_skip_what_was_read(advisor: Chat) -> None:
     advisor.ask("Why is mech interp ranked where it is?")
     plan = advisor.ask("What should I read for it?")
     assert plan.intent == "readings"
-    urls = [c["source"] for c in plan.citations]
+    urls = [c.source for c in plan.citations]
     assert "https://distill.pub/2020/circuits/zoom-in/" in urls
     levels = re.findall(r"; (intro|intermediate|advanced), about", plan.answer)
     assert levels == sorted(levels, key=["intro", "intermediate", "advanced"].index)
     after = advisor.ask("I've read Zoom In: An Introduction to Circuits. What should I read on mech interp now?")
     assert "https://distill.pub/2020/circuits/zoom-in/" in after.profile["readings_done"]
-    assert "https://distill.pub/2020/circuits/zoom-in/" not in [c["source"] for c in after.citations]
+    assert "https://distill.pub/2020/circuits/zoom-in/" not in [c.source for c in after.citations]
 
 
-def test_what_if_trusting_eval_generation_moves_evals_and_says_why(advisor: Advisor) -> None:
+def test_what_if_trusting_eval_generation_moves_evals_and_says_why(advisor: Chat) -> None:
     answer = advisor.ask("What if automated eval generation works?")
     assert answer.intent == "what_if"
     assert re.search(r"Evaluations & dangerous-capability evals moves from #\d+ to #\d+ because feedback "
                      r"quality scored 5 instead of 3", answer.answer)
-    assert any(c["passage_id"] == "essay-21" for c in answer.citations)
+    assert any(c.passage_id == "essay-21" for c in answer.citations)
 
 
-def test_compare_and_essay_questions(advisor: Advisor) -> None:
+def test_compare_and_essay_questions(advisor: Chat) -> None:
     compare = advisor.ask("mech interp vs field building: which is the better bet?")
     assert compare.intent == "compare" and "safer bet against automation is Field building" in compare.answer
     essay = advisor.ask("What does the essay's author say about ML4Good?")
     assert essay.intent == "essay"
-    assert any("ML4Good" in c["text"] for c in essay.citations)
+    assert any("ML4Good" in c.text for c in essay.citations)
     assert "lost when it was scraped" in essay.answer
 
 
 def test_modes_change_the_answer(settings: Settings, knowledge: Knowledge) -> None:
     q = "Why is evals ranked where it is?"
-    concise = Advisor(knowledge, settings, resolve_backend("offline", {}), "m1", mode="concise").ask(q)
-    detailed = Advisor(knowledge, settings, resolve_backend("offline", {}), "m2", mode="detailed").ask(q)
-    newcomer = Advisor(knowledge, settings, resolve_backend("offline", {}), "m3", mode="newcomer").ask(q)
+    concise = Chat(make_service(settings, knowledge), "m1", "concise").ask(q)
+    detailed = Chat(make_service(settings, knowledge), "m2", "detailed").ask(q)
+    newcomer = Chat(make_service(settings, knowledge), "m3", "newcomer").ask(q)
     assert len(concise.answer) < len(detailed.answer)
     assert "Another view: Jan Wehner" in detailed.answer and "Another view" not in concise.answer
     assert "feedback quality (how easy it is to check" in newcomer.answer
 
 
-def test_off_topic_and_bad_messages(advisor: Advisor) -> None:
+def test_off_topic_and_bad_messages(advisor: Chat) -> None:
     assert advisor.ask("what's a good pasta recipe?").intent == "off_topic"
     with pytest.raises(MessageError, match="empty"):
         advisor.ask("   ")
@@ -127,12 +128,12 @@ def test_off_topic_and_bad_messages(advisor: Advisor) -> None:
 
 def test_sessions_resume_list_export_and_delete(settings: Settings, knowledge: Knowledge, run_cli: RunCli,
                                                 tmp_path: Path) -> None:
-    Advisor(knowledge, settings, resolve_backend("offline", {}), "bob").ask(
+    Chat(make_service(settings, knowledge), "bob").ask(
         "I'm a physicist and I like agent foundations. What do you recommend?")
-    resumed = Advisor(knowledge, settings, resolve_backend("offline", {}), "bob")
+    resumed = Chat(make_service(settings, knowledge), "bob")
     answer = resumed.ask("What should I read first?")
     assert "physicist" in answer.profile["background"]
-    assert any("agent" in c["title"].lower() or "embedded" in c["title"].lower() for c in answer.citations)
+    assert any("agent" in c.title.lower() or "embedded" in c.title.lower() for c in answer.citations)
 
     code, out, _ = run_cli("sessions", "list", "--json")
     assert code == 0 and {"name": "bob"}.items() <= next(r for r in json.loads(out) if r["name"] == "bob").items()
@@ -169,9 +170,13 @@ def test_recommend_cli_and_empty_message(run_cli: RunCli, home_with_index: Path)
 def test_invented_citations_are_removed_and_flagged(knowledge: Knowledge) -> None:
     book = SourceBook()
     n = book.add_passage(knowledge, "essay-22")
-    text, cited, flags = check_citations(f"Scalable oversight is first [{n}] and evals are last [7].", book)
-    assert text == f"Scalable oversight is first [{n}] and evals are last." and cited == [n]
-    assert flags == ["Removed citation [7]: no source [7] was given to the model."]
+    book.add_passage(knowledge, "essay-21")
+    m = book.add_passage(knowledge, "essay-24")
+    text, grounder = ground(f"Scalable oversight is first [{m}] and evals are last [7]. See also [{n}].", book,
+                            knowledge)
+    assert text == "Scalable oversight is first [1] and evals are last. See also [2]."  # shown in reading order
+    assert grounder.cited() == [m, n] and [c.passage_id for c in grounder.citations()] == ["essay-24", "essay-22"]
+    assert grounder.flags == ["Removed citation [7]: no source [7] was given to the model."]
 
 
 @pytest.mark.parametrize(
@@ -187,10 +192,23 @@ def test_invented_citations_are_removed_and_flagged(knowledge: Knowledge) -> Non
 )
 def test_claims_of_essay_ranks_the_essay_lacks_are_removed(knowledge: Knowledge, sentence: str,
                                                             removed: bool) -> None:
-    text, flags = check_essay_ranks(f"Intro line.\n{sentence} Next sentence.", knowledge)
-    assert bool(flags) is removed
+    text, grounder = ground(f"Intro line.\n{sentence} Next sentence.", SourceBook(), knowledge)
+    assert bool(grounder.flags) is removed
     assert (sentence not in text) is removed
     assert text.startswith("Intro line.\n") and text.endswith("Next sentence.")
+
+
+def test_streamed_text_is_released_only_once_a_sentence_is_checked(knowledge: Knowledge) -> None:
+    book = SourceBook()
+    n = book.add_passage(knowledge, "essay-22")
+    from advisor.chat.grounding import Grounder
+
+    g = Grounder(book, knowledge)
+    pieces = ["The essay ra", "nks mech interp #", "2. Scalable ", f"oversight is first [{n}]", ". Done"]
+    shown = [g.feed(piece) for piece in pieces]
+    shown.append(g.finish())
+    assert "".join(shown) == "Scalable oversight is first [1]. Done"
+    assert not any("#2" in s or "mech interp" in s for s in shown)  # never released, not even in part
 
 
 def test_the_profile_is_editable_directly(run_cli: RunCli, home_with_index: Path) -> None:

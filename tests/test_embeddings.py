@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from advisor.embeddings import (
+from advisor.search.embeddings import (
     DIMENSION,
     EmbeddingModelMissingError,
     MiniLMEmbedder,
@@ -97,7 +97,7 @@ def test_chroma_reopens_the_collection_from_its_stored_config(tmp_path: Path) ->
     reopen = textwrap.dedent(
         f"""
         import json, chromadb
-        from advisor.embeddings import register_with_chroma
+        from advisor.search.embeddings import register_with_chroma
         register_with_chroma()
         collection = chromadb.PersistentClient(path={str(tmp_path)!r}).get_collection("fields")
         found = collection.query(query_texts=["rules and laws for AI companies"], n_results=3)

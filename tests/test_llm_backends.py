@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from advisor.config import Settings, load_settings
-from advisor.engine import Advisor
+from advisor.chat.models import BackendError, resolve_backend
+from advisor.chat.sessions import SessionStore
 from advisor.knowledge import Knowledge
-from advisor.models import BackendError, resolve_backend
-from advisor.sessions import SessionStore
+from advisor.knowledge.ranking import rank_fields
+from advisor.settings import Settings, load_settings
+from tests.conftest import Chat
 from tests.scripted_llm import (
     ScriptedLLMServer,
     delay,
@@ -32,10 +33,14 @@ def settings(home_with_index: Path) -> Settings:
     return load_settings({"ADVISOR_HOME": str(home_with_index)})
 
 
-def advisor_for(server: ScriptedLLMServer, settings: Settings, knowledge: Knowledge, **env: str) -> Advisor:
-    environment = {"OPENAI_BASE_URL": server.base_url, "ADVISOR_LLM_RETRIES": "0", "ADVISOR_LLM_TIMEOUT": "10",
-                   **env}
-    return Advisor(knowledge, settings, resolve_backend("openai-compatible:scripted", environment), session="llm")
+def advisor_for(server: ScriptedLLMServer, settings: Settings, knowledge: Knowledge, **env: str) -> Chat:
+    from advisor.chat.service import ConversationService
+
+    environment = {"ADVISOR_HOME": str(settings.home), "OPENAI_BASE_URL": server.base_url,
+                   "ADVISOR_LLM_RETRIES": "0", "ADVISOR_LLM_TIMEOUT": "10", **env}
+    llm_settings = load_settings(environment)
+    backend = resolve_backend("openai-compatible:scripted", llm_settings, knowledge)
+    return Chat(ConversationService(knowledge, llm_settings, backend), "llm")
 
 
 def test_a_capable_model_plans_with_tool_calls(scripted_llm: ScriptedLLMServer, settings: Settings,
@@ -52,10 +57,11 @@ def test_a_capable_model_plans_with_tool_calls(scripted_llm: ScriptedLLMServer, 
     assert first["max_tokens"] == 900  # llama.cpp's server ignores max_completion_tokens
     assert "scalable oversight" in first["messages"][0]["content"]  # the system prompt's grounding rules
     tool_result = next(m for m in second["messages"] if m["role"] == "tool")
-    assert "Evaluations & dangerous-capability evals: #9" in tool_result["content"]
+    evals = rank_fields(knowledge).get("evaluations")
+    assert f"Evaluations & dangerous-capability evals: #{evals.rank} of" in tool_result["content"]
     assert "[9]" not in answer.answer and any("[9]" in f for f in answer.flags)
-    assert {c["n"] for c in answer.citations} == {1, 2}
-    assert next(c for c in answer.citations if c["n"] == 1)["passage_id"] == "field:evaluations#factors"
+    assert {c.n for c in answer.citations} == {1, 2}
+    assert next(c for c in answer.citations if c.n == 1).passage_id == "field:evaluations#factors"
     assert "".join(tokens).startswith("Evals sits in the safer half")
 
 
@@ -75,8 +81,8 @@ def test_streamed_tool_calls_and_text(scripted_llm: ScriptedLLMServer, settings:
     answer = advisor_for(scripted_llm, settings, knowledge).ask("What should I read on mech interp?",
                                                                  tokens.append)
     assert all(r.get("stream") for r in scripted_llm.requests)
-    assert len(tokens) >= 3 and "".join(tokens) == "Start with Zoom In [1]."
-    assert answer.citations[0]["source"] == "https://distill.pub/2020/circuits/zoom-in/"
+    assert tokens and "".join(tokens) == "Start with Zoom In [1]."
+    assert answer.citations[0].source == "https://distill.pub/2020/circuits/zoom-in/"
 
 
 def test_retries_a_500_then_answers(scripted_llm: ScriptedLLMServer, settings: Settings,
@@ -103,7 +109,7 @@ def test_faults_fall_back_to_an_offline_answer_and_keep_the_message(
     answer = advisor.ask("Why is scalable oversight ranked first?")
     assert answer.backend == "offline (fallback)"
     assert "did not answer" in answer.flags[0] and "your message is saved" in answer.flags[0]
-    assert "#1 of 16" in answer.answer and answer.citations
+    assert f"#1 of {len(knowledge.fields)}" in answer.answer and answer.citations
     if fault != "dead":
         assert len(scripted_llm.requests) == 2  # one try, one retry with back-off
     saved = SessionStore(settings.sessions_db).messages("llm")
@@ -130,7 +136,8 @@ def test_a_model_that_answers_nothing_gets_an_offline_answer(
     scripted_llm.enqueue(text(""))
     answer = advisor_for(scripted_llm, settings, knowledge).ask("Why are evals ranked there?")
     assert answer.backend == "offline (fallback)" and "empty answer" in answer.flags[0]
-    assert "#9 of 16" in answer.answer
+    evals = rank_fields(knowledge).get("evaluations")
+    assert f"#{evals.rank} of {len(knowledge.fields)}" in answer.answer
 
 
 def test_a_small_model_only_writes_from_the_planner_results(scripted_llm: ScriptedLLMServer, settings: Settings,
@@ -145,15 +152,16 @@ def test_a_small_model_only_writes_from_the_planner_results(scripted_llm: Script
     assert answer.citations and answer.backend.startswith("openai-compatible:scripted")
 
 
-def test_missing_configuration_says_what_to_set(run_cli: RunCli, home_with_index: Path) -> None:
+def test_missing_configuration_says_what_to_set(run_cli: RunCli, home_with_index: Path, knowledge: Knowledge) -> None:
+    bare = load_settings({})
     with pytest.raises(BackendError, match="OPENAI_API_KEY"):
-        resolve_backend("openai:gpt-4o-mini", {})
+        resolve_backend("openai:gpt-4o-mini", bare, knowledge)
     with pytest.raises(BackendError, match="OPENAI_BASE_URL"):
-        resolve_backend("openai-compatible:llama", {})
+        resolve_backend("openai-compatible:llama", bare, knowledge)
     with pytest.raises(BackendError, match="Unknown model"):
-        resolve_backend("claude", {})
-    assert resolve_backend(None, {}).name == "offline"
-    assert resolve_backend(None, {"OPENAI_API_KEY": "sk-test"}).name == "openai:gpt-4o-mini"
+        resolve_backend("claude", bare, knowledge)
+    assert resolve_backend(None, bare, knowledge).name == "offline"
+    assert resolve_backend(None, load_settings({"OPENAI_API_KEY": "sk-test"}), knowledge).name == "openai:gpt-4o-mini"
     code, _, err = run_cli("ask", "hello", "--model", "openai:gpt-4o-mini")
     assert code == 2 and "OPENAI_API_KEY" in err
 

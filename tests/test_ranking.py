@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from advisor.explain import explain_rank
 from advisor.knowledge import Knowledge
-from advisor.ranking import (
+from advisor.knowledge.explain import explain_rank
+from advisor.knowledge.ranking import (
     DEFAULT_WEIGHTS,
     RankingInputError,
     parse_override,

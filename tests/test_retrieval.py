@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from advisor.chunking import MAX_WORDS, DocumentError, knowledge_chunks, split_words
-from advisor.config import Settings, load_settings
-from advisor.index import ChunkIndex, IndexStoreError
 from advisor.knowledge import Knowledge, load_knowledge
-from advisor.library import Library
-from advisor.retrieve import Retriever, SearchInputError, open_retriever
+from advisor.search.chunking import MAX_WORDS, DocumentError, knowledge_chunks, split_words
+from advisor.search.index import ChunkIndex, IndexStoreError
+from advisor.search.library import Library
+from advisor.search.retrieve import Retriever, SearchInputError, open_retriever
+from advisor.settings import Settings, load_settings
 
 RunCli = Callable[..., tuple[int, str, str]]
 
@@ -78,7 +78,7 @@ def test_split_words_never_exceeds_the_limit() -> None:
 
 
 def test_resyncing_unchanged_knowledge_embeds_nothing(retriever: Retriever, monkeypatch: pytest.MonkeyPatch) -> None:
-    from advisor import embeddings
+    from advisor.search import embeddings
 
     calls: list[int] = []
     real = embeddings.MiniLMEmbedder.embed

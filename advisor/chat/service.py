@@ -1,0 +1,315 @@
+"""The conversation service: every interface (CLI, web app, HTTP API) talks to the advisor through it.
+
+`ask(session_id, message, mode)` runs one turn and yields typed events (see `advisor.chat.events`): the
+backend plans, calls tools, writes; the answer is grounded sentence by sentence before any of it is yielded,
+so a removed claim is never shown; the turn ends with the whole `Answer`, which is exactly what was shown.
+Session id and mode are arguments, not state: one instance serves many sessions from many threads, with one
+retriever per process. When an LLM fails (timeouts, 429/5xx after retries, a dead endpoint, endless tool
+calls), the turn is answered offline and says so; the user's message is saved before anything can fail.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterator
+from typing import Any
+
+from advisor.chat.events import (
+    MODES,
+    Answer,
+    AnswerText,
+    Event,
+    Flags,
+    FollowUps,
+    Mode,
+    Notice,
+    ProfileUnderstood,
+    Sources,
+    ToolFinished,
+    TurnFinished,
+    TurnStarted,
+)
+from advisor.chat.followups import suggest_followups
+from advisor.chat.grounding import Grounder
+from advisor.chat.models import Backend, offline_backend
+from advisor.chat.offline.model import state_line
+from advisor.chat.offline.understanding import extract_profile, load_lexicon
+from advisor.chat.plan import personal_plan
+from advisor.chat.sessions import Message, SessionStore
+from advisor.chat.tools import Toolbox
+from advisor.errors import InputError
+from advisor.knowledge import Knowledge
+from advisor.knowledge.profile import Profile
+from advisor.prompts import Prompts
+from advisor.search.retrieve import Retriever, shared_retriever
+from advisor.settings import Settings
+
+MAX_MESSAGE_CHARS = 4000
+HISTORY_MESSAGES = 10
+RECURSION_LIMIT = 16
+
+
+class MessageError(InputError, ValueError):
+    """A message the advisor cannot take (empty, too long); nothing is lost."""
+
+
+def validate_message(message: str) -> str:
+    text = message.strip()
+    if not text:
+        raise MessageError("The message is empty. Ask about a field, your career move, or readings.")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise MessageError(f"The message is {len(text)} characters; the limit is {MAX_MESSAGE_CHARS}. "
+                           "Shorten it, or add long documents with `advisor index --add PATH`.")
+    return text
+
+
+def validate_mode(mode: str) -> Mode:
+    if mode not in MODES:
+        raise InputError(f"Unknown answer mode {mode!r}: use one of {', '.join(MODES)}")
+    return mode
+
+
+def _llm_errors() -> tuple[type[BaseException], ...]:
+    import httpx
+    import openai
+    from langgraph.errors import GraphRecursionError
+
+    return (openai.OpenAIError, httpx.HTTPError, TimeoutError, ConnectionError, GraphRecursionError, EmptyAnswer)
+
+
+class EmptyAnswer(RuntimeError):
+    """The model finished without writing anything."""
+
+
+class _Turn:
+    """The state of one turn while it runs: its tools, its grounder and what the answer became."""
+
+    def __init__(self, service: ConversationService, profile: Profile) -> None:
+        self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.box = Toolbox(service.knowledge, service.retriever, profile, prompts=service.prompts,
+                           listener=self.events.put)
+        self.grounder = Grounder(self.box.book, service.knowledge)
+        self.intent = ""
+
+    def drain(self) -> Iterator[Any]:
+        while not self.events.empty():
+            event = self.events.get()
+            if isinstance(event, ToolFinished) and event.name == "update_profile" and not event.error:
+                yield event
+                yield ProfileUnderstood(profile=self.box.profile.model_dump(), summary=self.box.profile.describe())
+            else:
+                yield event
+
+
+class ConversationService:
+    def __init__(self, knowledge: Knowledge, settings: Settings, backend: Backend,
+                 store: SessionStore | None = None, retriever: Callable[[], Retriever] | None = None) -> None:
+        self.knowledge = knowledge
+        self.settings = settings
+        self.backend = backend
+        self.prompts = Prompts(settings.prompts_dir)
+        self.store = store or SessionStore(settings.sessions_db)
+        self._retriever = retriever or (lambda: shared_retriever(settings, knowledge))
+        self._offline: Backend | None = None
+        self._lock = threading.Lock()
+
+    def retriever(self) -> Retriever:
+        return self._retriever()
+
+    def offline(self) -> Backend:
+        with self._lock:
+            if self._offline is None:
+                self._offline = self.backend if self.backend.offline else offline_backend(self.knowledge,
+                                                                                          self.settings)
+        return self._offline
+
+    # --- one turn -------------------------------------------------------------------------------------------
+
+    def ask(self, session_id: str, message: str, mode: str = "detailed") -> Iterator[Event]:
+        """Run one turn of `session_id` and yield its events; the last is `TurnFinished`."""
+        text = validate_message(message)
+        mode = validate_mode(mode)
+        self.store.append(session_id, "user", text)
+        profile = self.store.profile(session_id)
+        focus = self.store.focus(session_id)
+        history = self.store.messages(session_id)[:-1]
+        answer, discussed = yield from self._turn(session_id, text, mode, profile, focus, history)
+        self._save(session_id, answer, answer.recommendations or discussed or focus)
+        yield TurnFinished(answer=answer)
+
+    def _save(self, session_id: str, answer: Answer, focus: list[str]) -> None:
+        self.store.save_state(session_id, Profile.model_validate(answer.profile), focus)
+        self.store.append(session_id, "assistant", answer.answer,
+                          {"backend": answer.backend, "citations": [c.model_dump() for c in answer.citations],
+                           "flags": answer.flags, "intent": answer.intent, "recommendations": answer.recommendations})
+
+    def answer(self, session_id: str, message: str, mode: str = "detailed") -> Answer:
+        """`ask`, settled: the whole answer of the turn."""
+        return settle(self.ask(session_id, message, mode))
+
+    def stateless(self, messages: list[tuple[str, str]], mode: str = "detailed") -> Iterator[Event]:
+        """One turn over a conversation the caller keeps itself (role, text pairs; the last is the user's)."""
+        if not messages or messages[-1][0] != "user":
+            raise MessageError("The last message must be the user's.")
+        text = validate_message(messages[-1][1])
+        history = [Message(role, content, {}, "") for role, content in messages[:-1] if role in ("user", "assistant")]
+        lexicon = load_lexicon(self.settings.knowledge_dir)
+        profile = Profile()
+        for m in history:
+            if m.role == "user":
+                profile = profile.merge(extract_profile(m.content, self.knowledge, lexicon))
+        answer, _ = yield from self._turn(None, text, validate_mode(mode), profile, [], history)
+        yield TurnFinished(answer=answer)
+
+    def _turn(self, session_id: str | None, text: str, mode: Mode, profile: Profile, focus: list[str],
+              history: list[Message]) -> Generator[Event, None, tuple[Answer, list[str]]]:
+        """Run one turn; yields its events and returns its answer and the fields it discussed."""
+        backend = self.backend
+        yield TurnStarted(session=session_id, mode=mode, backend=backend.label)
+        turn = _Turn(self, profile)
+        flags: list[str] = []
+        try:
+            yield from self._run(backend, turn, text, mode, focus, history)
+            if not turn.grounder.displayed.strip():
+                raise EmptyAnswer("the model returned an empty answer")
+        except _llm_errors() as exc:
+            if backend.offline:
+                raise
+            shown = bool(turn.grounder.displayed)
+            flags.append(self.prompts.render("fallback_notice", backend=backend.label, error=_short(exc)))
+            yield Notice(text=flags[-1], retract=shown)
+            backend = self.offline()
+            turn = _Turn(self, profile)
+            yield from self._run(backend, turn, text, mode, focus, history)
+        flags += turn.grounder.flags
+        if not turn.grounder.cited() and not backend.offline and len(turn.box.book):
+            flags.append("The model cited no sources; the sources it was given are listed.")
+            turn.grounder.cite_all()
+        label = backend.label if backend is self.backend else "offline (fallback)"
+        answer = yield from self._finish(turn, label, text, mode, session_id, flags)
+        return answer, turn.box.fields_discussed
+
+    def _finish(self, turn: _Turn, backend_label: str, text: str, mode: Mode, session_id: str | None,
+                flags: list[str]) -> Generator[Event, None, Answer]:
+        """The events that close a turn (sources, follow-ups, flags) and its settled answer."""
+        citations = turn.grounder.citations()
+        recs = list(turn.box.recommended)
+        followups = suggest_followups(self.knowledge, self.prompts, turn.intent, recs, turn.box.fields_discussed,
+                                      text)
+        if citations:
+            yield Sources(citations=citations)
+        yield FollowUps(items=followups)
+        if flags:
+            yield Flags(items=flags)
+        return Answer(answer=turn.grounder.displayed.strip(), citations=citations, backend=backend_label,
+                      profile=turn.box.profile.model_dump(), recommendations=recs, followups=followups, flags=flags,
+                      intent=turn.intent, mode=mode, session=session_id)
+
+    def _run(self, backend: Backend, turn: _Turn, text: str, mode: Mode, focus: list[str],
+             history: list[Message]) -> Iterator[Event]:
+        from langchain.agents import create_agent
+        from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+
+        system = self._system_prompt(turn.box.profile, focus, mode, history)
+        agent = create_agent(backend.model, tools=turn.box.langchain_tools(), system_prompt=system)
+        recent = history[-HISTORY_MESSAGES:]
+        messages: list[Any] = [HumanMessage(m.content) if m.role == "user" else AIMessage(m.content) for m in recent]
+        messages.append(HumanMessage(text))
+        for _attempt in range(2):
+            final: dict[str, Any] = {}
+            last_id = None
+            for stream_mode, payload in agent.stream({"messages": messages}, {"recursion_limit": RECURSION_LIMIT},
+                                                     stream_mode=["messages", "values"]):
+                yield from turn.drain()
+                if stream_mode == "values":
+                    final = payload if isinstance(payload, dict) else {}
+                    continue
+                chunk = payload[0]
+                if isinstance(chunk, AIMessageChunk) and isinstance(chunk.content, str) and chunk.content:
+                    if last_id is not None and chunk.id != last_id and turn.grounder.displayed:
+                        chunk_text = "\n\n" + chunk.content
+                    else:
+                        chunk_text = chunk.content
+                    last_id = chunk.id
+                    released = turn.grounder.feed(chunk_text)
+                    if released:
+                        yield AnswerText(text=released)
+            yield from turn.drain()
+            messages = list(final.get("messages", []))
+            last = messages[-1] if messages else None
+            if isinstance(last, AIMessage):
+                turn.intent = str(last.response_metadata.get("intent", "")) if last.response_metadata else ""
+            if not isinstance(last, AIMessage) or last.content or not last.invalid_tool_calls:
+                break
+            # Tool calls whose arguments did not parse: tell the model, once, and let it try again.
+            messages += [ToolMessage(self.prompts.render("tool_call_invalid", name=call.get("name") or "?",
+                                                         error=call.get("error") or "not valid JSON"),
+                                     tool_call_id=call.get("id") or f"invalid_{i}", status="error")
+                         for i, call in enumerate(last.invalid_tool_calls)]
+        rest = turn.grounder.finish()
+        if rest:
+            yield AnswerText(text=rest)
+
+    def _system_prompt(self, profile: Profile, focus: list[str], mode: Mode, history: list[Message]) -> str:
+        older = history[:-HISTORY_MESSAGES] if len(history) > HISTORY_MESSAGES else []
+        summary = "; ".join(m.content[:120] for m in older if m.role == "user")
+        text = self.prompts.render(
+            "system", essay_title=self.knowledge.essay.title, essay_url=self.knowledge.essay.url,
+            mode_instructions=self.prompts.render(f"mode_{mode}"), profile=profile.describe(),
+            history_summary=self.prompts.render("history_summary", summary=summary) if summary else "")
+        return f"{text}\n{state_line(profile, focus, mode)}"
+
+    # --- recommendations and the plan, as calls of their own -------------------------------------------------
+
+    def recommend(self, session_id: str | None, about: str, fit_weight: float | None = None,
+                  mode: str = "detailed") -> Iterator[Event]:
+        """Understand `about` (a description of the user), then recommend fields and readings. With a session,
+        the profile is merged into it and the exchange is saved; without one, nothing is stored."""
+        text = validate_message(about)
+        mode = validate_mode(mode)
+        if fit_weight is not None and not 0 <= fit_weight <= 1:
+            raise InputError("The fit weight must be between 0 and 1 (0: only safety from automation matters, "
+                             "1: only fit).")
+        profile = self.store.profile(session_id) if session_id else Profile()
+        update = extract_profile(text, self.knowledge, load_lexicon(self.settings.knowledge_dir))
+        if fit_weight is not None:
+            update = update.model_copy(update={"fit_weight": fit_weight})
+        backend = self.offline()
+        yield TurnStarted(session=session_id, mode=mode, backend=backend.label)
+        turn = _Turn(self, profile)
+        if not update.is_empty():
+            turn.box.call("update_profile", update.model_dump(exclude_defaults=True))
+        turn.box.call("recommend_fields", {"top": 3})
+        turn.box.call("recommend_readings", {"fields": [], "level": "intro"})
+        yield from turn.drain()
+        from advisor.chat.offline.planner import Plan
+        from advisor.chat.offline.writer import TurnResults, write_answer
+
+        results = TurnResults(self.knowledge, self.prompts, turn.box.book, turn.box.results, turn.box.profile)
+        body = write_answer(Plan("career"), results, mode)
+        yield AnswerText(text=turn.grounder.feed(body) + turn.grounder.finish())
+        turn.intent = "career"
+        answer = yield from self._finish(turn, backend.label, text, mode, session_id, turn.grounder.flags)
+        if session_id:
+            self.store.append(session_id, "user", text)
+            self._save(session_id, answer, answer.recommendations)
+        yield TurnFinished(answer=answer)
+
+    def plan_markdown(self, session_id: str) -> str:
+        """The session exported as Markdown: the conversation, then the personal plan."""
+        profile = self.store.profile(session_id)
+        return self.store.export_markdown(session_id, personal_plan(self.knowledge, profile))
+
+
+def settle(events: Iterator[Event]) -> Answer:
+    """Run a turn's events to the end and return its `Answer`."""
+    for event in events:
+        if isinstance(event, TurnFinished):
+            return event.answer
+    raise RuntimeError("the turn ended without an answer")
+
+
+def _short(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= 160 else text[:157] + "..."

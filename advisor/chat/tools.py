@@ -1,0 +1,318 @@
+"""The advisor's tools, with typed inputs, called alike by an LLM and the offline model (as LangChain tools).
+
+Each tool returns text for a model to read, in which every passage carries its source number [n] and says
+what kind of source it is, and a `ToolResult` (the LangChain artifact) with the structured data the offline
+writer uses. Sources are collected in the turn's `SourceBook`. A bad argument never ends the turn: the
+error goes back to the model as the tool's answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from advisor.chat.events import Citation, ToolCalled, ToolFinished
+from advisor.chat.sources import SourceBook
+from advisor.errors import AdvisorError
+from advisor.knowledge import Knowledge
+from advisor.knowledge.explain import explain_rank, rank_moves
+from advisor.knowledge.profile import Constraints, Profile
+from advisor.knowledge.ranking import Ranking, check_weights, rank_fields, scenario_overrides
+from advisor.knowledge.recommend import Weights, reading_plan, recommend
+from advisor.prompts import DEFAULT_PROMPTS, Prompts
+from advisor.search.retrieve import Retriever
+
+
+class SearchInput(BaseModel):
+    query: str = Field(description="what to look for, in the user's words")
+    k: int = Field(default=5, ge=1, le=10)
+    kind: Literal["essay", "field", "reading", "assessment", "user"] | None = None
+    field: str | None = Field(default=None, description="a field id, name or alias")
+
+
+class RankInput(BaseModel):
+    weights: dict[str, float] | None = Field(default=None, description="factor -> weight, e.g. feedback_quality: 6")
+    scenario: str | None = Field(default=None, description="a named what-if, e.g. trusted-eval-generation")
+
+
+class ExplainInput(BaseModel):
+    field: str = Field(description="a field id, name or alias, e.g. 'mech interp'")
+    scenario: str | None = None
+    weights: dict[str, float] | None = None
+
+
+class CompareInput(BaseModel):
+    fields: list[str] = Field(min_length=2, max_length=4)
+
+
+class RecommendInput(BaseModel):
+    top: int = Field(default=3, ge=1, le=8)
+    fit_weight: float | None = Field(default=None, ge=0, le=1, description="how much fit matters vs safety")
+
+
+class ReadingsInput(BaseModel):
+    fields: list[str] = Field(default_factory=list, description="field ids; empty = the user's recommendations")
+    level: Literal["intro", "intermediate", "advanced"] | None = None
+
+
+class ProfileInput(BaseModel):
+    interests: list[str] = Field(default_factory=list, description="field ids or names the user likes")
+    dislikes: list[str] = Field(default_factory=list)
+    skills: list[str] = Field(default_factory=list)
+    background: list[str] = Field(default_factory=list)
+    constraints: Constraints = Field(default_factory=Constraints)
+    goals: list[str] = Field(default_factory=list)
+    readings_done: list[str] = Field(default_factory=list)
+    fit_weight: float | None = Field(default=None, ge=0, le=1, description="how much fit matters vs safety")
+
+
+@dataclass
+class ToolResult:
+    name: str
+    text: str
+    data: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    numbers: list[int] = field(default_factory=list)  # the sources this call showed, by number
+    book: SourceBook | None = field(default=None, repr=False, compare=False)  # the turn's numbered sources
+
+
+@dataclass
+class Toolbox:
+    """The state tools work on for one turn: knowledge, retrieval, the user's profile, the sources."""
+
+    knowledge: Knowledge
+    retriever_factory: Callable[[], Retriever]
+    profile: Profile
+    book: SourceBook = field(default_factory=SourceBook)
+    results: list[ToolResult] = field(default_factory=list)
+    recommended: list[str] = field(default_factory=list)
+    fields_discussed: list[str] = field(default_factory=list)
+    prompts: Prompts = DEFAULT_PROMPTS
+    listener: Callable[[Any], None] | None = None  # receives ToolCalled / ToolFinished events
+
+    def retriever(self) -> Retriever:
+        return self.retriever_factory()
+
+    def _discuss(self, *field_ids: str) -> None:
+        self.fields_discussed = list(dict.fromkeys([*self.fields_discussed, *field_ids]))
+
+    def _ranking(self, weights: dict[str, float] | None = None, scenario: str | None = None) -> Ranking:
+        overrides = scenario_overrides(self.knowledge, [scenario]) if scenario else None
+        return rank_fields(self.knowledge, check_weights(weights or {}), overrides)
+
+    def _done(self, result: ToolResult) -> ToolResult:
+        result.book = self.book
+        result.numbers = list(dict.fromkeys(self.book.touched))
+        self.results.append(result)
+        return result
+
+    def search_knowledge(self, args: SearchInput) -> ToolResult:
+        hits = self.retriever().search(args.query, k=args.k, kinds=[args.kind] if args.kind else None,
+                                       field=args.field)
+        lines = []
+        for h in hits:
+            n = self.book.add(h.title, h.source, h.text, h.passage_id, h.kind)
+            lines.append(f"[{n}] ({SOURCE_KINDS.get(h.kind, h.kind)}) {h.title}:\n<<<\n{h.text}\n>>>")
+        return self._done(ToolResult("search_knowledge", "\n".join(lines) or "No passages found.",
+                                     {"hits": [h.to_dict() for h in hits]}))
+
+    def rank(self, args: RankInput) -> ToolResult:
+        ranking = self._ranking(args.weights, args.scenario)
+        stated = "".join(f"[{self.book.add_passage(self.knowledge, p)}]" for p in self.knowledge.essay_rank_passages())
+        lines = [f"Exposure ranking (1 = most likely automated first). Only #1 comes from the essay {stated}; "
+                 "every other position is our model's estimate."]
+        for f in ranking.fields:
+            n = self.book.add_passage(self.knowledge, f"field:{f.id}#factors")
+            lines.append(f"#{f.rank} {f.name} (exposure {f.score:.2f}) [{n}]")
+        data: dict[str, Any] = {"fields": [f.to_dict() for f in ranking.fields], "scenario": args.scenario,
+                                "weights": ranking.weights}
+        if args.scenario or args.weights:  # a what-if: what moved against the default ranking, and why
+            moves = rank_moves(rank_fields(self.knowledge), ranking, self.prompts).values()
+            if args.scenario:
+                for pid in self.knowledge.scenario(args.scenario).passage_ids:
+                    self.book.add_passage(self.knowledge, pid)
+            data["moves"] = [asdict(m) for m in sorted(moves, key=lambda m: m.new_rank) if m.old_rank != m.new_rank]
+        return self._done(ToolResult("rank_fields", "\n".join(lines), data))
+
+    def explain(self, args: ExplainInput) -> ToolResult:
+        ranking = self._ranking(args.weights, args.scenario)
+        e = explain_rank(self.knowledge, args.field, ranking, self.prompts)
+        self._discuss(e.id)
+        for pid in self.knowledge.essay_rank_passages(e.id):
+            self.book.add_passage(self.knowledge, pid)
+        factors_n = self.book.add_passage(self.knowledge, f"field:{e.id}#factors")
+        lines = [f"{e.name}: #{e.rank} of {e.total} ({'essay' if e.source_of_rank == 'essay' else 'our model'}), "
+                 f"exposure {e.score:.2f}. Factors [{factors_n}]:"]
+        lines += [f"- {f.label}: {f.score}/5, share {f.contribution:.2f}: {f.rationale}" for f in e.factors]
+        for ev in e.essay_evidence:
+            n = self.book.add_passage(self.knowledge, ev.passage_id)
+            lines.append(f"Essay [{n}] ({ev.provenance}): {ev.text}")
+        for v in e.other_views:
+            n = self.book.add_passage(self.knowledge, v.id)
+            lines.append(f"{v.source} [{n}]: {v.claim}")
+        lines += [f"Caveat: {c}" for c in e.caveats]
+        if e.what_if:
+            lines.append(f"What-if: {e.name} {e.what_if.sentence}")
+        return self._done(ToolResult("explain_field", "\n".join(lines), e.to_dict()))
+
+    def compare(self, args: CompareInput) -> ToolResult:
+        ranking = self._ranking()
+        ids = [self.knowledge.field(f).id for f in args.fields]
+        self._discuss(*ids)
+        explanations = [explain_rank(self.knowledge, fid, ranking, self.prompts) for fid in ids]
+        lines = []
+        for e in explanations:
+            n = self.book.add_passage(self.knowledge, f"field:{e.id}#factors")
+            scores = ", ".join(f"{f.label} {f.score}/5" for f in e.factors)
+            lines.append(f"{e.name}: #{e.rank} of {e.total}, exposure {e.score:.2f}; {scores} [{n}]")
+        return self._done(ToolResult("compare_fields", "\n".join(lines),
+                                     {"fields": [e.to_dict() for e in explanations]}))
+
+    def recommend_fields(self, args: RecommendInput) -> ToolResult:
+        ranking = self._ranking()
+        weights = Weights(args.fit_weight, 1 - args.fit_weight) if args.fit_weight is not None else None
+        recs = recommend(self.knowledge, self.profile, ranking, weights, top=args.top)
+        self.recommended = [r.field_id for r in recs]
+        lines = [f"Profile: {self.profile.describe()}"]
+        for i, r in enumerate(recs, 1):
+            lines.append(f"{i}. {r.name}: fit {r.fit:.2f}, safety {r.safety:.2f}, exposure rank #{r.rank}")
+            for reason in r.reasons:
+                nums = [self.book.add_passage(self.knowledge, s) for s in reason.sources]
+                lines.append(f"   - {reason.text} {''.join(f'[{n}]' for n in nums)}".rstrip())
+        data = {"recommendations": [asdict(r) for r in recs], "profile": self.profile.model_dump()}
+        return self._done(ToolResult("recommend_fields", "\n".join(lines), data))
+
+    def recommend_readings(self, args: ReadingsInput) -> ToolResult:
+        ids = [self.knowledge.field(f).id for f in args.fields] or self.recommended
+        if not ids:
+            ids = [r.field_id for r in recommend(self.knowledge, self.profile, self._ranking(), top=3)]
+        if args.fields:
+            self._discuss(*ids)
+        plan = reading_plan(self.knowledge, ids, self.profile, level=args.level)
+        lines = []
+        for p in plan:
+            n = self.book.add_passage(self.knowledge, p.url)
+            lines.append(f"[{n}] ({p.level}, ~{p.minutes} min, {p.field_id}) {p.title}, {p.authors} {p.year}: {p.url}")
+        return self._done(ToolResult("recommend_readings", "\n".join(lines) or "Nothing left to read there.",
+                                     {"plan": [asdict(p) for p in plan], "fields": ids}))
+
+    def update_profile(self, args: ProfileInput) -> ToolResult:
+        def resolve(names: list[str]) -> list[str]:
+            out = []
+            for name in names:
+                try:
+                    out.append(self.knowledge.field(name).id)
+                except KeyError:
+                    continue
+            return out
+
+        update = Profile(interests=resolve(args.interests), dislikes=resolve(args.dislikes), skills=args.skills,
+                         background=args.background, constraints=args.constraints, goals=args.goals,
+                         readings_done=args.readings_done, fit_weight=args.fit_weight)
+        self.profile = self.profile.merge(update)
+        return self._done(ToolResult("update_profile", f"Profile now: {self.profile.describe()}",
+                                     {"profile": self.profile.model_dump()}))
+
+    def langchain_tools(self) -> list[Any]:
+        """The same tools as LangChain `StructuredTool`s, for a model that calls tools itself."""
+        from langchain_core.tools import StructuredTool
+
+        tools = []
+        for spec in TOOL_SPECS:
+
+            def run(_name: str = spec.name, **kwargs: Any) -> tuple[str, ToolResult]:
+                result = self.call(_name, kwargs)
+                return result.text, result
+
+            tools.append(StructuredTool.from_function(func=run, name=spec.name, description=spec.description,
+                                                      args_schema=spec.schema, response_format="content_and_artifact"))
+        return tools
+
+    def call(self, name: str, args: dict[str, Any]) -> ToolResult:
+        """Run a tool by name with raw arguments, validated against its input model. A bad argument or an
+        unknown tool gives a result whose text is the error, for the model to read and correct."""
+        from pydantic import ValidationError
+
+        if self.listener:
+            self.listener(ToolCalled(name=name, args=args))
+        spec = next((t for t in TOOL_SPECS if t.name == name), None)
+        self.book.touched.clear()
+        try:
+            if spec is None:
+                raise ToolArgumentError(f"There is no tool {name!r}. Tools: {', '.join(t.name for t in TOOL_SPECS)}")
+            method: Callable[[Any], ToolResult] = getattr(self, spec.method)
+            result = method(spec.schema(**args))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            result = self._failed(name, f"{'.'.join(map(str, err['loc'])) or 'arguments'}: {err['msg']}")
+        except AdvisorError as exc:
+            result = self._failed(name, str(exc))
+        if self.listener:
+            self.listener(ToolFinished(name=name, summary=_summary(result), error=result.error,
+                                       passages=[_citation(s) for s in self.book.all() if s.n in result.numbers]))
+        return result
+
+    def _failed(self, name: str, error: str) -> ToolResult:
+        return self._done(ToolResult(name, f"Error: {error} Correct the arguments and call the tool again, or "
+                                           "answer without it.", error=error))
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str
+    schema: type[BaseModel]
+    method: str
+
+
+TOOL_SPECS: tuple[ToolSpec, ...] = (
+    ToolSpec("search_knowledge", "Search the essay, field cards, readings, assessments and the user's documents.",
+             SearchInput, "search_knowledge"),
+    ToolSpec("rank_fields", "Rank all fields by exposure to automation, optionally under a what-if.",
+             RankInput, "rank"),
+    ToolSpec("explain_field", "Explain why one field ranks where it does, with the essay's evidence.",
+             ExplainInput, "explain"),
+    ToolSpec("compare_fields", "Compare two to four fields side by side.", CompareInput, "compare"),
+    ToolSpec("recommend_fields", "Recommend fields for the user's profile, safer bets against automation first.",
+             RecommendInput, "recommend_fields"),
+    ToolSpec("recommend_readings", "A levelled reading plan for fields, skipping what the user has read.",
+             ReadingsInput, "recommend_readings"),
+    ToolSpec("update_profile", "Record what the user said about their interests, skills, background, constraints.",
+             ProfileInput, "update_profile"),
+)
+
+
+class ToolArgumentError(AdvisorError):
+    """A tool call the model made with a name or arguments that cannot be used."""
+
+
+SOURCE_KINDS = {"essay": "the essay", "field": "a field card", "reading": "a reading", "assessment":
+                "another assessment", "user": "the user's own document, not the essay"}
+
+
+def _citation(s: Any) -> Citation:
+    return Citation(n=s.n, title=s.title, source=s.source, text=s.text, passage_id=s.passage_id, kind=s.kind)
+
+
+def _summary(result: ToolResult) -> str:
+    if result.error:
+        return f"could not run: {result.error}"
+    data = result.data
+    if result.name == "search_knowledge":
+        kinds = [h["kind"] for h in data.get("hits", [])]
+        return ", ".join(f"{kinds.count(k)} {SOURCE_KINDS.get(k, k).removeprefix('the ').removeprefix('a ')}"
+                         f"{'s' if kinds.count(k) > 1 else ''}" for k in dict.fromkeys(kinds)) or "nothing found"
+    if result.name == "rank_fields":
+        return f"ranking of {len(data.get('fields', []))} fields"
+    if result.name == "explain_field":
+        return f"why {data.get('name', 'a field')} ranks where it does"
+    if result.name == "compare_fields":
+        return "comparison of " + ", ".join(e["name"] for e in data.get("fields", []))
+    if result.name == "recommend_fields":
+        return f"{len(data.get('recommendations', []))} recommended fields"
+    if result.name == "recommend_readings":
+        return f"{len(data.get('plan', []))} readings"
+    return "profile updated"

@@ -1,0 +1,47 @@
+"""The `advisor` command: parses arguments, dispatches to a command, and turns errors into clear messages."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from advisor import __version__
+from advisor.errors import AdvisorError, DataError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from advisor.interfaces import cli_chat, cli_knowledge, cli_search
+
+    parser = argparse.ArgumentParser(
+        prog="advisor",
+        description="The AI-safety career advisor: which technical AI-safety fields are safer bets against "
+        "automation, why, and what to read. Works offline; see README for configuration.",
+    )
+    parser.add_argument("--version", action="version", version=f"advisor {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    cli_knowledge.register(sub)
+    cli_search.register(sub)
+    cli_chat.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.handler(args))
+    except AdvisorError as exc:
+        kind = "error in the knowledge base or prompts" if isinstance(exc, DataError) else "error"
+        print(f"advisor: {kind}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("\nadvisor: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""`advisor index` and `advisor search`: build the search index, add your own documents, search with citations."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from advisor.interfaces.terminal import print_json, table
+from advisor.search.chunking import KINDS
+from advisor.search.index import tqdm_progress
+from advisor.search.library import Library
+from advisor.search.retrieve import Retriever, open_retriever
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("index", help="build or update the search index; add or remove your own documents")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--rebuild", action="store_true", help="delete the index and build it again")
+    group.add_argument("--add", nargs="+", type=Path, metavar="PATH", help="add Markdown, text or PDF files or folders")
+    group.add_argument("--remove", nargs="+", type=Path, metavar="PATH", help="remove documents you added")
+    group.add_argument("--list", action="store_true", help="list the documents you added")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_index)
+
+    p = sub.add_parser("search", help="search the essay, field cards, readings and your documents")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5, help="number of results (default 5)")
+    p.add_argument("--kind", action="append", choices=KINDS, help="only this kind (repeatable)")
+    p.add_argument("--field", help="only passages about this field (id, name or alias)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_search)
+
+
+def _library(r: Retriever) -> Library:
+    return Library(r.index, r.index.settings.home / "documents.json")
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    r = open_retriever()
+    try:
+        return _index(r, args)
+    finally:
+        r.index.close()
+
+
+def _index(r: Retriever, args: argparse.Namespace) -> int:
+    library = _library(r)
+    progress = tqdm_progress("indexing")
+    result: dict[str, object] = {"index": r.index.where}
+    if args.list:
+        docs = library.documents()
+        if args.json:
+            print_json([d.__dict__ for d in docs])
+        else:
+            print(table(["chunks", "title", "path"], [[d.chunks, d.title, d.path] for d in docs], max_width=70)
+                  if docs else "No documents added. Add some with `advisor index --add PATH`.")
+        return 0
+    if args.remove:
+        result["removed"] = library.remove(args.remove)
+    else:
+        if args.rebuild:
+            r.index.drop()
+        result["knowledge"] = str(r.sync_knowledge(progress))
+        if args.rebuild:
+            added, missing = library.readd_all(progress)
+            result["documents_readded"] = added
+            result["documents_missing"] = missing
+        if args.add:
+            reports = library.add(args.add, progress)
+            result["added"] = {path: str(rep) for path, rep in reports.items()}
+    if args.json:
+        print_json(result)
+    else:
+        for key, value in result.items():
+            if isinstance(value, dict):
+                print(f"{key}:")
+                for k, v in value.items():
+                    print(f"  {k}: {v}")
+            else:
+                print(f"{key}: {value}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    r = open_retriever()
+    try:
+        hits = r.search(args.query, k=args.k, kinds=args.kind, field=args.field)
+    finally:
+        r.index.close()
+    if args.json:
+        print_json([h.to_dict() for h in hits])
+        return 0
+    if not hits:
+        print("No passages found. Try other words, or fewer filters.")
+    for n, h in enumerate(hits, 1):
+        print(f"[{n}] {h.title} ({h.kind}, {h.passage_id})\n    {h.source}\n    {h.text}\n")
+    return 0

@@ -1,0 +1,321 @@
+"""The knowledge base: the essay as passages, the field cards, other assessments and what-if scenarios.
+
+Loaded from `knowledge/` and validated with pydantic; bad data fails loudly with the file, the key and what
+was expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from advisor.errors import DataError, InputError
+
+FactorName = Literal["feedback_quality", "economic_incentive", "research_taste", "human_interaction"]
+Level = Literal["intro", "intermediate", "advanced"]
+LEVELS: tuple[Level, ...] = ("intro", "intermediate", "advanced")
+
+
+class KnowledgeError(DataError, ValueError):
+    """A knowledge file is missing or malformed; the message names the file and the key."""
+
+
+class UnknownScenarioError(InputError, KeyError):
+    """A what-if scenario id that is not in `knowledge/scenarios.yaml`."""
+
+
+class UnknownFieldError(InputError, KeyError):
+    """A field name, id or alias that matches no field card."""
+
+    def __init__(self, query: str, suggestions: list[str]) -> None:
+        super().__init__(query)
+        self.query = query
+        self.suggestions = suggestions
+
+    def __str__(self) -> str:
+        hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
+        return f"Unknown field {self.query!r}.{hint} Run `advisor fields` to list them."
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Passage(_Strict):
+    id: str = Field(pattern=r"^essay-\d{2}$")
+    line: int = Field(ge=1)
+    kind: Literal["post", "comment"]
+    author: Literal["post-author", "commenter-1", "commenter-2"]
+    text: str = Field(min_length=1)
+    gist: str | None = Field(default=None, description="our plain-words summary, indexed for search, never quoted")
+
+    @property
+    def provenance(self) -> str:
+        who = "the essay's author" if self.author == "post-author" else f"another commenter ({self.author})"
+        where = "the post" if self.kind == "post" else "a comment"
+        return f"{where}, by {who}"
+
+
+class PublicFact(_Strict):
+    id: str
+    claim: str
+    source: str
+    supports: list[str]
+
+
+class EssayRank(_Strict):
+    field: str
+    rank: int = Field(ge=1)
+    passage_id: str
+    fact_id: str
+
+
+class LostPart(_Strict):
+    passage_id: str
+    what: str
+
+
+class Essay(_Strict):
+    title: str
+    venue: str
+    post_id: str
+    url: str
+    year: int
+    provenance: str
+    lost_in_scrape: list[LostPart]
+    public_facts: list[PublicFact]
+    essay_ranks: list[EssayRank]
+    passages: list[Passage] = Field(min_length=1)
+
+
+class FactorScore(_Strict):
+    score: int = Field(ge=1, le=5)
+    rationale: str = Field(min_length=1)
+
+
+class Reading(_Strict):
+    title: str = Field(min_length=1)
+    authors: str = Field(min_length=1)
+    year: int = Field(ge=1900, le=2100)
+    url: str = Field(pattern=r"^https?://\S+$")
+    level: Level
+    minutes: int = Field(gt=0, le=2000)
+    about: str | None = Field(default=None, description="one line in our words: what the reading covers")
+
+
+class EssayStance(_Strict):
+    passages: list[str]
+    says: str = Field(min_length=1)
+
+
+class FieldCard(_Strict):
+    """One research field: what it is, how exposed it is to automation and why, and how to get in."""
+
+    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    name: str = Field(min_length=1)
+    aliases: list[str]
+    summary: str = Field(min_length=1)
+    last_reviewed: date
+    research_tasks: list[str] = Field(min_length=1)
+    skills: list[str] = Field(min_length=1)
+    backgrounds: list[str] = Field(min_length=1)
+    entry_paths: list[str] = Field(min_length=1)
+    organisations: list[str] = Field(min_length=1)
+    factors: dict[FactorName, FactorScore]
+    essay: EssayStance
+    readings: list[Reading] = Field(min_length=1)
+    description: str = Field(min_length=1)
+
+    @field_validator("factors")
+    @classmethod
+    def _all_factors(cls, value: dict[str, FactorScore]) -> dict[str, FactorScore]:
+        missing = sorted(set(FactorName.__args__) - set(value))  # type: ignore[attr-defined]
+        if missing:
+            raise ValueError(f"missing factor(s): {', '.join(missing)}")
+        return value
+
+
+class Claim(_Strict):
+    id: str
+    text: str
+    fields: list[str]
+    leans: Literal["more-automatable", "less-automatable", "mixed"]
+
+
+class Assessment(_Strict):
+    id: str
+    title: str
+    authors: str
+    date: date
+    url: str
+    summary: str
+    claims: list[Claim]
+
+
+class ScenarioChange(_Strict):
+    field: str
+    factor: FactorName
+    score: int = Field(ge=1, le=5)
+
+
+class Scenario(_Strict):
+    """A named what-if: a set of changes to factor scores, grounded in a passage."""
+
+    id: str
+    name: str
+    description: str
+    passage_ids: list[str]
+    changes: list[ScenarioChange] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    essay: Essay
+    fields: tuple[FieldCard, ...]
+    assessments: tuple[Assessment, ...]
+    scenarios: tuple[Scenario, ...]
+
+    def passage(self, passage_id: str) -> Passage:
+        for p in self.essay.passages:
+            if p.id == passage_id:
+                return p
+        raise KeyError(passage_id)
+
+    def field(self, query: str) -> FieldCard:
+        """The field whose id, name or alias matches `query` (case- and punctuation-insensitive)."""
+        key = _norm(query)
+        for card in self.fields:
+            if key in {_norm(card.id), _norm(card.name), *(_norm(a) for a in card.aliases)}:
+                return card
+        raise UnknownFieldError(query, self.closest_fields(query))
+
+    def closest_fields(self, query: str, n: int = 3) -> list[str]:
+        names = {_norm(x): c.id for c in self.fields for x in (c.id, c.name, *c.aliases)}
+        found = difflib.get_close_matches(_norm(query), list(names), n=n * 3, cutoff=0.5)
+        ids = list(dict.fromkeys(names[f] for f in found))
+        if not ids:
+            ids = [c.id for c in self.fields if _norm(query) and _norm(query) in _norm(c.name + " " + c.id)]
+        return ids[:n]
+
+    def essay_rank(self, field_id: str) -> int | None:
+        return next((r.rank for r in self.essay.essay_ranks if r.field == field_id), None)
+
+    def essay_rank_passages(self, field_id: str | None = None) -> list[str]:
+        """The passages behind the rank positions the essay gives (for one field, or for all)."""
+        return [r.passage_id for r in self.essay.essay_ranks if field_id in (None, r.field)]
+
+    def scenario(self, scenario_id: str) -> Scenario:
+        for s in self.scenarios:
+            if s.id == scenario_id:
+                return s
+        known = ", ".join(s.id for s in self.scenarios)
+        raise UnknownScenarioError(f"Unknown scenario {scenario_id!r}. Known scenarios: {known}")
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        parts.append(f"key '{loc}': {err['msg']} (got {err.get('input')!r:.80})")
+    return "; ".join(parts)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise KnowledgeError(f"{path}: file not found") from exc
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def _parse(model: type[BaseModel], data: Any, path: Path, where: str = "") -> Any:
+    if not isinstance(data, dict):
+        raise KnowledgeError(f"{path}: expected a mapping of keys{where}, got {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise KnowledgeError(f"{path}{where}: {_describe(exc)}") from exc
+
+
+def load_field_card(path: Path) -> FieldCard:
+    """One field card: YAML front matter between `---` lines, then the Markdown description."""
+    text = path.read_text(encoding="utf-8")
+    match = re.match(r"^---\n(.*?)\n---\n?(.*)$", text, flags=re.DOTALL)
+    if not match:
+        raise KnowledgeError(f"{path}: expected YAML front matter between '---' lines at the top")
+    try:
+        meta = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{path}: front matter is not valid YAML: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise KnowledgeError(f"{path}: front matter must be a mapping of keys")
+    card: FieldCard = _parse(FieldCard, {**meta, "description": match.group(2).strip()}, path)
+    if card.id != path.stem:
+        raise KnowledgeError(f"{path}: key 'id': must equal the file name {path.stem!r}, got {card.id!r}")
+    return card
+
+
+def load_knowledge(directory: Path) -> Knowledge:
+    """Load and cross-check everything under `directory` (essay.yaml, fields/*.md, assessments, scenarios)."""
+    essay: Essay = _parse(Essay, _read_yaml(directory / "essay.yaml"), directory / "essay.yaml")
+    card_paths = sorted((directory / "fields").glob("*.md"))
+    if not card_paths:
+        raise KnowledgeError(f"{directory / 'fields'}: no field cards (*.md) found")
+    fields = tuple(load_field_card(p) for p in card_paths)
+    assessments_path = directory / "assessments.yaml"
+    raw = _read_yaml(assessments_path) or {}
+    assessments = tuple(
+        _parse(Assessment, a, assessments_path, f" (assessment #{i + 1})")
+        for i, a in enumerate(raw.get("assessments", []))
+    )
+    scenarios_path = directory / "scenarios.yaml"
+    raw = _read_yaml(scenarios_path) or {}
+    scenarios = tuple(
+        _parse(Scenario, s, scenarios_path, f" (scenario #{i + 1})") for i, s in enumerate(raw.get("scenarios", []))
+    )
+    knowledge = Knowledge(essay=essay, fields=fields, assessments=assessments, scenarios=scenarios)
+    _cross_check(knowledge, directory)
+    return knowledge
+
+
+def _cross_check(k: Knowledge, directory: Path) -> None:
+    passage_ids = {p.id for p in k.essay.passages}
+    field_ids = {c.id for c in k.fields}
+    seen: dict[str, str] = {}
+    for card in k.fields:
+        path = directory / "fields" / f"{card.id}.md"
+        for pid in card.essay.passages:
+            if pid not in passage_ids:
+                raise KnowledgeError(f"{path}: key 'essay.passages': unknown passage id {pid!r}")
+        for name in (card.id, card.name, *card.aliases):
+            owner = seen.setdefault(_norm(name), card.id)
+            if owner != card.id:
+                raise KnowledgeError(f"{path}: key 'aliases': {name!r} is already a name of field {owner!r}")
+    for rank in k.essay.essay_ranks:
+        if rank.field not in field_ids:
+            raise KnowledgeError(f"{directory / 'essay.yaml'}: key 'essay_ranks': unknown field {rank.field!r}")
+    for a in k.assessments:
+        for claim in a.claims:
+            for fid in claim.fields:
+                if fid not in field_ids:
+                    raise KnowledgeError(
+                        f"{directory / 'assessments.yaml'}: key '{a.id}.{claim.id}.fields': unknown field {fid!r}"
+                    )
+    for s in k.scenarios:
+        for change in s.changes:
+            if change.field not in field_ids:
+                raise KnowledgeError(
+                    f"{directory / 'scenarios.yaml'}: key '{s.id}.changes': unknown field {change.field!r}"
+                )

@@ -1,0 +1,270 @@
+"""The Chroma index of chunks: on disk under the advisor's home, or on a Chroma server when configured.
+
+Syncing is idempotent (content-hash ids): unchanged chunks cost nothing, changed or deleted ones are
+replaced or removed, and a run killed half-way is repaired by the next one. The embedding model's id and
+dimension are stored on the collection, so an index built with another model is refused with the fix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import shutil
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from advisor.errors import ServiceError
+from advisor.search.chunking import Chunk
+from advisor.settings import Settings
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+COLLECTION = "advisor-knowledge"
+KNOWLEDGE_KINDS = ["essay", "field", "reading", "assessment"]
+BATCH = 64  # chunks stored per write: what a killed run keeps
+EMBED_BATCH = 8  # texts per model call: measured fastest on 2 cores (benchmarks/RESULTS.md)
+PAGE = 5000  # rows per read
+REBUILD_HINT = (
+    "Run `advisor index --rebuild` to rebuild it from the knowledge base (documents you added are re-added)."
+)
+
+
+def chroma_where(kinds: Sequence[str] | None = None, source: str | None = None,
+                 field_id: str | None = None) -> dict[str, Any] | None:
+    """A Chroma `where` filter for chunks of these kinds, from this source, about this field."""
+    clauses: list[dict[str, Any]] = []
+    if kinds:
+        clauses.append({"kind": {"$in": list(kinds)}})
+    if source:
+        clauses.append({"source": source})
+    if field_id:
+        clauses.append({f"field__{field_id}": True})
+    if len(clauses) > 1:
+        return {"$and": clauses}
+    return clauses[0] if clauses else None
+
+
+class IndexStoreError(ServiceError):
+    """The index cannot be opened or used; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    added: int
+    removed: int
+    unchanged: int
+
+    def __str__(self) -> str:
+        return f"{self.added} chunk(s) added, {self.removed} removed, {self.unchanged} unchanged"
+
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+def tqdm_progress(description: str) -> Progress:
+    """A progress bar on stderr that appears only for runs of more than a few batches."""
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc=description, unit="chunk", file=sys.stderr,
+                              disable=total <= BATCH * 2 or not sys.stderr.isatty())
+        bar["bar"].update(done - bar["bar"].n)
+        if done >= total:
+            bar["bar"].close()
+
+    return update
+
+
+class ChunkIndex:
+    """One collection of chunks with their embeddings; local (PersistentClient) or remote (HttpClient)."""
+
+    def __init__(self, settings: Settings, collection_name: str = COLLECTION) -> None:
+        self.settings = settings
+        self.name = collection_name
+        self._client: ClientAPI | None = None
+        self._collection: Collection | None = None
+
+    @property
+    def where(self) -> str:
+        if self.settings.chroma_host:
+            return f"Chroma server {self.settings.chroma_host}:{self.settings.chroma_port}"
+        return str(self.settings.index_dir)
+
+    def client(self) -> ClientAPI:
+        if self._client is None:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+            try:
+                if self.settings.chroma_host:
+                    self._client = chromadb.HttpClient(
+                        host=self.settings.chroma_host, port=self.settings.chroma_port, settings=chroma_settings
+                    )
+                else:
+                    self.settings.index_dir.mkdir(parents=True, exist_ok=True)
+                    self._client = chromadb.PersistentClient(path=str(self.settings.index_dir),
+                                                             settings=chroma_settings)
+            except Exception as exc:  # chromadb raises many types for a dead server or a corrupt file
+                _forget_path(self.settings.index_dir)
+                raise IndexStoreError(f"Cannot open the index at {self.where}: {exc}. {self._hint()}") from exc
+        return self._client
+
+    def _hint(self) -> str:
+        if self.settings.chroma_host:
+            return (
+                "Check that the Chroma server is running (`chroma run --path DIR --port N`) "
+                "and that CHROMA_HOST and CHROMA_PORT name it."
+            )
+        return REBUILD_HINT
+
+    def collection(self) -> Collection:
+        if self._collection is None:
+            from advisor.search.embeddings import DIMENSION, MODEL_ID, chroma_embedding_function, register_with_chroma
+
+            register_with_chroma()
+            try:
+                col = self.client().get_or_create_collection(
+                    self.name,
+                    embedding_function=chroma_embedding_function(),
+                    metadata={"embedding_model": MODEL_ID, "dimension": DIMENSION, "revision": uuid.uuid4().hex},
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
+            except IndexStoreError:
+                raise
+            except Exception as exc:
+                self._check_model(self._stored_metadata())
+                raise IndexStoreError(f"Cannot open the index at {self.where}: {exc}. {self._hint()}") from exc
+            self._check_model(col.metadata or {})
+            self._collection = col
+        return self._collection
+
+    def _stored_metadata(self) -> dict[str, Any]:
+        try:
+            found = [c for c in self.client().list_collections() if c.name == self.name]
+        except Exception:
+            return {}
+        return dict(found[0].metadata or {}) if found else {}
+
+    def _check_model(self, meta: dict[str, Any]) -> None:
+        from advisor.search.embeddings import DIMENSION, MODEL_ID
+
+        if meta and (meta.get("embedding_model") != MODEL_ID or meta.get("dimension") != DIMENSION):
+            raise IndexStoreError(
+                f"The index at {self.where} was built with embedding model {meta.get('embedding_model')!r} "
+                f"({meta.get('dimension')} dimensions), not {MODEL_ID!r} ({DIMENSION}). {REBUILD_HINT}"
+            )
+
+    def cache_key(self) -> str:
+        """Names this index (folder or server, and collection) for caches kept beside it."""
+        return hashlib.sha256(f"{self.where}\x1f{self.name}".encode()).hexdigest()[:16]
+
+    def revision(self) -> str:
+        """Changes whenever the index's content changes, also when another process changed it."""
+        col = self.client().get_collection(self.name)
+        return f"{col.count()}:{(col.metadata or {}).get('revision')}"
+
+    def _bump_revision(self) -> None:
+        col = self.collection()
+        col.modify(metadata={**(col.metadata or {}), "revision": uuid.uuid4().hex})
+
+    def _get_all(self, where: dict[str, Any] | None, include: list[str]) -> dict[str, list[Any]]:
+        """`collection.get` a page at a time: one call for every row fails past ~32,000 rows in Chroma."""
+        col = self.collection()
+        out: dict[str, list[Any]] = {"ids": [], "documents": [], "metadatas": []}
+        offset = 0
+        while True:
+            got = col.get(where=where, include=include, limit=PAGE, offset=offset)  # type: ignore[arg-type]
+            out["ids"] += got["ids"]
+            out["documents"] += list(got.get("documents") or [])
+            out["metadatas"] += [dict(m) for m in got.get("metadatas") or []]
+            if len(got["ids"]) < PAGE:
+                return out
+            offset += PAGE
+
+    def ids(self, kinds: Sequence[str] | None = None, source: str | None = None) -> set[str]:
+        return set(self._get_all(chroma_where(kinds, source=source), [])["ids"])
+
+    def sync(self, chunks: Sequence[Chunk], scope_kinds: Sequence[str] | None = None,
+             scope_source: str | None = None, progress: Progress | None = None) -> SyncReport:
+        """Make the index hold exactly `chunks` within the scope (kinds and/or one source)."""
+        wanted = {c.id: c for c in chunks}
+        present = self.ids(scope_kinds, scope_source)
+        stale = sorted(present - set(wanted))
+        missing = [wanted[i] for i in wanted if i not in present]
+        if missing:
+            self.add(missing, progress)
+        col = self.collection()
+        for start in range(0, len(stale), 1000):
+            col.delete(ids=stale[start:start + 1000])
+        if missing or stale:
+            self._bump_revision()
+        return SyncReport(len(missing), len(stale), len(wanted) - len(missing))
+
+    def add(self, chunks: Sequence[Chunk], progress: Progress | None = None) -> None:
+        """Embed and store chunks batch by batch, so a killed run keeps what it finished."""
+        from advisor.search.embeddings import get_embedder
+
+        embedder = get_embedder()
+        col = self.collection()
+        chunks = sorted(chunks, key=lambda c: len(c.text))  # similar lengths together: little padding
+        for start in range(0, len(chunks), BATCH):
+            batch = chunks[start:start + BATCH]
+            vectors = embedder.embed([c.text for c in batch], batch_size=EMBED_BATCH)
+            col.upsert(ids=[c.id for c in batch], documents=[c.text for c in batch],
+                       metadatas=[c.metadata() for c in batch],
+                       embeddings=vectors)
+            if progress:
+                progress(min(start + BATCH, len(chunks)), len(chunks))
+
+    def sources(self, kind: str) -> dict[str, tuple[str, int]]:
+        """Source -> (title, number of chunks) for every source of one kind."""
+        out: dict[str, tuple[str, int]] = {}
+        for meta in self._get_all({"kind": kind}, ["metadatas"])["metadatas"]:
+            source, title = str(meta["source"]), str(meta["title"])
+            out[source] = (title, out.get(source, (title, 0))[1] + 1)
+        return out
+
+    def everything(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        got = self._get_all(None, ["documents", "metadatas"])
+        return got["ids"], got["documents"], got["metadatas"]
+
+    def drop(self) -> None:
+        """Delete the whole index (the collection; locally the folder too)."""
+        self._collection = None
+        if self.settings.chroma_host:
+            with contextlib.suppress(Exception):
+                self.client().delete_collection(self.name)
+            return
+        self.close()
+        _forget_path(self.settings.index_dir)
+        shutil.rmtree(self.settings.index_dir, ignore_errors=True)
+
+    def close(self) -> None:
+        """Release this index's client; other indexes open in the process are not touched."""
+        self._collection = None
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()  # type: ignore[attr-defined]
+
+
+def _forget_path(path: Path) -> None:
+    """Drop chromadb's cached system for one index folder (only that one), so a failed or deleted index is
+    opened afresh next time."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    system = SharedSystemClient._identifier_to_system.pop(str(path), None)
+    SharedSystemClient._identifier_to_refcount.pop(str(path), None)
+    if system is not None:
+        with contextlib.suppress(Exception):
+            system.stop()

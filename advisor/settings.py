@@ -1,0 +1,79 @@
+"""Every environment variable the advisor reads, in one typed place (pydantic-settings).
+
+`load_settings()` reads them on demand, never at import; a bad value is a `SettingsError` that names the
+variable and what it accepts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from advisor.errors import InputError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(InputError):
+    """An environment variable with a value the advisor cannot use."""
+
+
+def default_home() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("ai-safety-advisor", appauthor=False))
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    """Where the advisor keeps its data, which model and services it talks to (see README, Configuration)."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    home: Path = Field(default_factory=default_home, validation_alias=_env("ADVISOR_HOME"))
+    knowledge_dir: Path = Field(PROJECT_ROOT / "knowledge", validation_alias=_env("ADVISOR_KNOWLEDGE_DIR"))
+    prompts_dir: Path = Field(PROJECT_ROOT / "prompts", validation_alias=_env("ADVISOR_PROMPTS_DIR"))
+    chroma_host: str | None = Field(None, validation_alias=_env("CHROMA_HOST"))
+    chroma_port: int = Field(8000, ge=1, le=65535, validation_alias=_env("CHROMA_PORT"))
+    model: str | None = Field(None, validation_alias=_env("ADVISOR_MODEL"))
+    openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
+    tool_calling: Literal["auto", "yes", "no"] = Field("auto", validation_alias=_env("ADVISOR_TOOL_CALLING"))
+    llm_timeout: float = Field(60.0, gt=0, le=3600, validation_alias=_env("ADVISOR_LLM_TIMEOUT"))
+    llm_retries: int = Field(2, ge=0, le=10, validation_alias=_env("ADVISOR_LLM_RETRIES"))
+    max_tokens: int = Field(900, ge=16, le=32000, validation_alias=_env("ADVISOR_MAX_TOKENS"))
+    turn_deadline: float = Field(60.0, gt=0, le=3600, validation_alias=_env("ADVISOR_TURN_DEADLINE"))
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def sessions_db(self) -> Path:
+        return self.home / "sessions.sqlite3"
+
+
+ENV_NAMES = {name: str(info.validation_alias.choices[0])  # type: ignore[union-attr]
+             for name, info in Settings.model_fields.items()}
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `env` (default: the process environment); empty values count as unset. No I/O."""
+    source = os.environ if env is None else env
+    values = {var: source[var] for var in ENV_NAMES.values() if source.get(var, "").strip()}
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        var = ENV_NAMES.get(field, field)
+        shown = values.get(var, "")
+        raise SettingsError(f"{var}={shown!r} cannot be used: {err['msg']}. Fix or unset {var}.") from None

@@ -8,6 +8,7 @@ each mapped to 0..1 so that 1 always means "easier to automate". Rank 1 = most l
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -45,6 +46,9 @@ FACTORS: tuple[Factor, ...] = (
 )
 FACTOR_BY_NAME: dict[str, Factor] = {f.name: f for f in FACTORS}
 DEFAULT_WEIGHTS: dict[str, float] = {f.name: f.default_weight for f in FACTORS}
+MAX_WEIGHT = 1000.0  # weights are relative; anything larger is a typo, not a preference
+WEIGHTS_FORM = (f"FACTOR=NUMBER[,FACTOR=NUMBER...], each NUMBER from 0 to {MAX_WEIGHT:g}, at least one above 0, "
+                f"FACTOR one of {', '.join(FACTOR_BY_NAME)} (e.g. feedback_quality=6,research_taste=0)")
 
 Overrides = Mapping[str, Mapping[str, int]]  # field id -> factor -> score 1..5
 
@@ -60,24 +64,33 @@ def parse_weights(text: str) -> dict[str, float]:
         name, sep, value = part.partition("=")
         name = name.strip()
         if not sep or name not in FACTOR_BY_NAME:
-            raise RankingInputError(
-                f"Bad weight {part!r}: expected FACTOR=NUMBER with FACTOR one of {', '.join(FACTOR_BY_NAME)}"
-            )
+            raise RankingInputError(f"Bad weight {part!r}: expected {WEIGHTS_FORM}")
         try:
             weights[name] = float(value)
         except ValueError as exc:
-            raise RankingInputError(f"Bad weight {part!r}: {value!r} is not a number") from exc
+            raise RankingInputError(f"Bad weight {part!r}: {value.strip()!r} is not a number; expected {WEIGHTS_FORM}"
+                                    ) from exc
+        if not _usable(weights[name]):
+            raise RankingInputError(f"Bad weight {part!r}: expected {WEIGHTS_FORM}")
     return check_weights(weights)
 
 
+def _usable(w: object) -> bool:
+    return isinstance(w, int | float) and not isinstance(w, bool) and math.isfinite(w) and 0 <= w <= MAX_WEIGHT
+
+
 def check_weights(weights: Mapping[str, float]) -> dict[str, float]:
+    """The full weight table, or a `RankingInputError` naming the bad weight and the accepted form."""
     unknown = set(weights) - set(FACTOR_BY_NAME)
     if unknown:
-        raise RankingInputError(f"Unknown factor(s) {sorted(unknown)}; known: {', '.join(FACTOR_BY_NAME)}")
+        raise RankingInputError(f"Unknown factor(s) {sorted(unknown)}; expected {WEIGHTS_FORM}")
     full = {**DEFAULT_WEIGHTS, **weights}
-    if any(w < 0 for w in full.values()) or sum(full.values()) <= 0:
-        raise RankingInputError("Weights must be zero or positive, and at least one must be positive")
-    return full
+    for name, w in full.items():
+        if not _usable(w):
+            raise RankingInputError(f"Bad weight {name}={w!r}: expected {WEIGHTS_FORM}")
+    if sum(full.values()) <= 0:
+        raise RankingInputError(f"Every weight is 0: at least one must be above 0; expected {WEIGHTS_FORM}")
+    return {name: float(w) for name, w in full.items()}
 
 
 def parse_override(text: str, knowledge: Knowledge) -> tuple[str, str, int]:
@@ -151,7 +164,9 @@ class Ranking:
 def exposure(card: FieldCard, weights: Mapping[str, float], overrides: Mapping[str, int] | None = None) -> RankedField:
     """A field's exposure score with each factor's contribution (rank is filled in by `rank_fields`)."""
     overrides = overrides or {}
-    total = sum(weights.values())
+    top = max(weights.values())  # scaled to at most 1 before summing: no overflow, no underflow to 0
+    share = {name: w / top for name, w in weights.items()}
+    total = sum(share.values())
     parts = []
     for f in FACTORS:
         card_score = card.factors[f.name].score
@@ -160,7 +175,7 @@ def exposure(card: FieldCard, weights: Mapping[str, float], overrides: Mapping[s
         parts.append(
             FactorContribution(
                 factor=f.name, label=f.label, source=f.source, score=score, weight=weights[f.name], value=value,
-                contribution=weights[f.name] * value / total, rationale=card.factors[f.name].rationale,
+                contribution=share[f.name] / total * value, rationale=card.factors[f.name].rationale,
                 changed_from=card_score if score != card_score else None,
             )
         )

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     llm_retries: int = Field(2, ge=0, le=10, validation_alias=_env("ADVISOR_LLM_RETRIES"))
     max_tokens: int = Field(900, ge=16, le=32000, validation_alias=_env("ADVISOR_MAX_TOKENS"))
     turn_deadline: float = Field(60.0, gt=0, le=3600, validation_alias=_env("ADVISOR_TURN_DEADLINE"))
+    # The HTTP API (`advisor serve`): bearer tokens (comma-separated; unset: no token needed), the largest
+    # request body in bytes, and chat completions per minute per client (0: no limit).
+    api_tokens: SecretStr | None = Field(None, validation_alias=_env("ADVISOR_API_TOKENS"))
+    api_max_body: int = Field(1_048_576, ge=1024, le=67_108_864, validation_alias=_env("ADVISOR_API_MAX_BODY"))
+    api_rate_limit: int = Field(60, ge=0, le=1_000_000, validation_alias=_env("ADVISOR_API_RATE_LIMIT"))
 
     @property
     def index_dir(self) -> Path:
@@ -59,6 +64,12 @@ class Settings(BaseSettings):
     @property
     def sessions_db(self) -> Path:
         return self.home / "sessions.sqlite3"
+
+    @property
+    def api_token_list(self) -> list[str]:
+        """The API's bearer tokens (ADVISOR_API_TOKENS split at commas); empty: no token needed."""
+        raw = self.api_tokens.get_secret_value() if self.api_tokens else ""
+        return [token.strip() for token in raw.split(",") if token.strip()]
 
 
 ENV_NAMES = {name: str(info.validation_alias.choices[0])  # type: ignore[union-attr]

@@ -1,0 +1,248 @@
+"""`create_app(service, settings)`: the ASGI app of `advisor serve`. OpenAI's chat-completions API
+(`POST /v1/chat/completions`, streamed or whole; `GET /v1/models`), `GET /healthz`, and the web app at `/`
+when `advisor.interfaces.web` provides `build_ui`. A thin face of the conversation service: it only formats
+the service's events."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import importlib.util
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Header, Request
+from fastapi.responses import Response, StreamingResponse
+
+from advisor.chat.events import Answer, Event, TurnFinished
+from advisor.chat.service import ConversationService, validate_mode
+from advisor.chat.sessions import NAME as SESSION_NAME
+from advisor.errors import AdvisorError, InputError
+from advisor.interfaces.api.errors import (
+    SERVER_FAULT,
+    APIError,
+    Redactor,
+    advisor_error,
+    error_payload,
+    install_error_handlers,
+)
+from advisor.interfaces.api.guard import Guard
+from advisor.interfaces.api.schemas import (
+    ChatCompletion,
+    ChatCompletionRequest,
+    ErrorBody,
+    Health,
+    ModelCard,
+    ModelList,
+)
+from advisor.interfaces.api.turns import Completion, Transcript, run_turn, strip_sources
+from advisor.settings import Settings
+
+log = logging.getLogger("advisor.api")
+
+TURN_THREADS = 16  # turns answered at once; more wait their turn (offline turns are CPU-bound)
+OFFLINE_MODEL = "advisor-offline"
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in [(400, "bad request"), (401, "missing or wrong bearer token"), (404, "unknown model"),
+                         (413, "request body too large"), (429, "too many requests"), (500, "server fault"),
+                         (503, "a service the advisor needs is unavailable")]
+}
+STREAM_DOC = {"text/event-stream": {"schema": {"type": "string",
+                                               "description": "`data: <ChatCompletionChunk JSON>` events, then "
+                                                              "`data: [DONE]`"}}}
+
+
+def model_id(service: ConversationService) -> str:
+    return OFFLINE_MODEL if service.backend.offline else f"advisor-{service.backend.name}"
+
+
+def available_models(service: ConversationService) -> dict[str, ConversationService]:
+    """One model per backend: the configured one first, then the offline one (always available)."""
+    if service.backend.offline:
+        return {OFFLINE_MODEL: service}
+    offline = ConversationService(service.knowledge, service.settings, service.offline(), store=service.store,
+                                  retriever=service.retriever)
+    return {model_id(service): service, OFFLINE_MODEL: offline}
+
+
+def session_name(header: str | None, user: str | None) -> str | None:
+    """The session to continue: the X-Advisor-Session header as given, else the `user` field (an id that is
+    not a valid session name, such as an e-mail address, becomes a stable hashed name); None: stateless."""
+    if header is not None and header.strip():
+        name = header.strip()
+        if not SESSION_NAME.fullmatch(name):
+            raise APIError(400, f"Bad X-Advisor-Session {name!r}: use up to 64 letters, digits, spaces, '.', '-' "
+                                "or '_'.", code="invalid_session", param="X-Advisor-Session")
+        return name
+    if user is not None and user.strip():
+        name = user.strip()
+        return name if SESSION_NAME.fullmatch(name) else "user-" + hashlib.sha256(name.encode()).hexdigest()[:32]
+    return None
+
+
+def turn_starter(service: ConversationService, body: ChatCompletionRequest, session: str | None,
+                 mode: str) -> Callable[[], Iterator[Event]]:
+    last = body.messages[-1]
+    if last.role != "user":
+        raise APIError(400, "The last message must be the user's.", code="invalid_messages", param="messages")
+    if session is not None:
+        text = last.text()
+        return lambda: service.ask(session, text, mode)
+    history: list[tuple[str, str]] = [
+        (m.role, strip_sources(m.text()) if m.role == "assistant" else m.text())
+        for m in body.messages if m.role in ("user", "assistant")]
+    return lambda: service.stateless(history, mode)
+
+
+def _as_api_error(exc: Exception) -> APIError:
+    if isinstance(exc, APIError):
+        return exc
+    if isinstance(exc, AdvisorError):
+        return advisor_error(exc)
+    log.error("unexpected error while streaming an answer", exc_info=exc)
+    return APIError(500, SERVER_FAULT, code="internal_error")
+
+
+def create_app(service: ConversationService, settings: Settings, *, web: bool = True) -> FastAPI:
+    """The app for `advisor serve`; `web=False` leaves out the web app (tests of the API alone)."""
+    tokens = settings.api_token_list
+    if settings.api_tokens is not None and not tokens:
+        raise InputError("ADVISOR_API_TOKENS holds no token: give one or more, separated by commas, or unset it.")
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    redact = Redactor([key, *tokens])
+    models = available_models(service)
+    started = int(time.time())
+    pool = ThreadPoolExecutor(max_workers=TURN_THREADS, thread_name_prefix="advisor-turn")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(title="AI-safety career advisor API", version="1", lifespan=lifespan,
+                  description="OpenAI-compatible chat completions answered by the advisor, with citations.",
+                  docs_url="/v1/docs", redoc_url=None, openapi_url="/v1/openapi.json")
+    install_error_handlers(app, redact)
+
+    def json_response(payload: Any, status: int = 200) -> Response:
+        return Response(redact.dumps(payload), status_code=status, media_type="application/json")
+
+    @app.get("/healthz", response_model=Health, tags=["health"])
+    async def healthz() -> Response:
+        return json_response({"status": "ok"})
+
+    def card(name: str, svc: ConversationService) -> dict[str, Any]:
+        return ModelCard(id=name, created=started, description=f"The advisor answering with {svc.backend.label}."
+                         ).model_dump()
+
+    @app.get("/v1/models", response_model=ModelList, responses=ERRORS, tags=["models"])
+    async def list_models() -> Response:
+        return json_response({"object": "list", "data": [card(name, svc) for name, svc in models.items()]})
+
+    @app.get("/v1/models/{model}", response_model=ModelCard, responses=ERRORS, tags=["models"])
+    async def get_model(model: str) -> Response:
+        return json_response(card(model, _pick(models, model)))
+
+    @app.post("/v1/chat/completions", response_model=ChatCompletion, tags=["chat"],
+              responses={**ERRORS, 200: {"content": STREAM_DOC,
+                                         "description": "the answer (a ChatCompletion, or chunks when streaming)"}})
+    async def chat_completions(
+        body: ChatCompletionRequest, request: Request,
+        x_advisor_session: Annotated[str | None, Header(max_length=256)] = None,
+        x_advisor_mode: Annotated[str | None, Header(max_length=32)] = None,
+    ) -> Response:
+        svc = _pick(models, body.model)
+        mode = validate_mode(body.mode or (x_advisor_mode or "").strip() or "detailed")
+        start = turn_starter(svc, body, session_name(x_advisor_session, body.user), mode)
+        completion = Completion(body.model)
+        events = run_turn(start, pool)
+        if not body.stream:
+            transcript = Transcript()
+            answer = await _settle(events, transcript)
+            return json_response(completion.whole(transcript.content(), answer))
+        first = await anext(events)  # a bad message fails here, before the stream starts: a proper 400
+        return StreamingResponse(_sse(first, events, completion, redact), media_type="text/event-stream",
+                                 headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
+
+    @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    async def no_route(rest: str, request: Request) -> Response:
+        known = {"chat/completions", "models"}
+        if rest.rstrip("/") in known:
+            raise APIError(405, f"{request.method} is not allowed on /v1/{rest}.", code="method_not_allowed")
+        raise APIError(404, f"No route {request.method} /v1/{rest}. The API serves POST /v1/chat/completions and "
+                            "GET /v1/models.", code="not_found")
+
+    app.add_middleware(Guard, tokens=tokens, max_body=settings.api_max_body, rate_limit=settings.api_rate_limit,
+                       redact=redact)
+    app.state.models = models
+    app.state.web = mount_web(app, service, tokens) if web else False
+    return app
+
+
+def _pick(models: dict[str, ConversationService], name: str) -> ConversationService:
+    if name not in models:
+        raise APIError(404, f"The model {name!r} does not exist. Available: {', '.join(models)}.",
+                       code="model_not_found", param="model")
+    return models[name]
+
+
+async def _settle(events: AsyncIterator[Event], transcript: Transcript) -> Answer:
+    answer: Answer | None = None
+    async for event in events:
+        transcript.feed(event)
+        if isinstance(event, TurnFinished):
+            answer = event.answer
+    if answer is None:
+        raise RuntimeError("the turn ended without an answer")
+    return answer
+
+
+async def _sse(first: Event, events: AsyncIterator[Event], completion: Completion,
+               redact: Redactor) -> AsyncIterator[bytes]:
+    def frame(payload: dict[str, Any]) -> bytes:
+        return b"data: " + redact.dumps(payload) + b"\n\n"
+
+    transcript = Transcript()
+    yield frame(completion.chunk({"role": "assistant", "content": ""}))
+    event: Event | None = first
+    try:
+        while event is not None:
+            piece = transcript.feed(event)
+            if piece:
+                yield frame(completion.chunk({"content": piece}))
+            if isinstance(event, TurnFinished):
+                yield frame(completion.chunk({}, "stop", event.answer))
+            event = await anext(events, None)
+    except Exception as exc:  # after the 200 has gone out: OpenAI's clients raise on an `error` event
+        failure = _as_api_error(exc)
+        yield frame(error_payload(failure.status, failure.message, failure.code, failure.param))
+        return
+    yield b"data: [DONE]\n\n"
+
+
+def mount_web(app: FastAPI, service: ConversationService, tokens: list[str]) -> bool:
+    """Mount the web app at `/` if `advisor.interfaces.web` provides `build_ui`; with API tokens, the page asks
+    for one as its password. Returns whether it was mounted."""
+    if importlib.util.find_spec("advisor.interfaces.web") is None:
+        log.warning("advisor.interfaces.web is not there: serving the API alone")
+        return False
+    import gradio as gr
+
+    from advisor.interfaces import web
+
+    build_ui = getattr(web, "build_ui", None)
+    if build_ui is None:
+        log.warning("advisor.interfaces.web has no build_ui: serving the API alone")
+        return False
+    def token_login(_user: str, password: str) -> bool:
+        return any(hmac.compare_digest(password.encode(), t.encode()) for t in tokens)
+
+    gr.mount_gradio_app(app, build_ui(service), path="/", auth=token_login if tokens else None,
+                        auth_message="Give one of this server's API tokens as the password.")
+    return True
+

@@ -101,11 +101,13 @@ def test_what_if_trusting_eval_generation_moves_evals_and_says_why(advisor: Chat
 
 def test_compare_and_essay_questions(advisor: Chat) -> None:
     compare = advisor.ask("mech interp vs field building: which is the better bet?")
-    assert compare.intent == "compare" and "safer bet against automation is Field building" in compare.answer
+    assert compare.intent == "compare" and "Field building is the safer bet against automation" in compare.answer
     essay = advisor.ask("What does the essay's author say about ML4Good?")
     assert essay.intent == "essay"
     assert any("ML4Good" in c.text for c in essay.citations)
-    assert "lost when it was scraped" in essay.answer
+    second = advisor.ask("What does the essay rank second?")
+    assert second.intent == "essay" and second.answer.startswith("The essay does not give that position")
+    assert "lost when the post was scraped" in second.answer and "#2" not in second.answer
 
 
 def test_modes_change_the_answer(settings: Settings, knowledge: Knowledge) -> None:
@@ -115,7 +117,7 @@ def test_modes_change_the_answer(settings: Settings, knowledge: Knowledge) -> No
     newcomer = Chat(make_service(settings, knowledge), "m3", "newcomer").ask(q)
     assert len(concise.answer) < len(detailed.answer)
     assert "Another view: Jan Wehner" in detailed.answer and "Another view" not in concise.answer
-    assert "feedback quality (how easy it is to check" in newcomer.answer
+    assert "- feedback quality: how easy it is to check" in newcomer.answer  # the terms it used, defined
 
 
 def test_off_topic_and_bad_messages(advisor: Chat) -> None:

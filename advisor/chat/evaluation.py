@@ -139,12 +139,11 @@ def score(outcome: Outcome, knowledge: Knowledge) -> Outcome:
             notes.append(f"what-if call {args}, expected {c.scenario or (c.factor, c.direction)}")
     if c.kind == "readings" or (c.kind == "conversation" and c.intent == "readings" and c.fields):
         _score_readings(outcome, knowledge)
-    if c.kind == "essay":
-        if c.honest == "not_stated":
-            ok = bool(HONEST_NOT_STATED.search(a.answer))
-            checks["essay_honest"] = float(ok)
-            if not ok:
-                notes.append("does not say plainly that the essay does not give this")
+    if c.kind == "essay" and c.honest == "not_stated":
+        ok = bool(HONEST_NOT_STATED.search(a.answer))
+        checks["essay_honest"] = float(ok)
+        if not ok:
+            notes.append("does not say plainly that the essay does not give this")
     if c.refers_to:
         _score_reference(outcome, knowledge)
     return outcome
@@ -214,7 +213,7 @@ def _score_reference(outcome: Outcome, knowledge: Knowledge) -> None:
     else:  # last_field: the field the turn before the last was about
         prev = outcome.turns[-2]
         talked = [str(v) for call in prev.calls for k, v in call.args.items() if k == "field"]
-        target = knowledge.field(talked[-1]).id if talked else (prev.answer.recommendations or [None])[0]
+        target = knowledge.field(talked[-1]).id if talked else next(iter(prev.answer.recommendations), None)
     args = [call.args for call in outcome.last.calls if call.name != "update_profile"]
     mentioned: list[str] = []
     for arg in args:

@@ -51,11 +51,13 @@ def default_model_name(settings: Settings) -> str:
 
 
 def offline_model(knowledge: Knowledge, settings: Settings) -> Any:
+    from advisor.chat.offline.intents import load_intent_model
     from advisor.chat.offline.model import OfflineChatModel
-    from advisor.chat.offline.understanding import load_lexicon
+    from advisor.chat.offline.understanding import load_glossary, load_lexicon
 
     return OfflineChatModel(knowledge=knowledge, lexicon=load_lexicon(settings.knowledge_dir),
-                            prompts=Prompts(settings.prompts_dir))
+                            intents=load_intent_model(settings.knowledge_dir), prompts=Prompts(settings.prompts_dir),
+                            glossary=load_glossary(settings.knowledge_dir))
 
 
 def offline_backend(knowledge: Knowledge, settings: Settings) -> Backend:

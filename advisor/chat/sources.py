@@ -80,6 +80,8 @@ def card_section(card: FieldCard, section: str) -> str:
                 f"Backgrounds: {', '.join(card.backgrounds)}.")
     if section == "entry":
         return f"Ways in: {'; '.join(card.entry_paths)}. Organisations: {', '.join(card.organisations)}."
+    if section == "suits":
+        return f"Who it suits: {card.suits}" if card.suits else f"Backgrounds: {', '.join(card.backgrounds)}."
     if section == "essay":
         return card.essay.says
     return f"{card.summary} {card.description.split(chr(10))[0]}"

@@ -9,21 +9,30 @@ error goes back to the model as the tool's answer.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from advisor.chat.events import Citation, ToolCalled, ToolFinished
+from advisor.chat.fit import affinity
+from advisor.chat.grounding import quote_source
 from advisor.chat.sources import SourceBook
 from advisor.errors import AdvisorError
 from advisor.knowledge import Knowledge
-from advisor.knowledge.explain import explain_rank, rank_moves
+from advisor.knowledge.explain import Explanation, Move, explain_rank, rank_moves
 from advisor.knowledge.profile import Constraints, Profile
 from advisor.knowledge.ranking import Ranking, check_weights, rank_fields, scenario_overrides
-from advisor.knowledge.recommend import Weights, reading_plan, recommend
+from advisor.knowledge.recommend import (
+    PlannedReading,
+    Recommendation,
+    Weights,
+    nearest_level,
+    reading_plan,
+    recommend,
+)
 from advisor.prompts import DEFAULT_PROMPTS, Prompts
-from advisor.search.retrieve import Retriever
+from advisor.search.retrieve import Hit, Retriever
 
 
 class SearchInput(BaseModel):
@@ -50,6 +59,7 @@ class CompareInput(BaseModel):
 
 class RecommendInput(BaseModel):
     top: int = Field(default=3, ge=1, le=8)
+    only: list[str] = Field(default_factory=list, description="score just these fields (ids, names or aliases)")
     fit_weight: float | None = Field(default=None, ge=0, le=1, description="how much fit matters vs safety")
 
 
@@ -67,13 +77,65 @@ class ProfileInput(BaseModel):
     goals: list[str] = Field(default_factory=list)
     readings_done: list[str] = Field(default_factory=list)
     fit_weight: float | None = Field(default=None, ge=0, le=1, description="how much fit matters vs safety")
+    lacks: list[str] = Field(default_factory=list, description="skills or experience the user says they lack")
+    about: list[str] = Field(default_factory=list, description="the user's own words about themselves")
+
+
+@dataclass(frozen=True)
+class Found:
+    """search_knowledge: the passages found, best first."""
+
+    hits: list[Hit]
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """rank_fields: the ranking (under a what-if, with what moved and why)."""
+
+    ranking: Ranking
+    scenario: str | None
+    weights: dict[str, float]
+    moves: list[Move]
+
+
+@dataclass(frozen=True)
+class Explained:
+    """explain_field and compare_fields: one explanation per field."""
+
+    explanations: list[Explanation]
+
+
+@dataclass(frozen=True)
+class Recommended:
+    """recommend_fields: the picks for the user's profile, with reasons."""
+
+    recommendations: list[Recommendation]
+    profile: Profile
+
+
+@dataclass(frozen=True)
+class ReadingsPlanned:
+    """recommend_readings: the plan, the fields it covers, the level asked and the level given."""
+
+    plan: list[PlannedReading]
+    fields: list[str]
+    level_asked: str | None
+    level_given: str | None
+
+
+@dataclass(frozen=True)
+class ProfileUpdated:
+    profile: Profile
+
+
+Payload = Found | Ranked | Explained | Recommended | ReadingsPlanned | ProfileUpdated
 
 
 @dataclass
 class ToolResult:
     name: str
     text: str
-    data: dict[str, Any] = field(default_factory=dict)
+    payload: Payload | None = None
     error: str | None = None
     numbers: list[int] = field(default_factory=list)  # the sources this call showed, by number
     book: SourceBook | None = field(default=None, repr=False, compare=False)  # the turn's numbered sources
@@ -115,9 +177,8 @@ class Toolbox:
         lines = []
         for h in hits:
             n = self.book.add(h.title, h.source, h.text, h.passage_id, h.kind)
-            lines.append(f"[{n}] ({SOURCE_KINDS.get(h.kind, h.kind)}) {h.title}:\n<<<\n{h.text}\n>>>")
-        return self._done(ToolResult("search_knowledge", "\n".join(lines) or "No passages found.",
-                                     {"hits": [h.to_dict() for h in hits]}))
+            lines.append(quote_source(n, SOURCE_KINDS.get(h.kind, h.kind), h.title, h.source, h.text))
+        return self._done(ToolResult("search_knowledge", "\n".join(lines) or "No passages found.", Found(hits)))
 
     def rank(self, args: RankInput) -> ToolResult:
         ranking = self._ranking(args.weights, args.scenario)
@@ -127,15 +188,15 @@ class Toolbox:
         for f in ranking.fields:
             n = self.book.add_passage(self.knowledge, f"field:{f.id}#factors")
             lines.append(f"#{f.rank} {f.name} (exposure {f.score:.2f}) [{n}]")
-        data: dict[str, Any] = {"fields": [f.to_dict() for f in ranking.fields], "scenario": args.scenario,
-                                "weights": ranking.weights}
+        moves: list[Move] = []
         if args.scenario or args.weights:  # a what-if: what moved against the default ranking, and why
-            moves = rank_moves(rank_fields(self.knowledge), ranking, self.prompts).values()
+            found = rank_moves(rank_fields(self.knowledge), ranking, self.prompts).values()
             if args.scenario:
                 for pid in self.knowledge.scenario(args.scenario).passage_ids:
                     self.book.add_passage(self.knowledge, pid)
-            data["moves"] = [asdict(m) for m in sorted(moves, key=lambda m: m.new_rank) if m.old_rank != m.new_rank]
-        return self._done(ToolResult("rank_fields", "\n".join(lines), data))
+            moves = [m for m in sorted(found, key=lambda m: m.new_rank) if m.old_rank != m.new_rank]
+        return self._done(ToolResult("rank_fields", "\n".join(lines),
+                                     Ranked(ranking, args.scenario, ranking.weights, moves)))
 
     def explain(self, args: ExplainInput) -> ToolResult:
         ranking = self._ranking(args.weights, args.scenario)
@@ -156,7 +217,7 @@ class Toolbox:
         lines += [f"Caveat: {c}" for c in e.caveats]
         if e.what_if:
             lines.append(f"What-if: {e.name} {e.what_if.sentence}")
-        return self._done(ToolResult("explain_field", "\n".join(lines), e.to_dict()))
+        return self._done(ToolResult("explain_field", "\n".join(lines), Explained([e])))
 
     def compare(self, args: CompareInput) -> ToolResult:
         ranking = self._ranking()
@@ -168,22 +229,27 @@ class Toolbox:
             n = self.book.add_passage(self.knowledge, f"field:{e.id}#factors")
             scores = ", ".join(f"{f.label} {f.score}/5" for f in e.factors)
             lines.append(f"{e.name}: #{e.rank} of {e.total}, exposure {e.score:.2f}; {scores} [{n}]")
-        return self._done(ToolResult("compare_fields", "\n".join(lines),
-                                     {"fields": [e.to_dict() for e in explanations]}))
+        return self._done(ToolResult("compare_fields", "\n".join(lines), Explained(explanations)))
 
     def recommend_fields(self, args: RecommendInput) -> ToolResult:
         ranking = self._ranking()
         weights = Weights(args.fit_weight, 1 - args.fit_weight) if args.fit_weight is not None else None
-        recs = recommend(self.knowledge, self.profile, ranking, weights, top=args.top)
-        self.recommended = [r.field_id for r in recs]
+        only = [self.knowledge.field(f).id for f in args.only]
+        recs = recommend(self.knowledge, self.profile, ranking, weights, top=args.top,
+                         affinity=affinity(self.knowledge, self.profile), only=only or None)
+        if only:
+            self._discuss(*only)
+        else:
+            self.recommended = [r.field_id for r in recs]
         lines = [f"Profile: {self.profile.describe()}"]
+        total = len(ranking.fields)
         for i, r in enumerate(recs, 1):
-            lines.append(f"{i}. {r.name}: fit {r.fit:.2f}, safety {r.safety:.2f}, exposure rank #{r.rank}")
+            lines.append(f"{i}. {r.name}: {r.fit_words} for the user; safety from automation: {r.safety_words(total)}"
+                         f" (exposure rank #{r.rank} of {total})")
             for reason in r.reasons:
                 nums = [self.book.add_passage(self.knowledge, s) for s in reason.sources]
                 lines.append(f"   - {reason.text} {''.join(f'[{n}]' for n in nums)}".rstrip())
-        data = {"recommendations": [asdict(r) for r in recs], "profile": self.profile.model_dump()}
-        return self._done(ToolResult("recommend_fields", "\n".join(lines), data))
+        return self._done(ToolResult("recommend_fields", "\n".join(lines), Recommended(recs, self.profile)))
 
     def recommend_readings(self, args: ReadingsInput) -> ToolResult:
         ids = [self.knowledge.field(f).id for f in args.fields] or self.recommended
@@ -191,13 +257,14 @@ class Toolbox:
             ids = [r.field_id for r in recommend(self.knowledge, self.profile, self._ranking(), top=3)]
         if args.fields:
             self._discuss(*ids)
-        plan = reading_plan(self.knowledge, ids, self.profile, level=args.level)
+        level = nearest_level(self.knowledge, ids, self.profile, args.level) if args.level else None
+        plan = reading_plan(self.knowledge, ids, self.profile, level=level)
         lines = []
         for p in plan:
             n = self.book.add_passage(self.knowledge, p.url)
             lines.append(f"[{n}] ({p.level}, ~{p.minutes} min, {p.field_id}) {p.title}, {p.authors} {p.year}: {p.url}")
         return self._done(ToolResult("recommend_readings", "\n".join(lines) or "Nothing left to read there.",
-                                     {"plan": [asdict(p) for p in plan], "fields": ids}))
+                                     ReadingsPlanned(plan, ids, args.level, level)))
 
     def update_profile(self, args: ProfileInput) -> ToolResult:
         def resolve(names: list[str]) -> list[str]:
@@ -211,10 +278,11 @@ class Toolbox:
 
         update = Profile(interests=resolve(args.interests), dislikes=resolve(args.dislikes), skills=args.skills,
                          background=args.background, constraints=args.constraints, goals=args.goals,
-                         readings_done=args.readings_done, fit_weight=args.fit_weight)
+                         readings_done=args.readings_done, fit_weight=args.fit_weight, lacks=args.lacks,
+                         about=args.about)
         self.profile = self.profile.merge(update)
         return self._done(ToolResult("update_profile", f"Profile now: {self.profile.describe()}",
-                                     {"profile": self.profile.model_dump()}))
+                                     ProfileUpdated(self.profile)))
 
     def langchain_tools(self) -> list[Any]:
         """The same tools as LangChain `StructuredTool`s, for a model that calls tools itself."""
@@ -300,19 +368,18 @@ def _citation(s: Any) -> Citation:
 def _summary(result: ToolResult) -> str:
     if result.error:
         return f"could not run: {result.error}"
-    data = result.data
-    if result.name == "search_knowledge":
-        kinds = [h["kind"] for h in data.get("hits", [])]
+    p = result.payload
+    if isinstance(p, Found):
+        kinds = [h.kind for h in p.hits]
         return ", ".join(f"{kinds.count(k)} {SOURCE_KINDS.get(k, k).removeprefix('the ').removeprefix('a ')}"
                          f"{'s' if kinds.count(k) > 1 else ''}" for k in dict.fromkeys(kinds)) or "nothing found"
-    if result.name == "rank_fields":
-        return f"ranking of {len(data.get('fields', []))} fields"
-    if result.name == "explain_field":
-        return f"why {data.get('name', 'a field')} ranks where it does"
-    if result.name == "compare_fields":
-        return "comparison of " + ", ".join(e["name"] for e in data.get("fields", []))
-    if result.name == "recommend_fields":
-        return f"{len(data.get('recommendations', []))} recommended fields"
-    if result.name == "recommend_readings":
-        return f"{len(data.get('plan', []))} readings"
+    if isinstance(p, Ranked):
+        return f"ranking of {len(p.ranking.fields)} fields"
+    if isinstance(p, Explained):
+        return ("why " + p.explanations[0].name + " ranks where it does" if len(p.explanations) == 1 else
+                "comparison of " + ", ".join(e.name for e in p.explanations))
+    if isinstance(p, Recommended):
+        return f"{len(p.recommendations)} recommended field(s)"
+    if isinstance(p, ReadingsPlanned):
+        return f"{len(p.plan)} readings"
     return "profile updated"

@@ -126,6 +126,7 @@ class FieldCard(_Strict):
     research_tasks: list[str] = Field(min_length=1)
     skills: list[str] = Field(min_length=1)
     backgrounds: list[str] = Field(min_length=1)
+    suits: str = ""  # who tends to do well here, in our words (used to match people by meaning)
     entry_paths: list[str] = Field(min_length=1)
     organisations: list[str] = Field(min_length=1)
     factors: dict[FactorName, FactorScore]

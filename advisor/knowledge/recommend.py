@@ -4,16 +4,23 @@ reasons that cite the essay or the field cards, and an ordered reading plan that
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from advisor.knowledge.base import LEVELS, FieldCard, Knowledge
 from advisor.knowledge.profile import Profile
 from advisor.knowledge.ranking import Ranking
 
 NO_FIT_PENALTY = 0.5
+FIT_GATE = 0.3  # when some field fits this well...
+FIT_SHARE = 0.55  # ...fields that fit at least this share as well come first, safest first
+
+
+ReasonKind = Literal["interest", "skills", "background", "affinity", "lacks", "dislike", "no_fit", "safety", "essay"]
 
 
 @dataclass(frozen=True)
 class Reason:
+    kind: ReasonKind
     text: str
     sources: list[str] = field(default_factory=list)  # passage ids: essay-NN, field:<id>#section, URLs
 
@@ -27,6 +34,16 @@ class Recommendation:
     safety: float
     rank: int  # exposure rank, 1 = most likely automated first
     reasons: list[Reason]
+
+    @property
+    def fit_words(self) -> str:
+        return ("a strong fit" if self.fit >= 0.6 else "a good fit" if self.fit >= 0.35 else
+                "some fit" if self.fit >= 0.15 else "little fit so far")
+
+    def safety_words(self, total: int) -> str:
+        share = (self.rank - 1) / max(total - 1, 1)  # 0 = most exposed, 1 = safest
+        return ("among the safest" if share >= 0.75 else "safer than most" if share >= 0.5 else
+                "more exposed than most" if share >= 0.25 else "among the most exposed")
 
 
 @dataclass(frozen=True)
@@ -55,24 +72,47 @@ class Weights:
         return cls(0.35, 0.65) if risk == "low" else cls(0.65, 0.35) if risk == "high" else cls()
 
 
-def fit_score(card: FieldCard, profile: Profile) -> tuple[float, list[Reason]]:
-    """How well a field fits the user (0..1), with the reasons."""
+NEEDS = {  # what a field's skills imply, for people who say they lack it
+    "programming": {"python", "pytorch", "software engineering", "ml engineering"},
+    "machine learning": {"pytorch", "ml engineering"},
+    "mathematics": {"mathematics", "linear algebra", "probability"},
+    "teaching": {"teaching", "community building"},
+    "policy work": {"policy analysis", "law"},
+}
+
+
+def fit_score(card: FieldCard, profile: Profile, affinity: float | None = None) -> tuple[float, list[Reason]]:
+    """How well a field fits the user (0..1), with the reasons, from what they said they like, do and lack,
+    and (`affinity`, 0..1) how close their own description is to the field's work in meaning."""
     score, reasons = 0.0, []
+    name = card.name[0].lower() + card.name[1:] if not card.name[:2].isupper() else card.name
     if card.id in profile.interests:
-        score += 0.5
-        reasons.append(Reason(f"You said you are interested in {card.name.lower()}."))
+        score += 0.45
+        reasons.append(Reason("interest", f"You said {name} interests you."))
     skills = [s for s in card.skills if s in profile.skills]
     if skills:
-        score += 0.3 * min(1.0, len(skills) / 3)
-        reasons.append(Reason(f"Your skills fit the work ({', '.join(skills)}).", [f"field:{card.id}#work"]))
+        score += 0.25 * min(1.0, len(skills) / 2)
+        reasons.append(Reason("skills", f"It uses what you already do: {', '.join(skills)}.",
+                              [f"field:{card.id}#work"]))
     backgrounds = [b for b in card.backgrounds if b in profile.background]
     if backgrounds:
-        score += 0.2
-        reasons.append(Reason(f"People with your background ({', '.join(backgrounds)}) move into it.",
+        score += 0.15
+        reasons.append(Reason("background", f"People with your background ({', '.join(backgrounds)}) do this work.",
                               [f"field:{card.id}#work"]))
+    if affinity is not None:
+        score += 0.45 * affinity ** 2
+        if affinity >= 0.7 and not backgrounds:
+            reasons.append(Reason("affinity", "What you told me about yourself is close to the people this work "
+                                  "suits.", [f"field:{card.id}#suits"]))
+    for lack in profile.lacks:
+        needed = NEEDS.get(lack, set()) & set(card.skills)
+        if needed and len(needed) >= (2 if lack == "programming" else 1):
+            score -= 0.35 if lack in ("programming", "machine learning") else 0.25
+            reasons.append(Reason("lacks", f"It asks for {lack}, which you said you don't have yet.",
+                                  [f"field:{card.id}#work"]))
     if card.id in profile.dislikes:
-        score -= 0.6
-        reasons.append(Reason("You said you are not interested in it, so it is ranked down."))
+        score -= 1.0
+        reasons.append(Reason("dislike", "You said you don't want this, so I leave it out."))
     return max(0.0, min(1.0, score)), reasons
 
 
@@ -80,39 +120,60 @@ def safety_reasons(card: FieldCard, ranking: Ranking, knowledge: Knowledge) -> l
     ranked = ranking.get(card.id)
     total = len(ranking.fields)
     essay_rank = knowledge.essay_rank(card.id)
-    where = (f"the essay ranks it #{essay_rank} most likely to be automated first" if essay_rank
-             else f"our model (not the essay) places it #{ranked.rank} of {total} by exposure to automation")
+    words = Recommendation(card.id, card.name, 0, 0, 1 - ranked.score, ranked.rank, []).safety_words(total)
+    if essay_rank:
+        where = f"the essay ranks it #{essay_rank}, the most likely to be automated first"
+    else:
+        where = f"our model (not the essay) puts it {words} of the {total} fields"
     strongest = max(ranked.factors, key=lambda f: f.weight * (1 - f.value))
-    exposing = [f for f in ranked.factors if f is not strongest and f.value > 0.5]
-    text = (f"Safety against automation: {where}. What protects it most: {strongest.label} "
-            f"({strongest.score}/5): {strongest.rationale}")
-    if exposing:
-        weakest = max(exposing, key=lambda f: f.contribution)
-        text += f" What exposes it most: {weakest.label} ({weakest.score}/5)."
-    reasons = [Reason(text, [f"field:{card.id}#factors", *knowledge.essay_rank_passages(card.id)])]
+    text = f"On automation, {where}. What protects it most is {strongest.label}: {_sentence(strongest.rationale)}"
+    reasons = [Reason("safety", text, [f"field:{card.id}#factors", *knowledge.essay_rank_passages(card.id)])]
     if card.essay.passages:
-        reasons.append(Reason(f"What the essay says: {card.essay.says}", card.essay.passages[:2]))
+        reasons.append(Reason("essay", f"What the essay says: {card.essay.says}", card.essay.passages[:2]))
     return reasons
 
 
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[0].lower() + text[1:] if text[:2] != text[:2].upper() else text).rstrip(".") + "."
+
+
 def recommend(knowledge: Knowledge, profile: Profile, ranking: Ranking, weights: Weights | None = None,
-              top: int = 3) -> list[Recommendation]:
-    """Fields ranked for this user: weighted fit plus safety against automation (1 - exposure)."""
+              top: int = 3, affinity: dict[str, float] | None = None,
+              only: list[str] | None = None) -> list[Recommendation]:
+    """Fields ranked for this user: weighted fit plus safety against automation (1 - exposure). Fields they
+    said they do not want are left out; `only` scores just those fields (e.g. to explain one)."""
     weights = weights or Weights.for_profile(profile)
     out = []
     for card in knowledge.fields:
-        fit, fit_reasons = fit_score(card, profile)
+        if only and card.id not in only:
+            continue
+        if card.id in profile.dislikes and not only:
+            continue
+        fit, fit_reasons = fit_score(card, profile, (affinity or {}).get(card.id) if affinity else None)
         ranked = ranking.get(card.id)
         safety = 1.0 - ranked.score
         total = (weights.fit * fit + weights.safety * safety) / (weights.fit + weights.safety)
-        if fit == 0 and not profile.is_empty():
+        if fit < 0.1 and not profile.is_empty():
             total *= NO_FIT_PENALTY  # safe but nothing in common with you: rarely good advice
-            fit_reasons = [Reason("Nothing you told me points to this field; it is here for its safety against "
-                                  "automation alone.")]
+            fit_reasons = [r for r in fit_reasons if r.kind in ("lacks", "dislike")] + [
+                Reason("no_fit", "Nothing you told me points to this field; it is here for its safety from "
+                                 "automation.")]
         out.append(Recommendation(card.id, card.name, total, fit, safety, ranked.rank,
                                   fit_reasons + safety_reasons(card, ranking, knowledge)))
     out.sort(key=lambda r: (-r.total, r.rank * -1, r.field_id))
+    best = max((r.fit for r in out), default=0.0)
+    if best >= FIT_GATE and not only and weights.fit >= 0.35:  # the safer bets among the fields that fit you first
+        out.sort(key=lambda r: r.fit < FIT_SHARE * best)
     return out[:top]
+
+
+def nearest_level(knowledge: Knowledge, field_ids: list[str], profile: Profile, level: str) -> str:
+    """`level` if the fields have unread readings at it, else the nearest level that has some."""
+    done = set(profile.readings_done)
+    have = {r.level for fid in field_ids for r in knowledge.field(fid).readings if r.url not in done}
+    order = sorted(LEVELS, key=lambda lv: (abs(LEVELS.index(lv) - LEVELS.index(level)), -LEVELS.index(lv)))
+    return next((lv for lv in order if lv in have), level)
 
 
 def reading_plan(knowledge: Knowledge, field_ids: list[str], profile: Profile, per_field: int = 3,

@@ -15,10 +15,11 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import ConfigDict, PrivateAttr
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from advisor.chat.events import MODES, Mode
-from advisor.chat.offline.planner import Plan, plan_turn
+from advisor.chat.offline.intents import IntentModel
+from advisor.chat.offline.planner import Context, Plan, plan_turn
 from advisor.chat.offline.understanding import Lexicon, extract_profile
 from advisor.chat.offline.writer import TurnResults, write_answer
 from advisor.chat.sources import SourceBook
@@ -31,9 +32,10 @@ from advisor.prompts import DEFAULT_PROMPTS, Prompts
 STATE = re.compile(r"^Conversation state \(JSON\): (\{.*\})\s*$", re.MULTILINE)
 
 
-def state_line(profile: Profile, focus: list[str], mode: str) -> str:
+def state_line(profile: Profile, focus: list[str], mode: str, last_intent: str = "") -> str:
     """The line the service adds to the system message so that any model can read the conversation's state."""
-    state = {"mode": mode, "profile": profile.model_dump(exclude_defaults=True), "focus": focus}
+    state = {"mode": mode, "profile": profile.model_dump(exclude_defaults=True), "focus": focus,
+             "last_intent": last_intent}
     return "Conversation state (JSON): " + json.dumps(state)
 
 
@@ -53,12 +55,14 @@ class ConversationState:
         if found:
             self.profile = Profile.model_validate(state.get("profile") or {})
             self.focus = [f for f in state.get("focus") or [] if isinstance(f, str)]
+            self.last_intent = str(state.get("last_intent") or "")
         else:  # a client that keeps its own history: read the profile and focus from the messages themselves
             self.profile = Profile()
             for text in self.history_users:
                 self.profile = self.profile.merge(extract_profile(text, knowledge, lexicon))
             last_ai = next((str(m.content) for m in reversed(history) if isinstance(m, AIMessage) and m.content), "")
             self.focus = field_mentions(last_ai, knowledge)
+            self.last_intent = ""
 
     def results(self) -> list[ToolResult]:
         return [m.artifact for m in self.since if isinstance(m, ToolMessage) and isinstance(m.artifact, ToolResult)]
@@ -73,7 +77,9 @@ class OfflineChatModel(BaseChatModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
     knowledge: Knowledge
     lexicon: Lexicon
+    intents: IntentModel
     prompts: Prompts = DEFAULT_PROMPTS
+    glossary: dict[str, str] = Field(default_factory=dict)
     _plans: dict[str, Plan] = PrivateAttr(default_factory=dict)
 
     @property
@@ -84,12 +90,13 @@ class OfflineChatModel(BaseChatModel):
         return self
 
     def plan(self, state: ConversationState) -> Plan:
-        key = json.dumps([state.message, state.history_users[-4:], state.profile.model_dump(), state.focus])
+        key = json.dumps([state.message, state.history_users[-4:], state.profile.model_dump(), state.focus,
+                          state.last_intent])
         if key not in self._plans:
             if len(self._plans) > 256:
                 self._plans.clear()
-            self._plans[key] = plan_turn(state.message, self.knowledge, self.lexicon, state.profile, state.focus,
-                                         state.history_users)
+            context = Context(state.profile, state.focus, state.last_intent, tuple(state.history_users))
+            self._plans[key] = plan_turn(state.message, self.knowledge, self.lexicon, self.intents, context)
         return self._plans[key]
 
     def reply(self, messages: Sequence[BaseMessage]) -> AIMessage:
@@ -104,7 +111,7 @@ class OfflineChatModel(BaseChatModel):
         results = state.results()
         books = [r.book for r in results if r.book is not None]
         turn = TurnResults(self.knowledge, self.prompts, books[-1] if books else SourceBook(), results,
-                           state.profile.merge(plan.profile_update))
+                           state.profile.merge(plan.profile_update), self.glossary)
         return AIMessage(content=write_answer(plan, turn, state.mode), response_metadata={"intent": plan.intent})
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,

@@ -1,129 +1,228 @@
-"""The offline planner: reads the user's intent from their message and chooses the tool calls, as an LLM
-with tools would. Deterministic; no neural network."""
+"""The offline planner: from the conversation so far, what the user asks for (intent, by meaning), which fields
+they mean (named, or "the second one", "that field"), what changed about them, and the tool calls an LLM with
+tools would make. Deterministic; no neural network beyond the sentence embedder."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from advisor.chat.offline.understanding import Lexicon, extract_profile
+from advisor.chat.offline.intents import IntentGuess, IntentModel
+from advisor.chat.offline.text import normalise
+from advisor.chat.offline.understanding import Lexicon, read_profile, topics
 from advisor.knowledge import Knowledge
-from advisor.knowledge.names import field_mentions
 from advisor.knowledge.profile import Profile
+from advisor.knowledge.ranking import DEFAULT_WEIGHTS
 
-Intent = Literal["career", "why_rank", "compare", "readings", "what_if", "essay", "help", "off_topic"]
-
-
-
-def _any(*patterns: str) -> re.Pattern[str]:
-    """One pattern matching any of `patterns` as whole words."""
-    return re.compile("|".join(rf"\b{p}\b" for p in patterns))
-
-
-WHAT_IF = _any(r"what if", "suppose", r"assum\w*", "scenario", r"weights?", r"matters? more",
-               r"if (?:we|you|i|automated|labs|it)\b.*\b(?:works?|trust|succeed|matters?|were)")
-COMPARE = _any("compare", r"vs\.?", "versus", "difference between", "better bet", "or")
-READINGS = _any(r"read(?:ing|ings)?", r"papers?", r"books?", r"resources?", "curriculum", "learn",
-                r"where (?:do|should) i start")
-WHY = _any("why", r"rank(?:ed|s|ing)?", "position", r"automated (?:first|last|soon)",
-           r"how (?:exposed|safe|likely)", "explain")
-ESSAY = _any("essay", "author", "the post", "blog", r"comments?", r"commenters?", "two factors", "factors",
-             "january", "wehner")
-CAREER = _any(r"i(?:'m| am)", r"my (?:background|skills|runway|savings|job)", "transition", "career", "should i",
-              "recommend", r"which (?:field|area)s?", r"what (?:field|area)s?", r"safer bets?", "pivot", "switch")
-HELP = re.compile(r"^\s*(?:hi|hello|hey|help|what can you do|how does this work|who are you)\b[\s!?.]*$")
-LEVEL = re.compile(r"\b(intro|introductory|beginner|intermediate|advanced)\b")
-SCENARIO_CUES = {
-    "trusted-eval-generation": re.compile(
-        r"eval(?:uation)?s? generation|generat\w* evals|automated evals?|trust\w* (?:automated )?evals?"
-    ),
-    "interp-breakthrough": re.compile(r"interp\w* breakthrough|breakthrough in (?:mech )?interp"),
-}
+ORDINALS = {"first": 0, "1st": 0, "top": 0, "number one": 0, "#1": 0, "second": 1, "2nd": 1, "number two": 1,
+            "#2": 1, "middle": 1, "third": 2, "3rd": 2, "number three": 2, "#3": 2, "last": -1}
+ORDINAL_REF = re.compile(r"\b(first|1st|top|second|2nd|middle|third|3rd|last|number one|number two|number three)"
+                         r"(?: one| field| option| pick| recommendation| choice| area)?\b|(#[123])\b")
+PRONOUN_REF = re.compile(r"\b(?:it|that|this|that one|this one|that field|this field|that area|them|those)\b")
+LEVELS = [
+    ("advanced", re.compile(r"\b(?:advanced|deep[- ]dive|hardcore|cutting[- ]edge|research[- ]level|most advanced|"
+                            r"technical(?:ly)? (?:deep|heavy)|not the overview|recent (?:research|papers)|expert)\b")),
+    ("intermediate", re.compile(r"\b(?:intermediate|not the (?:very )?basics|beyond the basics|next step|"
+                                r"comfortable with|mid-level|some background)\b")),
+    ("intro", re.compile(r"\b(?:intro|introduction|introductory|beginner|beginners|newbie|starter|start(?:ing)? "
+                         r"(?:out|with)|first thing|easy|basics|overview|get into|gentle|primer|101|new to)\b")),
+]
 FACTOR_CUES = {
-    "feedback_quality": re.compile(r"feedback|verif"),
-    "economic_incentive": re.compile(r"incentive|economic|money|labs? (?:want|care)"),
-    "research_taste": re.compile(r"taste|novel|concept"),
-    "human_interaction": re.compile(r"human interaction|institution|people"),
+    "feedback_quality": re.compile(r"verif\w*|check\w*|feedback|measur\w*|testable|ground truth|evaluat\w+ (?:the )?"
+                                   r"(?:results|outputs)|how easy (?:it is )?to (?:tell|judge)"),
+    "economic_incentive": re.compile(r"incentive\w*|economic\w*|money|commercial\w*|profit\w*|funding|labs? "
+                                     r"(?:want|care|invest|pour|spend|have)|reason to automate|market|pressure|"
+                                     r"business"),
+    "research_taste": re.compile(r"taste|new concepts?|novel (?:ideas|concepts)|conceptual|creativ\w*|insight\w*|"
+                                 r"original ideas|coming up with"),
+    "human_interaction": re.compile(r"people|human interaction|institution\w*|relationships?|trust between|"
+                                    r"people-facing|social|interpersonal|stakeholders?|dealing with"),
+}
+DOWN = re.compile(r"\b(?:less|lower|barely|hardly|doesn'?t|does not|do not|did not|isn'?t|is not|are not|aren'?t|not "
+                  r"really|not much|not nearly|zero|no reason|no incentive|little|weaker|weaken|smaller|don'?t buy|"
+                  r"doubt|overrated|matter(?:s)? less|counted for less|down|ignore|irrelevant|no longer|lose|lost)\b")
+UP = re.compile(r"\b(?:more|higher|heavily|even more|bigger|stronger|the bottleneck|most|a lot|way more|doubled?|"
+                r"crucial|key|matters? most|pour)\b")
+SCENARIO_CUES = {
+    "trusted-eval-generation": re.compile(r"(?:eval\w*|benchmark\w*|test\w*)\b.{0,40}\b(?:generat\w*|written|"
+                                          r"trust\w*|reliable|automat\w*|auto)|(?:generat\w*|model-written|"
+                                          r"auto-?generated|automated|automatic|ai-written|llm-written)\b.{0,20}"
+                                          r"\beval"),
+    "interp-breakthrough": re.compile(r"breakthrough|cracks? (?:interp|mech)|interp\w*\b.{0,40}\b(?:easy to (?:check|"
+                                      r"verify)|solved|verifiable)|(?:solve[sd]?|crack(?:s|ed)?) interp"),
+}
+ESSAY_ASPECTS = {
+    "author": re.compile(r"\bwho (?:wrote|is the author|authored|is behind)|author'?s name|name of the author|"
+                         r"who'?s the (?:author|writer)"),
+    "when": re.compile(r"\bwhen (?:does|do|will|would)|what year|timeline|how soon|by when"),
+    "count": re.compile(r"\bhow many (?:fields|areas|items)"),
+    "factors": re.compile(r"\b(?:two|2|the) factors?\b|criteria|how (?:does|did) (?:the essay|the author|it) rank"),
+    "position": re.compile(r"#\s?[2-9]|\b(?:second|third|fourth|fifth|2nd|3rd|last|bottom|number "
+                           r"(?:two|three|four))\b|full (?:ranked )?list|whole list|entire list|top to bottom|"
+                           r"(?:end(?:ed)? up|sit|place[ds]?|"
+                           r"land(?:s|ed)?) (?:in|on) the (?:final )?(?:list|ranking)|where (?:did|does) .{0,30}"
+                           r"(?:end up|rank|land|sit)|above or below|higher or lower|ranked? .{0,20} (?:above|below)"),
+    "first": re.compile(r"(?:number one|#1|\bfirst\b|\btop\b)(?! one)(?:.{0,30}(?:list|rank))?|most likely to be "
+                        r"automated"),
 }
 
 
 @dataclass
 class Plan:
-    intent: Intent
+    intent: str
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     fields: list[str] = field(default_factory=list)
     profile_update: Profile = field(default_factory=Profile)
     scenario: str | None = None
     weights: dict[str, float] | None = None
+    level: str | None = None
+    essay_aspect: str | None = None
+    confidence: float = 1.0
+    alternatives: list[str] = field(default_factory=list)  # when unsure: the intents it might be
 
 
-def detect_intent(low: str, fields: list[str], update: Profile, last_fields: list[str]) -> Intent:
-    if HELP.match(low):
-        return "help"
-    if WHAT_IF.search(low):
-        return "what_if"
-    if len(fields) >= 2 and COMPARE.search(low):
-        return "compare"
-    if READINGS.search(low):
-        return "readings"
-    if re.search(r"\bwhy\b", low) and (fields or last_fields):
-        return "why_rank"
-    if CAREER.search(low) and (not update.is_empty() or "recommend" in low or "should i" in low or "which" in low):
-        return "career"
-    if WHY.search(low) and (fields or last_fields):
-        return "why_rank"
-    if ESSAY.search(low):
-        return "essay"
-    if not update.is_empty() and (update.skills or update.background or update.interests):
-        return "career"
-    if fields:
-        return "why_rank"
-    if WHY.search(low) or CAREER.search(low):
-        return "career" if CAREER.search(low) else "essay"
-    return "off_topic"
+@dataclass(frozen=True)
+class Context:
+    """What the conversation already knows: the profile, the fields in focus (recommendations first, in
+    order), the intent of the last answer, and the user's earlier messages."""
+
+    profile: Profile
+    focus: list[str]
+    last_intent: str = ""
+    history: tuple[str, ...] = ()
 
 
-def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, profile: Profile,
-              last_fields: list[str], history: list[str] | None = None) -> Plan:
-    """Intent and tool calls for one user message, given what the conversation already knows."""
-    low = message.lower()
-    fields = field_mentions(message, knowledge)
-    update = extract_profile(message, knowledge, lexicon)
-    intent = detect_intent(low, fields, update, last_fields)
-    plan = Plan(intent, fields=fields or list(last_fields[:1]), profile_update=update)
+def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: IntentModel, context: Context) -> Plan:
+    low = normalise(message)
+    update = read_profile(message, knowledge, lexicon)
+    named = topics(low, knowledge, lexicon)
+    referred = _reference(low, context.focus)
+    guess = intents.guess(message, low)
+    intent = _decide(guess, low, update, named, referred, context, intents.floor)
+    plan = Plan(intent, profile_update=update, confidence=round(guess.confidence, 3))
     if not update.is_empty():
-        plan.calls.append(("update_profile", _profile_args(update)))
-
+        plan.calls.append(("update_profile", update.model_dump(exclude_defaults=True)))
+    target = named or ([referred] if referred else []) or context.focus[:1]
     if intent == "career":
         plan.calls.append(("recommend_fields", {"top": 3}))
         plan.calls.append(("recommend_readings", {"fields": [], "level": "intro"}))
+        plan.calls.append(("search_knowledge", {"query": message, "k": 2, "kind": "user"}))
+    elif intent == "why_fit":
+        plan.fields = target[:1]
+        if plan.fields:
+            plan.calls.append(("recommend_fields", {"top": 1, "only": plan.fields}))
+            plan.calls.append(("explain_field", {"field": plan.fields[0]}))
+        else:
+            plan.intent = "career"
+            plan.calls.append(("recommend_fields", {"top": 3}))
     elif intent == "why_rank":
+        plan.fields = target[:1]
         plan.calls.append(("explain_field", {"field": plan.fields[0]}) if plan.fields else ("rank_fields", {}))
     elif intent == "compare":
-        plan.calls.append(("compare_fields", {"fields": fields[:4]}))
+        fields = list(dict.fromkeys([*named, *([referred] if referred else [])]))
+        if len(fields) < 2:
+            fields = list(dict.fromkeys([*fields, *context.focus]))[:2]
+        plan.fields = fields[:4]
+        if len(plan.fields) >= 2:
+            plan.calls.append(("compare_fields", {"fields": plan.fields}))
+        else:
+            plan.intent = "why_rank" if plan.fields else "clarify"
+            if plan.fields:
+                plan.calls.append(("explain_field", {"field": plan.fields[0]}))
     elif intent == "readings":
-        level = LEVEL.search(low)
-        lvl = {"introductory": "intro", "beginner": "intro"}.get(level.group(1), level.group(1)) if level else None
-        target = fields or list(last_fields[:2])
-        plan.fields = target
-        plan.calls.append(("recommend_readings", {"fields": target, "level": lvl}))
+        plan.fields = target[:3] if named else target[:1]
+        plan.level = next((name for name, cue in LEVELS if cue.search(low)), None)
+        plan.calls.append(("recommend_readings", {"fields": plan.fields, "level": plan.level}))
     elif intent == "what_if":
-        plan.scenario = next((sid for sid, cue in SCENARIO_CUES.items() if cue.search(low)), None)
-        if plan.scenario is None:
-            factors = [name for name, cue in FACTOR_CUES.items() if cue.search(low)]
-            less = re.search(r"\b(less|lower|doesn't matter|does not matter|ignore)\b", low)
-            plan.weights = {f: (0.5 if less else 6.0) for f in factors} or None
-        if plan.scenario and not fields:
+        plan.scenario, plan.weights = what_if(low, message, knowledge)
+        if plan.scenario and not named:
             plan.fields = [c.field for c in knowledge.scenario(plan.scenario).changes][:1]
+        else:
+            plan.fields = named[:1]
         args: dict[str, Any] = {"scenario": plan.scenario, "weights": plan.weights}
         plan.calls.append(("rank_fields", args))
         if plan.fields:
             plan.calls.append(("explain_field", {"field": plan.fields[0], **args}))
     elif intent == "essay":
-        plan.calls.append(("search_knowledge", {"query": message, "k": 4, "kind": "essay"}))
+        plan.essay_aspect = next((a for a, cue in ESSAY_ASPECTS.items() if cue.search(low)), None)
+        plan.fields = target[:1] if (named or referred) else []
+        query = message if not plan.fields or named else f"{message} {knowledge.field(plan.fields[0]).name}"
+        plan.calls.append(("search_knowledge", {"query": query, "k": 4, "kind": "essay"}))
+    elif intent == "clarify":
+        plan.alternatives = [guess.intent, guess.runner_up]
     return plan
 
 
-def _profile_args(update: Profile) -> dict[str, Any]:
-    return update.model_dump(exclude_defaults=True)
+def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], referred: str | None,
+            context: Context, floor: float) -> str:
+    scores = dict(guess.scores)
+    describes_self = bool(update.background or update.skills or update.lacks or update.about or
+                          update.constraints != Profile().constraints or update.interests or update.dislikes)
+    if describes_self:
+        scores["career"] = scores.get("career", 0) + (0.3 if update.background or update.lacks else 0.15)
+        scores["off_topic"] = scores.get("off_topic", 0) - 0.2
+    if named or referred:
+        scores["off_topic"] = scores.get("off_topic", 0) - 0.25
+        scores["help"] = scores.get("help", 0) - 0.1
+    if len(set(named) | ({referred} if referred else set())) >= 2:
+        scores["compare"] = scores.get("compare", 0) + 0.1
+    else:
+        scores["compare"] = scores.get("compare", 0) - 0.15
+    if not context.focus:
+        scores["why_fit"] = scores.get("why_fit", 0) - 0.2
+    elif context.last_intent in ("career", "why_fit") and re.fullmatch(r"\s*(?:why|but why|why\?|how so)\W*", low):
+        scores["why_fit"] = scores.get("why_fit", 0) + 0.4
+    if re.search(r"\b(?:change|affect|update)\b.{0,25}\b(?:picks?|recommendations?|suggestions?|advice|list for me|"
+                 r"what you(?:'d| would) recommend)\b|\bdoes that change anything\b", low):
+        scores["career"] = scores.get("career", 0) + 0.35
+    intent = max(scores, key=lambda k: scores[k])
+    if intent == "why_rank" and not (named or referred or context.focus):
+        intent = "essay" if "essay" in low or "author" in low else "why_rank"
+    if scores[intent] < floor and not describes_self:
+        return "clarify" if named or referred or ON_TOPIC.search(low) else "off_topic"
+    return intent
+
+
+ON_TOPIC = re.compile(r"\b(?:ai|safety|alignment|field|fields|research|career|automat\w*|essay|author|post|read|"
+                      r"papers?|rank\w*|interp\w*|evals?|governance|oversight)\b")
+
+
+def _reference(low: str, focus: list[str]) -> str | None:
+    """The field a follow-up points at: "the second one" is the second of the last recommendations, "it" or
+    "that field" the one talked about last."""
+    if not focus:
+        return None
+    m = ORDINAL_REF.search(low)
+    if m and re.search(r"\b(?:one|field|option|pick|recommendation|choice|area|#[123])\b", low):
+        index = ORDINALS[(m.group(1) or m.group(2)).lower()]
+        return focus[index] if -len(focus) <= index < len(focus) else None
+    if PRONOUN_REF.search(low):
+        return focus[0]
+    return None
+
+
+def what_if(low: str, message: str, knowledge: Knowledge) -> tuple[str | None, dict[str, float] | None]:
+    """The named scenario, or the factor weights, that a what-if means."""
+    for sid, cue in SCENARIO_CUES.items():
+        if cue.search(low):
+            return sid, None
+    factors = [name for name, cue in FACTOR_CUES.items() if cue.search(low)]
+    if not factors:
+        from advisor.search.semantic import LabelledSet
+
+        described = LabelledSet([(name, _FACTOR_TEXT[name]) for name in _FACTOR_TEXT], k=1)
+        label, similarity = described.nearest(message)
+        factors = [label] if similarity >= 0.25 else []
+    if not factors:
+        return None, None
+    down = bool(DOWN.search(low)) and not re.search(r"\b(?:even more|way more|a lot more|much more)\b", low)
+    return None, {f: DEFAULT_WEIGHTS[f] / 3 if down else DEFAULT_WEIGHTS[f] * 2 for f in factors}
+
+
+_FACTOR_TEXT = {
+    "feedback_quality": "how easy it is to verify and check the research results",
+    "economic_incentive": "how much money and reason frontier labs have to automate the research",
+    "research_taste": "how much the work needs research taste, judgement and new concepts",
+    "human_interaction": "how much the work depends on people, relationships and institutions",
+}

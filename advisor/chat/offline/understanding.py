@@ -1,24 +1,32 @@
-"""How the offline advisor reads what a message says about the user (interests, skills, constraints)."""
+"""How the offline advisor reads what a message says about the person: likes and dislikes clause by clause
+(only first-person preferences count; a field named in a question is a topic, not an interest), skills and
+backgrounds mapped to the cards' words by meaning, what they lack, and constraints only from cues that mean
+them ("6 months of savings" is runway; "a developer for 18 months" is not)."""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel
 
+from advisor.chat.offline.text import Clause, clauses, negated_at, normalise
 from advisor.knowledge import Knowledge, KnowledgeError
 from advisor.knowledge.names import field_mentions
 from advisor.knowledge.profile import Constraints, Profile
 
+MAX_RUNWAY_MONTHS = 600
+MAX_HOURS_PER_WEEK = 100
+CANONICAL_SIMILARITY = 0.72  # a role this close in meaning to a card's background word is given that word too
+
 
 class Lexicon(BaseModel):
-    interests: dict[str, list[str]]
+    topics: dict[str, list[str]]
     skills: dict[str, str]
     backgrounds: dict[str, str]
-    safety_words: list[str]
 
 
 @lru_cache(maxsize=4)
@@ -32,61 +40,282 @@ def load_lexicon(directory: Path) -> Lexicon:
         raise KnowledgeError(f"{path}: {exc}") from exc
 
 
-def _has(text: str, phrase: str) -> bool:
-    return re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text) is not None
+@lru_cache(maxsize=4)
+def load_glossary(directory: Path) -> dict[str, str]:
+    path = directory / "glossary.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        return {}
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise KnowledgeError(f"{path}: expected 'term: definition' lines")
+    return {str(k): str(v) for k, v in data.items()}
 
 
-NEGATION = re.compile(r"\b(not|don't|do not|never|hate|dislike|avoid|no interest in|bored by)\b[^.;,!?]*")
+def _find(text: str, phrase: str) -> list[int]:
+    return [m.start() for m in re.finditer(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text)]
+
+
+def topics(text: str, knowledge: Knowledge, lexicon: Lexicon) -> list[str]:
+    """Fields a (normalised) text is about: by name, id or alias, and by the lexicon's topic phrases."""
+    found = [(text.find(k) if k in text else 10_000, fid) for fid in field_mentions(text, knowledge)
+             for k in [knowledge.field(fid).name.lower()]]
+    for phrase, ids in lexicon.topics.items():
+        positions = _find(text, phrase)
+        if positions:
+            found += [(positions[0], fid) for fid in ids]
+    named = field_mentions(text, knowledge)
+    order = {fid: i for i, fid in enumerate(named)}
+    found.sort(key=lambda x: (order.get(x[1], 100 + x[0]),))
+    return list(dict.fromkeys(fid for _, fid in found))
+
+
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-                "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "eighteen": 18, "twenty-four": 24}
+                "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "eighteen": 18, "twenty": 20,
+                "a couple of": 2, "a few": 3, "half a": 0.5}
+NUM = r"(\d+(?:\.\d+)?|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
+FUNDS = r"(?:runway|savings|saved|saved up|money|funding|cash|to live on|of living expenses|financial runway)"
+RUNWAY = [
+    re.compile(rf"{NUM}[ -]?(months?|mos?|years?|yrs?)(?: worth)? of {FUNDS}"),
+    re.compile(rf"{FUNDS}(?: of| for| is|:| that lasts?| lasting)? (?:about |around |roughly |maybe |~)?{NUM}[ -]?"
+               r"(months?|mos?|years?|yrs?)"),
+    re.compile(rf"(?:support|fund|sustain) myself for (?:about |around |maybe )?{NUM}[ -]?(months?|years?)"),
+    re.compile(rf"{NUM}[ -]?(months?|years?) (?:of )?runway"),
+    re.compile(rf"{NUM}[ -]?(months?|years?) (?:max|at most|tops)\b.*\b(?:runway|savings|paycheck|income)"),
+]
+HOURS = re.compile(r"(?:~|about |around |maybe |roughly )?(\d+)\s*(?:hours|hrs|hr|h)\b\s*(?:a|per|/|each|every)\s*week")
+SPARE = re.compile(r"\b(?:spare|free up|give|put in|commit|devote|manage|do|find)\s+(?:maybe |about |around |roughly "
+                   r"|~)?(\d+)\s*(?:hours|hrs|hr|h)\b")
+JOB_HOURS = re.compile(r"\b(?:work|job|working)\b")
+LOCATION = re.compile(r"\b(?:based in|live in|living in|located in|i am in|moving to|relocating to|relocate to)\s+"
+                      r"([A-Z][\w'-]+(?:[ -][A-Z][\w'-]+)?)")
+NEEDS_SALARY = re.compile(r"need (?:a |to earn a |an? )?(?:salary|income|paycheck|pay ?check|steady pay|paid job|job)"
+                          r"|need to (?:earn|get paid|make money)|can not afford|cannot afford|have (?:kids|a family|"
+                          r"children|a mortgage)|family to support|job security|pay the bills|paycheck")
+RISK_LOW = re.compile(r"risk[- ]averse|job security|play it safe|stable (?:job|income|career)|low risk|"
+                      r"nothing (?:too )?(?:speculative|risky)|can not afford (?:an? )?(?:unpaid|risk)|"
+                      r"not (?:much of )?a (?:big )?risk[- ]taker")
+RISK_HIGH = re.compile(r"risk[- ]tolerant|risk tolerance is high|high risk tolerance|happy to (?:take risks?|gamble)"
+                       r"|comfortable with risk|love (?:a )?risk|high[- ]risk|risk[- ]seeking|bet on something weird")
+FIT_SAFETY = re.compile(r"(?:care|matters?) (?:most )?about (?:not being automated|safety from automation|job "
+                        r"security|staying relevant)|safety (?:from automation )?matters most|won'?t be automated|"
+                        r"will not (?:get|be) automated|still need humans|not (?:get|be) automated")
+FIT_FIRST = re.compile(r"(?:care|matters?) (?:most )?about (?:fit|what i enjoy|my interests?)|fit matters most|"
+                       r"enjoy(?:ment)? matters most")
+ROLE = re.compile(
+    r"\b(?:(?:i am|i was|i work as|i worked as|working as|worked as|i have been|been|former|formerly|as)\s+|ex-)"
+    r"(?:an?\s+|the\s+)?"
+    r"((?:[\w/+.-]+\s+){0,3}?[\w/+.-]+)(?=\s+(?:for|at|in|with|and|but|who|since|by|from|of|here|btw|too|"
+    r"myself|turned|now|currently|\w+ing)\b|\s*[,.;:!?()]|\s*$)")
+ROLE_WORD = re.compile(r"(?:ist|er|or|ian|ant|ent|ive|eur|dev|sre|pm|phd|postdoc|student|person|lead|head|nurse|doctor|"
+                       r"vet|tech|founder|analyst|officer|scientist|engineer|trainer|coach|clinician|journalist|"
+                       r"reporter|consultant|admin|ops|accountant|medic|surgeon|chemist|economist|quant|hacker|"
+                       r"hunter|candidate|grad|graduate|academic|faculty|fellow|intern|veteran|designer|artist|"
+                       r"musician|writer|editor|lawyer|attorney|paralegal|teacher|lecturer|professor|tutor|parent)$")
+FIELD_OF = re.compile(r"\b(?:phd|doctorate|degree|masters?|msc|bsc|ba|background|training|experience) (?:is )?(?:in|on)"
+                      r" ((?:[a-z-]+\s+){0,2}[a-z-]+)")
+TEACH = re.compile(r"\bi (?:teach|taught|lecture|tutor)\b")
+NOT_ROLES = {"not", "also", "more", "just", "really", "very", "so", "still", "here", "good", "fine", "new", "based",
+             "interested", "looking", "thinking", "curious", "obsessed", "burnt", "happy", "able", "keen", "worried",
+             "risk", "sure", "afraid", "tired", "done", "open", "comfortable", "fascinated", "excited", "bored"}
+NEGATED_ROLE = re.compile(r"(?:i am|i was|i have been|been) (?:not|never|no longer)\b")
+LACKS = [  # (what is lacked, cues) — each cue is negated in the text ("no coding", "not a coder", "can not code")
+    ("programming", ["code", "coding", "coder", "programming", "programmer", "software", "python"]),
+    ("machine learning", ["ml", "machine learning", "deep learning"]),
+    ("mathematics", ["math", "maths", "mathematician", "mathematics"]),
+    ("a technical degree", ["technical degree", "technical background"]),
+    ("a phd", ["phd"]),
+    ("teaching", ["taught", "teach", "teaching", "teacher"]),
+    ("policy work", ["policy"]),
+]
+REQUEST = re.compile(r"^(?:please |pls |can you |could you )?(?:write|fix|give|show|make|translate|build|generate|"
+                     r"code|debug|tell|explain|help me (?:write|fix|code))\b")
+SCARES = re.compile(r"\b(math|maths|code|coding|programming)\b (?:scares|terrifies|is not my thing|is not for me)")
+
+
+def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
+    """What one message says about its writer (an update to merge into their profile)."""
+    low = normalise(text)
+    parts = clauses(text)
+    likes: list[str] = []
+    dislikes: list[str] = []
+    for c in parts:
+        if c.question or c.polarity == 0 or _third_person(c):
+            continue
+        named = topics(c.text, knowledge, lexicon)
+        (likes if c.polarity > 0 else dislikes).extend(named)
+    dislikes = list(dict.fromkeys(dislikes))
+    likes = [f for f in dict.fromkeys(likes) if f not in dislikes]
+    lacks = _lacks(low)
+    skills = _skills(parts, lexicon, lacks)
+    background = _background(text, low, parts, lexicon)
+    background = [b for b in background if not any(b.startswith(w) for w in ("teach",)) or "teaching" not in lacks]
+    about = [text.strip()[:400]] if background or skills or lacks or _self_description(parts) else []
+    return Profile(interests=likes, dislikes=dislikes, skills=skills, background=background,
+                   constraints=_constraints(text, low), goals=_goals(low), lacks=lacks, about=about,
+                   readings_done=_readings_done(low, knowledge), fit_weight=_fit_weight(low))
+
+
+def _third_person(c: Clause) -> bool:
+    return not c.first_person and bool(re.match(r"^(?:my \w+|he|she|they|people|everyone|the author)\b", c.text))
+
+
+def _self_description(parts: list[Clause]) -> bool:
+    return any(not c.question and re.search(r"\b(?:i am|i was|i have (?:been|worked|done|a|an|\d+|years|some|no|"
+                                            r"never)|i work|i worked|my (?:background|phd|job|degree|experience)|"
+                                            r"i studied|i teach|i do|i write|i run)\b", c.text)
+               for c in parts)
+
+
+def _lacks(low: str) -> list[str]:
+    out = []
+    for name, cues in LACKS:
+        for cue in cues:
+            if any(negated_at(low, pos) for pos in _find(low, cue)):
+                out.append(name)
+                break
+    for m in SCARES.finditer(low):
+        out.append("mathematics" if m.group(1).startswith("math") else "programming")
+    return list(dict.fromkeys(out))
+
+
+def _skills(parts: list[Clause], lexicon: Lexicon, lacks: list[str]) -> list[str]:
+    out = []
+    for c in parts:
+        if (c.question and not c.first_person) or c.polarity < 0 or REQUEST.match(c.text):
+            continue
+        for phrase, skill in lexicon.skills.items():
+            for pos in _find(c.text, phrase):
+                if not negated_at(c.text, pos) and not _lacked(skill, lacks):
+                    out.append(skill)
+    return list(dict.fromkeys(out))
+
+
+def _lacked(skill: str, lacks: list[str]) -> bool:
+    groups = {"programming": ("software engineering", "python", "pytorch", "ml engineering"),
+              "machine learning": ("ml engineering", "pytorch"), "mathematics": ("mathematics", "linear algebra"),
+              "teaching": ("teaching",), "policy work": ("policy analysis",)}
+    return any(skill in groups.get(lack, ()) for lack in lacks)
+
+
+def _background(text: str, low: str, parts: list[Clause], lexicon: Lexicon) -> list[str]:
+    roles: list[str] = []
+    for m in ROLE.finditer(low):
+        role = _clean_role(m.group(1))
+        if role and not negated_at(low, m.start()) and not NEGATED_ROLE.match(low, m.start()):
+            roles.append(role)
+    head = re.match(r"^\s*([\w/+ .-]{2,40}?)\s*(?:[,.;:!]|\s-\s|\s—\s|$)", low)  # "Corporate lawyer, 8 yrs ..."
+    if head and not re.match(r"^(?:i|hi|hey|hello|so|ok|what|why|how|which|my|the|a|an|tell|please)\b", head.group(1)):
+        role = _clean_role(head.group(1))
+        if role:
+            roles.append(role)
+    for m in FIELD_OF.finditer(low):
+        roles.append(m.group(1).strip())
+    if TEACH.search(low):
+        roles.append("teacher")
+    for m in re.finditer(r"\b(?:phd|postdoc|graduate|grad|master'?s|undergrad)(?: student)?\b", low):
+        if not negated_at(low, m.start()):
+            roles.append(m.group(0))
+    out = list(dict.fromkeys(roles))
+    canonical = [b for phrase, b in lexicon.backgrounds.items() for r in out if _has_phrase(r, phrase)]
+    out += _by_meaning(out, sorted(set(lexicon.backgrounds.values())))
+    return list(dict.fromkeys([*out, *canonical]))
+
+
+def _has_phrase(text: str, phrase: str) -> bool:
+    return bool(_find(text, phrase))
+
+
+def _clean_role(raw: str) -> str:
+    words = [w for w in re.split(r"\s+", raw.strip(" .,-")) if w]
+    if words and words[0] in ("not", "no", "never", "neither"):
+        return ""
+    while words and (words[0] in NOT_ROLES or words[0] in ("a", "an", "the") or words[0].isdigit()):
+        words = words[1:]
+    if not words or re.match(r"^\d", words[-1]) or words[-1] in NOT_ROLES:
+        return ""
+    role = " ".join(words)
+    return role if ROLE_WORD.search(words[-1]) and len(role) <= 40 else ""
+
+
+def _by_meaning(roles: list[str], canonical: list[str]) -> list[str]:
+    """The cards' background words that mean the same as a role the person gave ("backend dev": software
+    engineer)."""
+    if not roles or not canonical:
+        return []
+
+    names = _canonical_set(tuple(canonical))
+    out = []
+    for role in roles:
+        label, similarity = names.nearest(role)
+        if similarity >= CANONICAL_SIMILARITY:
+            out.append(label)
+    return out
+
+
+@lru_cache(maxsize=4)
+def _canonical_set(canonical: tuple[str, ...]) -> Any:
+    from advisor.search.semantic import LabelledSet
+
+    return LabelledSet([(c, c) for c in canonical], k=1)
+
+
+def _number(word: str) -> float:
+    return float(NUMBER_WORDS.get(word, 0) or word) if not word.replace(".", "").isdigit() else float(word)
+
+
+def _constraints(text: str, low: str) -> Constraints:
+    c: dict[str, object] = {}
+    for pattern in RUNWAY:
+        m = pattern.search(low)
+        if m:
+            amount = _number(m.group(1))
+            months = amount * 12 if m.group(2).startswith(("y", "yr")) else amount
+            c["runway_months"] = min(MAX_RUNWAY_MONTHS, round(months))
+            break
+    if "runway_months" not in c:
+        m = re.search(rf"runway[^.;]{{0,12}}?{NUM}[ -]?(months?|years?)", low)
+        if m:
+            amount = _number(m.group(1))
+            c["runway_months"] = min(MAX_RUNWAY_MONTHS, round(amount * 12 if m.group(2).startswith("y") else amount))
+    hours = [(m, low[max(0, m.start() - 25): m.start()]) for m in HOURS.finditer(low)]
+    spare = [m for m, before in hours if not JOB_HOURS.search(before)] or list(SPARE.finditer(low)) or [
+        m for m, _ in hours]
+    if spare:
+        c["hours_per_week"] = min(MAX_HOURS_PER_WEEK, int(spare[-1].group(1)))
+    place = LOCATION.search(text.replace("’", "'").replace("I'm in", "i am in"))
+    if place:
+        c["location"] = place.group(1)
+    if NEEDS_SALARY.search(low):
+        c["needs_salary"] = True
+    if RISK_LOW.search(low):
+        c["risk_appetite"] = "low"
+    elif RISK_HIGH.search(low):
+        c["risk_appetite"] = "high"
+    return Constraints.model_validate(c)
+
+
+def _fit_weight(low: str) -> float | None:
+    if FIT_SAFETY.search(low):
+        return 0.3
+    if FIT_FIRST.search(low):
+        return 0.7
+    return None
+
+
+def _goals(low: str) -> list[str]:
+    return [g.strip() for g in re.findall(r"\bi (?:want|hope|plan|would like) to ((?:work|move|get|break|make|help|"
+                                          r"spend|build|become|switch|pursue|go|do)[^.;!?,]*)", low)]
+
+
+def _readings_done(low: str, knowledge: Knowledge) -> list[str]:
+    if not re.search(r"\bi (?:have |had )?(?:already |just )?(?:read|finished|done|gone through|went through)\b", low):
+        return []
+    return list(dict.fromkeys(r.url for card in knowledge.fields for r in card.readings if r.title.lower() in low))
 
 
 def extract_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
-    """Offline: what a message says about the user, by matching names, aliases and the lexicon."""
-    low = text.lower()
-    negated = " ".join(m.group(0) for m in NEGATION.finditer(low))
-    positive = NEGATION.sub(" ", low)
-
-    named = field_mentions(positive, knowledge)
-    hinted = [fid for phrase, ids in lexicon.interests.items() if _has(positive, phrase) for fid in ids]
-    disliked = field_mentions(negated, knowledge) + [
-        fid for phrase, ids in lexicon.interests.items() if _has(negated, phrase) for fid in ids
-    ]
-    interests = [f for f in dict.fromkeys(named + hinted) if f not in disliked]
-    skills = list(dict.fromkeys(s for phrase, s in lexicon.skills.items() if _has(positive, phrase)))
-    background = list(dict.fromkeys(b for phrase, b in lexicon.backgrounds.items() if _has(positive, phrase)))
-
-    c = Constraints()
-    months = re.search(r"(\d+|" + "|".join(NUMBER_WORDS) + r")[ -](?:months?|mo)\b", low)
-    years = re.search(r"(\d+|" + "|".join(NUMBER_WORDS) + r")[ -]years? of (?:runway|savings)", low)
-    if months:
-        c.runway_months = int(NUMBER_WORDS.get(months.group(1), months.group(1)))
-    elif years:
-        c.runway_months = 12 * int(NUMBER_WORDS.get(years.group(1), years.group(1)))
-    hours = re.search(r"(\d+)\s*(?:hours|h|hrs)\s*(?:a|per|/)\s*week", low)
-    if hours:
-        c.hours_per_week = int(hours.group(1))
-    place = re.search(r"\b(?:based in|live in|living in|located in|from)\s+([A-Z][\w]+(?:\s[A-Z][\w]+)?)", text)
-    if place:
-        c.location = place.group(1)
-    if re.search(r"need (?:a |to earn a )?(?:salary|income|paid)|can't afford|cannot afford|have a family", low):
-        c.needs_salary = True
-    if re.search(r"risk[- ]averse|play it safe|stable job|low risk|safe bet", low):
-        c.risk_appetite = "low"
-    elif re.search(r"risk[- ]tolerant|happy to take risks?|high risk|comfortable with risk", low):
-        c.risk_appetite = "high"
-
-    fit_weight = None
-    if re.search(r"(?:care|matters?) (?:most )?about (?:not being automated|safety from automation|job security)"
-                 r"|safety (?:from automation )?matters most", low):
-        fit_weight = 0.3
-    elif re.search(r"(?:care|matters?) (?:most )?about (?:fit|what i enjoy|my interests?)|fit matters most", low):
-        fit_weight = 0.7
-    goals = [g.strip() for g in re.findall(r"\bi (?:want|hope|plan|would like) to ([^.;!?]+)", low)]
-    readings = [
-        r.url for card in knowledge.fields for r in card.readings
-        if re.search(r"\b(read|finished|done)\b", low) and r.title.lower() in low
-    ]
-    return Profile(interests=interests, dislikes=list(dict.fromkeys(disliked)), skills=skills,
-                   background=background, constraints=c, goals=goals, readings_done=list(dict.fromkeys(readings)),
-                   fit_weight=fit_weight)
+    """Offline: what a message says about the user (kept under its old name for callers)."""
+    return read_profile(text, knowledge, lexicon)

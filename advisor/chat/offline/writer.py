@@ -1,19 +1,29 @@
-"""The offline writer: turns the planner's tool results into an answer, from the templates in `prompts/`,
-citing each claim with the number of the passage that says it. Modes: concise, detailed, newcomer."""
+"""The offline writer: turns this turn's tool results into an answer that reads like an advisor talking to a
+person, from the templates in `prompts/`, citing each claim with the number of the passage that says it. No
+internal scores in prose; one point per sentence. Modes: concise, detailed, newcomer (defines the jargon)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import re
+from dataclasses import dataclass, field
 
-from advisor.chat.events import Mode
+from advisor.chat.events import MODES, Mode
 from advisor.chat.offline.planner import Plan
 from advisor.chat.sources import SourceBook
-from advisor.chat.tools import ToolResult
+from advisor.chat.tools import Explained, Found, Ranked, ReadingsPlanned, Recommended, ToolResult
 from advisor.knowledge import Knowledge
+from advisor.knowledge.explain import Explanation
 from advisor.knowledge.profile import Profile
-from advisor.knowledge.recommend import Weights
+from advisor.knowledge.ranking import FactorContribution
+from advisor.knowledge.recommend import PlannedReading, Reason, Recommendation, Weights
 from advisor.prompts import Prompts
+
+__all__ = ["MODES", "Mode", "TurnResults", "write_answer"]
+PASSAGE_REF = re.compile(r"\s*\((essay-\d+)\)")
+INTENT_WORDS = {"career": "advice on which fields suit you", "why_rank": "why a field ranks where it does",
+                "why_fit": "why a field suits you", "compare": "a comparison of fields", "readings": "what to read",
+                "what_if": "how the ranking changes under a what-if", "essay": "what the essay says",
+                "help": "what I can do", "smalltalk": "a chat", "off_topic": "something else"}
 
 
 @dataclass
@@ -25,179 +35,293 @@ class TurnResults:
     book: SourceBook
     results: list[ToolResult]
     profile: Profile
+    glossary: dict[str, str] = field(default_factory=dict)
+
+    def last(self, payload: type) -> object | None:
+        return next((r.payload for r in reversed(self.results) if isinstance(r.payload, payload)), None)
 
     @property
     def recommended(self) -> list[str]:
-        rec = _result(self, "recommend_fields")
-        return [r["field_id"] for r in rec.data["recommendations"]] if rec else []
+        rec = self.last(Recommended)
+        return [r.field_id for r in rec.recommendations] if isinstance(rec, Recommended) else []
 
+    def cite(self, passage_ids: list[str]) -> str:
+        nums = []
+        for pid in passage_ids:
+            try:
+                nums.append(self.book.add_passage(self.knowledge, pid))
+            except KeyError:
+                continue
+        return "".join(f"[{n}]" for n in dict.fromkeys(nums))
 
-def _cite(box: TurnResults, passage_ids: list[str]) -> str:
-    nums = []
-    for pid in passage_ids:
-        try:
-            nums.append(box.book.add_passage(box.knowledge, pid))
-        except KeyError:
-            continue
-    return "".join(f"[{n}]" for n in dict.fromkeys(nums))
+    def cite_hit(self, hit: object) -> str:
+        n = self.book.number(str(getattr(hit, "passage_id", "")))
+        return f"[{n}]" if n else ""
 
+    def linked(self, text: str) -> str:
+        """`text` with each "(essay-NN)" it names turned into that passage's citation number."""
+        return PASSAGE_REF.sub(lambda m: " " + self.cite([m.group(1)]), text)
 
-def _result(box: TurnResults, name: str) -> ToolResult | None:
-    return next((r for r in reversed(box.results) if r.name == name), None)
+    def say(self, template: str, **values: object) -> str:
+        return self.prompts.render(template, **values)
 
 
 def write_answer(plan: Plan, box: TurnResults, mode: Mode) -> str:
     """The whole answer for this turn's plan and tool results."""
-    writers = {
-        "career": _career, "why_rank": _why, "compare": _compare, "readings": _readings,
-        "what_if": _what_if, "essay": _essay,
-    }
+    writers = {"career": _career, "why_fit": _why_fit, "why_rank": _why, "compare": _compare,
+               "readings": _readings, "what_if": _what_if, "essay": _essay}
     if plan.intent in writers:
-        body = writers[plan.intent](box, mode)
+        body = writers[plan.intent](plan, box, mode)
+    elif plan.intent == "clarify":
+        first, second = (INTENT_WORDS.get(i, i) for i in [*plan.alternatives, "help", "help"][:2])
+        body = box.say("answer_clarify", first=first, second=second)
     else:
-        body = box.prompts.render("answer_help" if plan.intent == "help" else "answer_off_topic")
-    if mode == "newcomer" and plan.intent not in ("help", "off_topic"):
-        body = f"{body}\n\n{box.prompts.render('glossary')}"
+        body = box.say({"help": "answer_help", "smalltalk": "answer_smalltalk"}.get(plan.intent, "answer_off_topic"))
+    if mode == "newcomer" and plan.intent not in ("help", "off_topic", "smalltalk", "clarify"):
+        body = _with_glossary(body, box)
     return body
 
 
-def _career(box: TurnResults, mode: Mode) -> str:
-    rec = _result(box, "recommend_fields")
-    if rec is None:
-        return box.prompts.render("answer_help")
-    recs = rec.data["recommendations"][: 2 if mode == "concise" else 3]
+def _with_glossary(body: str, box: TurnResults) -> str:
+    low = body.lower()
+    terms = [(t, d) for t, d in box.glossary.items() if re.search(rf"(?<!\w){re.escape(t.lower())}(?!\w)", low)]
+    if not terms:
+        return body
+    return body + "\n\nTerms used above:\n" + "\n".join(f"- {t}: {d}." for t, d in terms[:6])
+
+
+def _first_lower(text: str) -> str:
+    return text if text[:2].isupper() else text[:1].lower() + text[1:]
+
+
+def _balance(profile: Profile) -> str:
+    w = Weights.for_profile(profile)
+    if abs(w.fit - w.safety) < 0.05:
+        return "about equally"
+    return "with more weight on safety" if w.fit < w.safety else "with more weight on fit"
+
+
+def understood(profile: Profile, knowledge: Knowledge) -> str:
+    """The profile in plain words, for the person to correct."""
+    parts = []
+    if profile.background:
+        parts.append(", ".join(profile.background[:3]))
+    if profile.skills:
+        parts.append("you know " + ", ".join(profile.skills[:4]))
+    if profile.lacks:
+        parts.append("no " + ", no ".join(profile.lacks[:3]))
+    if profile.interests:
+        parts.append("interested in " + ", ".join(knowledge.field(f).name for f in profile.interests[:3]))
+    if profile.dislikes:
+        parts.append("not " + ", not ".join(knowledge.field(f).name for f in profile.dislikes[:3]))
+    c = profile.constraints
+    if c.runway_months is not None:
+        parts.append(f"{c.runway_months} months of runway")
+    if c.hours_per_week is not None:
+        parts.append(f"about {c.hours_per_week} hours a week")
+    if c.needs_salary:
+        parts.append("you need a salary")
+    if c.risk_appetite:
+        parts.append({"low": "you want to keep risk low", "high": "you are happy to take risks",
+                      "medium": "a moderate appetite for risk"}[c.risk_appetite])
+    if c.location:
+        parts.append(f"based in {c.location}")
+    return "; ".join(parts)
+
+
+def _career(plan: Plan, box: TurnResults, mode: Mode) -> str:
+    rec = box.last(Recommended)
+    if not isinstance(rec, Recommended):
+        return box.say("answer_help")
+    recs = rec.recommendations[: 2 if mode == "concise" else 3]
     lines = []
-    if box.profile.is_empty():
-        lines.append(box.prompts.render("answer_career_empty_profile"))
-    w = Weights.for_profile(box.profile)
-    lines.append(box.prompts.render("answer_career_intro", profile=box.profile.describe(), fit_weight=f"{w.fit:.0%}",
-                        safety_weight=f"{w.safety:.0%}"))
+    if box.profile.is_empty() or not understood(box.profile, box.knowledge):
+        lines.append(box.say("answer_career_empty_profile"))
+    else:
+        lines.append(box.say("answer_understood", understood=understood(box.profile, box.knowledge)))
+    lines += ["", box.say("answer_career_intro", balance=_balance(box.profile))]
+    total = len(box.knowledge.fields)
     for i, r in enumerate(recs, 1):
-        lines.append(box.prompts.render("answer_career_item", i=i, name=r["name"], fit=f"{r['fit']:.2f}",
-                            safety=f"{r['safety']:.2f}"))
-        reasons = r["reasons"]
-        if mode == "concise":  # the strongest fit reason and the safety reason
-            fit = [x for x in reasons if not x["text"].startswith(("Safety", "What the essay"))][:1]
-            reasons = fit + [x for x in reasons if x["text"].startswith("Safety")]
-        lines += [f"   - {reason['text']} {_cite(box, reason['sources'])}".rstrip() for reason in reasons]
-    plan = _result(box, "recommend_readings")
-    if plan and plan.data["plan"]:
-        lines += ["", box.prompts.render("answer_reading_plan_intro")]
-        lines += _reading_lines(box, plan.data["plan"][: 2 if mode == "concise" else 4])
+        lines.append(box.say("answer_career_item", i=i, name=r.name, fit_words=r.fit_words,
+                             safety_words=r.safety_words(total)))
+        lines += [f"   - {box.linked(reason.text)} {box.cite(reason.sources)}".rstrip() for reason in _reasons(r, mode)]
+    if not box.profile.is_empty() and all(r.fit < 0.15 for r in recs):
+        lines += ["", box.say("answer_career_weak_fit")]
+    lines += _user_docs(box)
+    plan_result = box.last(ReadingsPlanned)
+    if isinstance(plan_result, ReadingsPlanned) and plan_result.plan:
+        lines += ["", box.say("answer_reading_plan_intro")]
+        lines += _reading_lines(box, plan_result.plan[: 2 if mode == "concise" else 3])
     return "\n".join(lines)
 
 
-def _reading_lines(box: TurnResults, plan: list[dict[str, Any]]) -> list[str]:
-    return [
-        box.prompts.render("answer_reading_item", title=p["title"], authors=p["authors"], year=p["year"],
-                           level=p["level"], minutes=p["minutes"], cite=_cite(box, [p["url"]]))
-        for p in plan
-    ]
+def _reasons(r: Recommendation, mode: Mode) -> list[Reason]:
+    fit = [x for x in r.reasons if x.kind not in ("safety", "essay")]
+    safety = [x for x in r.reasons if x.kind == "safety"]
+    essay = [x for x in r.reasons if x.kind == "essay"]
+    if mode == "concise":
+        return fit[:1] + safety
+    return fit[:3] + safety + essay[:1]
 
 
-def _readings(box: TurnResults, mode: Mode) -> str:
-    res = _result(box, "recommend_readings")
-    assert res is not None
-    names = ", ".join(box.knowledge.field(f).name for f in res.data["fields"]) or "your top fields"
-    if not res.data["plan"]:
-        return box.prompts.render("answer_readings_none", fields=names)
+def _user_docs(box: TurnResults) -> list[str]:
+    found = [r.payload for r in box.results if r.name == "search_knowledge" and isinstance(r.payload, Found)]
+    hits = [h for f in found for h in f.hits if h.kind == "user"][:1]
+    return ["", *(box.say("answer_user_doc", title=h.title, text=_quote(h.text), cite=box.cite_hit(h))
+                  for h in hits)] if hits else []
+
+
+def _quote(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _reading_lines(box: TurnResults, plan: list[PlannedReading]) -> list[str]:
+    return [box.say("answer_reading_item", title=p.title, authors=p.authors, year=p.year, level=p.level,
+                    minutes=p.minutes, cite=box.cite([p.url])) for p in plan]
+
+
+def _readings(plan: Plan, box: TurnResults, mode: Mode) -> str:
+    res = box.last(ReadingsPlanned)
+    if not isinstance(res, ReadingsPlanned):
+        return box.say("answer_help")
+    names = ", ".join(box.knowledge.field(f).name for f in res.fields) or "your top fields"
+    if not res.plan:
+        return box.say("answer_readings_none", fields=names)
+    lines = []
+    if res.level_asked and res.level_given != res.level_asked:
+        lines.append(box.say("answer_readings_nearest", asked=res.level_asked, fields=names, given=res.level_given))
     skipped = f" (skipping {len(box.profile.readings_done)} you have read)" if box.profile.readings_done else ""
-    lines = [box.prompts.render("answer_readings_intro", fields=names, skipped=skipped)]
-    lines += _reading_lines(box, res.data["plan"][: 3 if mode == "concise" else 8])
+    lines.append(box.say("answer_readings_intro", fields=names, skipped=skipped))
+    lines += _reading_lines(box, res.plan[: 3 if mode == "concise" else 8])
     return "\n".join(lines)
 
 
-def _why_lines(box: TurnResults, e: dict[str, Any], mode: Mode) -> list[str]:
-    k: Knowledge = box.knowledge
-    half = "in the safer half" if e["in_safer_half"] else "in the more exposed half"
-    if e["source_of_rank"] == "essay":
-        source = f"the essay itself puts it #{e['essay_rank']} {_cite(box, k.essay_rank_passages(e['id']))}"
+def _factor_phrase(box: TurnResults, f: FactorContribution) -> str:
+    band = "high" if f.score >= 4 else "low" if f.score <= 2 else "mid"
+    return box.say(f"factor_{f.factor}_{band}")
+
+
+def _why_lines(box: TurnResults, e: Explanation, mode: Mode) -> list[str]:
+    half = "in the safer half" if e.in_safer_half else "in the more exposed half"
+    if e.source_of_rank == "essay":
+        source = f"the essay itself puts it #{e.essay_rank} {box.cite(box.knowledge.essay_rank_passages(e.id))}"
     else:
-        source = "this position is our model's estimate, because the essay's ranked list was lost"
-    lines = [box.prompts.render("answer_why_head", name=e["name"], rank=e["rank"], total=e["total"], half=half,
-                                source=source)]
-    factors = sorted(e["factors"], key=lambda f: -abs(f["value"] - 0.5) * f["weight"])
+        source = "that position is our model's estimate, because the essay's ranked list was lost"
+    lines = [box.say("answer_why_head", name=e.name, rank=e.rank, total=e.total, half=half, source=source)]
+    factors = sorted(e.factors, key=lambda f: -abs(f.value - 0.5) * f.weight)
     for f in factors[: 2 if mode == "concise" else 4]:
-        lines.append(box.prompts.render("answer_why_factor", label=f["label"].capitalize(), score=f["score"],
-                            rationale=f["rationale"], cite=_cite(box, [f"field:{e['id']}#factors"])))
-    if e["essay_evidence"]:
-        cites = _cite(box, [ev["passage_id"] for ev in e["essay_evidence"]][:3])
-        lines.append(box.prompts.render("answer_why_essay", says=e["essay_says"], cites=cites))
+        phrase = _first_lower(_factor_phrase(box, f))
+        lines.append(box.say("answer_why_factor", label=f.label.capitalize(), phrase=phrase,
+                             rationale=box.linked(f.rationale),
+                             cite=box.cite([f"field:{e.id}#factors"])))
+    if e.essay_evidence:
+        cites = box.cite([ev.passage_id for ev in e.essay_evidence][:3])
+        lines.append(f"What the essay says: {box.linked(e.essay_says)} {cites}")
     else:
-        lines.append(e["essay_says"])
+        lines.append(e.essay_says)
     if mode != "concise":
-        for v in e["other_views"]:
-            claim = v["claim"][0].lower() + v["claim"][1:]
-            lines.append(box.prompts.render("answer_why_other", source=v["source"], claim=claim,
-                                            cite=_cite(box, [v["id"]])))
+        for v in e.other_views:
+            lines.append(f"Another view: {v.source} argues that {_first_lower(v.claim)} {box.cite([v.id])}")
     if mode == "detailed":
-        lines += [f"Caveat: {c}" for c in e["caveats"] if "our model's estimate" not in c]
+        lines += [f"Caveat: {c}" for c in e.caveats if "our model's estimate" not in c]
     return lines
 
 
-def _why(box: TurnResults, mode: Mode) -> str:
-    res = _result(box, "explain_field")
-    if res is None:
-        ranking = _result(box, "rank_fields")
-        assert ranking is not None
-        top = ", ".join(f"#{f['rank']} {f['name']}" for f in ranking.data["fields"][:5])
+def _why(plan: Plan, box: TurnResults, mode: Mode) -> str:
+    res = box.last(Explained)
+    if not isinstance(res, Explained):
+        ranking = box.last(Ranked)
+        if not isinstance(ranking, Ranked):
+            return box.say("answer_help")
+        top = ", ".join(f"#{f.rank} {f.name}" for f in ranking.ranking.fields[:5])
         return f"Most exposed first: {top}. Name a field and I will explain its position."
-    return "\n".join(_why_lines(box, res.data, mode))
+    return "\n".join(_why_lines(box, res.explanations[0], mode))
 
 
-def _compare(box: TurnResults, mode: Mode) -> str:
-    res = _result(box, "compare_fields")
-    assert res is not None
-    lines = [box.prompts.render("answer_compare_head")]
-    fields = res.data["fields"]
-    for e in fields:
-        up = max(e["factors"], key=lambda f: f["contribution"])
-        down = min(e["factors"], key=lambda f: f["value"])
-        lines.append(box.prompts.render("answer_compare_item", name=e["name"], rank=e["rank"], total=e["total"],
-                            score=f"{e['score']:.2f}", up=f"{up['label']} ({up['score']}/5)",
-                            down=f"{down['label']} ({down['score']}/5)", cite=_cite(box, [f"field:{e['id']}#factors"])))
-    safer = max(fields, key=lambda e: e["rank"])
-    lines.append(box.prompts.render("answer_compare_verdict", safer=safer["name"]))
+def _why_fit(plan: Plan, box: TurnResults, mode: Mode) -> str:
+    rec = box.last(Recommended)
+    if not isinstance(rec, Recommended) or not rec.recommendations:
+        return box.say("answer_why_fit_none")
+    r = rec.recommendations[0]
+    lines = [box.say("answer_why_fit_head", name=r.name)]
+    fit = [x for x in r.reasons if x.kind not in ("safety", "essay")]
+    lines += [f"- {x.text} {box.cite(x.sources)}".rstrip() for x in fit] or [box.say("answer_why_fit_none")]
+    total = len(box.knowledge.fields)
+    lines.append(f"- It is {r.safety_words(total)} on automation.")
+    lines += [f"- {x.text} {box.cite(x.sources)}".rstrip() for x in r.reasons if x.kind == "safety"]
     return "\n".join(lines)
 
 
-def _what_if(box: TurnResults, mode: Mode) -> str:
-    ranking = _result(box, "rank_fields")
-    assert ranking is not None
-    scenario = ranking.data.get("scenario")
-    if scenario:
-        s = box.knowledge.scenario(scenario)
-        what = f"{s.name} ({s.description}) {_cite(box, s.passage_ids)}"
+def _compare(plan: Plan, box: TurnResults, mode: Mode) -> str:
+    res = box.last(Explained)
+    if not isinstance(res, Explained):
+        return box.say("answer_help")
+    lines = [box.say("answer_compare_head")]
+    for e in res.explanations:
+        exposing = max(e.factors, key=lambda f: f.contribution)
+        protecting = min(e.factors, key=lambda f: f.value * f.weight)
+        lines.append("- " + box.say("answer_compare_item", name=e.name, rank=e.rank, total=e.total,
+                                    exposes=_first_lower(_factor_phrase(box, exposing)),
+                                    protects=_first_lower(_factor_phrase(box, protecting)),
+                                    cite=box.cite([f"field:{e.id}#factors"])))
+    safer = max(res.explanations, key=lambda e: e.rank)
+    lines.append(box.say("answer_compare_verdict", safer=safer.name))
+    return "\n".join(lines)
+
+
+def _what_if(plan: Plan, box: TurnResults, mode: Mode) -> str:
+    ranking = box.last(Ranked)
+    if not isinstance(ranking, Ranked):
+        return box.say("answer_help")
+    if ranking.scenario:
+        s = box.knowledge.scenario(ranking.scenario)
+        what = f"{s.name} ({_first_lower(s.description)}) {box.cite(s.passage_ids)}"
+    elif plan.weights:
+        what = "; ".join(f"{name.replace('_', ' ')} counts {'more' if w > 2 else 'less'} than in our model"
+                         for name, w in plan.weights.items())
     else:
-        weights = ranking.data["weights"]
-        what = "factor weights " + ", ".join(f"{k}={v:g}" for k, v in weights.items())
-    lines = [box.prompts.render("answer_whatif_head", what=what)]
-    explain = _result(box, "explain_field")
-    if explain and explain.data.get("what_if"):
-        lines.append(f"- {explain.data['name']} {explain.data['what_if']['sentence']}")
-    moves = ranking.data.get("moves", [])
-    shown = {explain.data["id"]} if explain else set()
-    for m in moves[: 3 if mode == "concise" else 8]:
-        if m["field_id"] not in shown:
-            lines.append(f"- {box.knowledge.field(m['field_id']).name} {m['sentence']}")
-    if not moves:
-        lines.append(box.prompts.render("answer_whatif_none"))
-    if explain:
-        lines += ["", *_why_lines(box, explain.data, "concise")]
+        return ("Tell me what to change, for example \"what if feedback quality mattered more?\" or \"what if "
+                "automated eval generation works?\".")
+    lines = [box.say("answer_whatif_head", what=what)]
+    explained = box.last(Explained)
+    shown: set[str] = set()
+    if isinstance(explained, Explained) and explained.explanations[0].what_if:
+        e = explained.explanations[0]
+        lines.append(f"- {e.name} {e.what_if.sentence}")  # type: ignore[union-attr]
+        shown.add(e.id)
+    for m in ranking.moves[: 3 if mode == "concise" else 6]:
+        if m.field_id not in shown:
+            lines.append(f"- {box.knowledge.field(m.field_id).name} {m.sentence}")
+    if not ranking.moves:
+        lines.append(box.say("answer_whatif_none"))
     return "\n".join(lines)
 
 
-def _essay(box: TurnResults, mode: Mode) -> str:
-    res = _result(box, "search_knowledge")
+def _essay(plan: Plan, box: TurnResults, mode: Mode) -> str:
     k = box.knowledge
-    lines = [box.prompts.render("answer_essay_head", title=k.essay.title, url=k.essay.url)]
-    for h in res.data["hits"][: 2 if mode == "concise" else 4] if res else []:
-        who = "public facts about the post"
-        if h["passage_id"].startswith("essay-"):
-            p = k.passage(h["passage_id"])
-            who = "the post" if p.kind == "post" else (
-                "the author, in the comments" if p.author == "post-author" else "another commenter")
-        n = box.book.number(h["passage_id"])
-        lines.append(box.prompts.render("answer_essay_item", who=who, text=h["text"], cite=f"[{n}]" if n else ""))
-    lines.append(box.prompts.render("answer_essay_lost"))
-    return "\n".join(lines)
+    found = box.last(Found)
+    hits = [h for h in found.hits if h.kind == "essay"] if isinstance(found, Found) else []
+    lines: list[str] = []
+    aspect = plan.essay_aspect
+    if aspect in ("author", "when", "count", "position", "first", "factors"):
+        lines.append(box.say(f"essay_{aspect}"))
+        if aspect == "first":
+            lines[-1] += " " + box.cite(k.essay_rank_passages())
+    elif plan.fields:
+        card = k.field(plan.fields[0])
+        if not card.essay.passages:
+            return box.say("essay_silent", name=card.name)
+        lines.append(box.say("essay_field", name=card.name, says=card.essay.says) + " " + box.cite(card.essay.passages))
+        hits = [h for h in hits if h.passage_id not in card.essay.passages]
+    if aspect in ("author", "when", "count") and mode != "detailed":
+        return "\n".join(lines)
+    quotes = hits[: 2 if mode == "concise" or lines else 4]
+    if quotes:
+        lines += ["", box.say("answer_essay_head")]
+    for h in quotes:
+        p = k.passage(h.passage_id) if h.passage_id.startswith("essay-") else None
+        who = ("the post" if p.kind == "post" else "the author, in the comments" if p.author == "post-author"
+               else "another commenter") if p else "public facts about the post"
+        lines.append(box.say("answer_essay_item", who=who, text=_quote(h.text, 400), cite=box.cite_hit(h)))
+    return "\n".join(lines).strip()

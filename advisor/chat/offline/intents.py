@@ -1,0 +1,88 @@
+"""What a message asks for, by meaning: the nearest labelled examples in `knowledge/intents.yaml` (MiniLM
+embeddings), nudged by a few cues whose meaning is unambiguous ("what if", "compare", "papers"), with a
+confidence; below the floor in that file the advisor asks what was meant."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field
+
+from advisor.knowledge import KnowledgeError
+
+INTENTS = ("career", "why_rank", "why_fit", "compare", "readings", "what_if", "essay", "help", "smalltalk",
+           "off_topic")
+CUES: dict[str, tuple[re.Pattern[str], float]] = {
+    "what_if": (re.compile(r"\b(?:what if|what happens if|suppose|supposing|assume|assuming|imagine|let'?s say|"
+                           r"if (?:we|you|i|labs|it|that|the|how|automated|auto|model)\b.*\b(?:counted|mattered|"
+                           r"matters|weighted|were|was|worked|works|turn(?:s|ed)? out|happen(?:s|ed)?|can be trusted|"
+                           r"trusted)|re-?run|re-?rank|recompute|weighted (?:a lot )?(?:more|less)|how (?:would|does) "
+                           r"the (?:list|ranking|order) (?:look|change|move)|how does the ranking move|the order)\b"),
+                0.35),
+    "compare": (re.compile(r"\b(?:compare|compared|comparison|vs\.?|versus|better bet|safer bet than|more or less|"
+                           r"stack up|difference between|which one is|or the other|than)\b"), 0.12),
+    "readings": (re.compile(r"\b(?:to read|should i read|worth reading|read (?:up )?(?:on|about|next|first)|"
+                            r"reading list|readings|papers?|books?|resources?|links?|material|curriculum|syllabus|"
+                            r"literature|textbooks?|deep dive|starter|primer)\b"),
+                 0.25),
+    "essay": (re.compile(r"\b(?:essay|the author|author's|authors|the post|the blog|blog post|the article|the writer|"
+                         r"commenters?|comments?|the list in|on the list|the two factors|wrote the|the piece)\b"),
+              0.22),
+    "why_fit": (re.compile(r"\bwhy (?:for me|me|would (?:that|it|this)(?: one)? (?:suit|fit)|that one for|did you "
+                           r"(?:pick|choose|recommend))|(?:suit|fit|match) (?:me|someone like me|my)\b|"
+                           r"for someone like me"), 0.30),
+    "why_rank": (re.compile(r"\b(?:why|how come|what makes|what puts|explain|rank(?:ed|s|ing)?|position|exposed|"
+                            r"automat\w* (?:first|last|soon|risk)|tell me (?:more )?about|what is it about|"
+                            r"what'?s (?:the \w+ one|it) about)\b"), 0.12),
+    "smalltalk": (re.compile(r"^\s*(?:thanks?|thank you|thx|ty|cheers|cool|great|awesome|nice|ok(?:ay)?|got it|"
+                             r"perfect|brilliant|bye|see you|good ?bye)\b[\w\s,!.']*$"), 0.25),
+    "help": (re.compile(r"^\s*(?:hi|hello|hey|help|what can you do|how (?:does this|do i use)|who are you)\b"), 0.12),
+}
+
+
+class IntentExamples(BaseModel):
+    confidence_floor: float = Field(ge=0, le=1)
+    intents: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class IntentGuess:
+    intent: str
+    confidence: float  # 0..1: how close the message is to the chosen intent's examples, with its cues
+    runner_up: str
+    scores: dict[str, float]
+
+
+class IntentModel:
+    def __init__(self, examples: IntentExamples) -> None:
+        from advisor.search.semantic import LabelledSet
+
+        unknown = set(examples.intents) - set(INTENTS)
+        if unknown:
+            raise KnowledgeError(f"intents.yaml: unknown intent(s) {sorted(unknown)}; use {', '.join(INTENTS)}")
+        self.floor = examples.confidence_floor
+        self.examples = LabelledSet([(i, t) for i, texts in examples.intents.items() for t in texts], k=3)
+
+    def guess(self, message: str, normalised: str) -> IntentGuess:
+        scores = self.examples.scores(message)
+        for intent, (cue, boost) in CUES.items():
+            if cue.search(normalised):
+                scores[intent] = scores.get(intent, 0.0) + boost
+        order = sorted(scores.items(), key=lambda kv: -kv[1])
+        (best, top), (second, _) = order[0], order[1]
+        return IntentGuess(best, top, second, scores)
+
+
+@lru_cache(maxsize=4)
+def load_intent_model(directory: Path) -> IntentModel:
+    path = directory / "intents.yaml"
+    try:
+        return IntentModel(IntentExamples.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))))
+    except FileNotFoundError as exc:
+        raise KnowledgeError(f"{path}: file not found") from exc
+    except (yaml.YAMLError, ValueError) as exc:
+        raise KnowledgeError(f"{path}: {exc}") from exc

@@ -1,0 +1,92 @@
+"""Plain-text handling for the offline advisor: normalising what people type (curly quotes, contractions,
+spacing) and cutting a message into clauses, each with its polarity (does the speaker like, dislike or
+just mention what it names?) and whether it is a question."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+QUOTES = str.maketrans({"’": "'", "‘": "'", "´": "'", "`": "'", "“": '"', "”": '"', "–": "-", "—": " - "})
+CONTRACTIONS = [
+    (r"\bcan'?t\b", "can not"), (r"\bwon'?t\b", "will not"), (r"\bain'?t\b", "is not"),
+    (r"\b(do|does|did|is|are|was|were|has|have|had|would|could|should)n'?t\b", r"\1 not"),
+    (r"\bi'?m\b", "i am"), (r"\bi'?ve\b", "i have"), (r"\bi'?d\b", "i would"), (r"\bi'?ll\b", "i will"),
+    (r"\b(it|that|there|what|who|he|she)'s\b", r"\1 is"), (r"\b(you|we|they)'re\b", r"\1 are"),
+]
+CLAUSE_BREAK = re.compile(r"[.!?;\n]+|\s+(?:but|though|although|however|whereas|except|yet)\s+|,\s*(?:but|though)\s+"
+                          r"|\s+-\s+|\s*/\s+|\s+(?:and|so)\s+(?=i\b)|,\s*(?=i\b)")
+QUESTION_START = re.compile(r"^\s*(?:why|what|which|how|who|where|when|any|anything|got any|tell me|explain)\b")
+AUX_START = re.compile(r"^\s*(?:is|are|does|do|did|can|could|should|would|will|was|were|has|have)\b")
+NEGATOR = re.compile(r"\b(?:not|no|never|without|nothing|zero|neither|nor|hardly|none)\b")
+LIKES = re.compile(
+    r"\b(?:lov(?:e|es|ed|ing)|lik(?:e|es|ed|ing)|enjoy(?:s|ed|ing)?|into|interested in|curious about|fascinat\w*"
+    r"|obsessed|excit\w*|drawn to|passionate|keen on|fan of|want to (?:do|work|get into|move into|focus|try|go into"
+    r"|learn|break|spend)|would like to|prefer|sounds? (?:\w+ )?(?:fun|great|interesting|cool|good|exciting|amazing)"
+    r"|fine with|open to|care (?:a lot |most )?about|dream\w*|hooked|person myself|kind of person"
+    r"|more of an? [\w -]+ person)\b")
+DISLIKES = re.compile(
+    r"\b(?:hat(?:e|es|ed|ing)|dislik(?:e|es|ed)|bor(?:ed|ing)|dull|avoid|can not stand|not for me|never again"
+    r"|burn(?:t|ed) out|tired of|sick of|allergic to|zero interest|no interest|nothing (?:with|about|on|in)"
+    r"|not (?:into|interested|a fan|keen|for me)|do not (?:want|like|enjoy|care)|would not want|rather not"
+    r"|not (?:\w+ )?(?:pls|please))\b")
+THIRD_PERSON = re.compile(r"\b(?:my (?:friend|colleague|partner|boss|wife|husband|brother|sister|team|manager)"
+                          r"|he|she|they|the author|people|everyone|someone)\b")
+FIRST_PERSON = re.compile(r"\b(?:i|me|my|myself|mine)\b")
+
+
+def normalise(text: str) -> str:
+    """Lower case, straight quotes, contractions spelled out, single spaces."""
+    low = text.translate(QUOTES).lower()
+    for pattern, repl in CONTRACTIONS:
+        low = re.sub(pattern, repl, low)
+    low = re.sub(r"\bim\b", "i am", low)
+    return re.sub(r"[ \t]+", " ", low).strip()
+
+
+@dataclass(frozen=True)
+class Clause:
+    text: str  # normalised
+    question: bool
+    polarity: int  # +1 likes, -1 dislikes, 0 neither (a mention, a fact, or a double negative)
+    first_person: bool
+
+
+def clauses(text: str) -> list[Clause]:
+    """The message cut into clauses, each with its polarity."""
+    low = normalise(text)
+    out = []
+    for sentence in re.split(r"(?<=[.!?\n])", low):
+        is_question = sentence.strip().endswith("?")
+        parts = [p.strip(" ,") for p in CLAUSE_BREAK.split(sentence) if p.strip(" ,")]
+        for i, part in enumerate(parts):
+            question = bool(QUESTION_START.search(part)) or (is_question and (i == len(parts) - 1 or bool(
+                AUX_START.search(part))))
+            out.append(Clause(part, question, polarity(part), bool(FIRST_PERSON.search(part))))
+    return out
+
+
+def polarity(clause: str) -> int:
+    """+1 when the speaker says they like what the clause names, -1 when they do not, 0 otherwise."""
+    dislike = DISLIKES.search(clause)
+    like = LIKES.search(clause)
+    if dislike:
+        before = clause[: dislike.start()]
+        # "I wouldn't say I dislike it", "I don't hate it": a negated dislike is no dislike.
+        if NEGATOR.search(before[-30:]) and not dislike.group(0).startswith(("not", "no", "nothing", "zero", "do not",
+                                                                             "would not", "rather")):
+            return 0
+        return -1
+    if like:
+        before = clause[: like.start()]
+        return -1 if re.search(r"\b(?:not|never|no longer)\s+(?:\w+\s+){0,2}$", before) else 1
+    if re.match(r"^(?:not|no|nothing)\b", clause) and len(clause.split()) <= 7:
+        return -1  # "not policy pls", "no theory"
+    return 0
+
+
+def negated_at(text: str, start: int, window: int = 28) -> bool:
+    """Whether the words just before `start` negate what follows ("no ml experience", "not a coder")."""
+    before = text[max(0, start - window): start]
+    return bool(re.search(r"\b(?:no|not|never|without|zero|can not|do not|does not|have not|cannot|lack|lacking)"
+                          r"\b(?:\s+(?:\w+\s+){0,2})?$", before))

@@ -109,7 +109,7 @@ def test_tokens_are_checked_and_clients_are_rate_limited(tmp_path: Path, indexed
     with serving(offline_app(settings, knowledge)) as url:
         assert httpx.get(f"{url}/healthz").status_code == 200  # health needs no token
         err = assert_openai_error(httpx.get(f"{url}/v1/models"), 401, "invalid_api_key")
-        assert "Bearer" in err["message"]
+        assert "bearer token" in err["message"]
         no = openai.OpenAI(base_url=f"{url}/v1", api_key="wrong-token", max_retries=0)
         with pytest.raises(openai.AuthenticationError):
             no.chat.completions.create(**ASK)

@@ -16,10 +16,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from advisor.errors import AdvisorError, InputError, ServiceError
+from advisor.redact import redact
 
 log = logging.getLogger("advisor.api")
 
-REDACTED = "[redacted]"
 MIN_SECRET_CHARS = 6  # shorter values would mangle ordinary words and are no secret anyway
 SERVER_FAULT = ("The advisor could not answer because of a problem on the server. The operator can find the "
                 "cause in the server's log.")
@@ -42,15 +42,14 @@ class APIError(Exception):
 
 
 class Redactor:
-    """Replaces every secret the server holds with `[redacted]` in text about to be sent."""
+    """Text about to be sent, with every secret the server holds (the backend's key, the API tokens) and
+    anything shaped like a key or credential replaced by `[redacted]` (see `advisor.redact`)."""
 
     def __init__(self, secrets: Iterable[str | None]) -> None:
-        self.secrets = sorted({s for s in secrets if s and len(s) >= MIN_SECRET_CHARS}, key=len, reverse=True)
+        self.secrets = [s for s in secrets if s and len(s) >= MIN_SECRET_CHARS]
 
     def __call__(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        return redact(text, self.secrets)
 
     def dumps(self, payload: Any) -> bytes:
         """`payload` as JSON bytes, redacted."""

@@ -76,8 +76,9 @@ class Guard:
         headers = {k.decode("latin-1").lower(): v for k, v in scope.get("headers", [])}
         token = _bearer(headers.get("authorization", b""))
         if self.tokens and not any(hmac.compare_digest(token, t) for t in self.tokens):
-            message = ("Missing bearer token: send `Authorization: Bearer <token>` (the openai client's api_key)."
-                       if not token else "The bearer token is not valid for this server.")
+            message = ("This server needs a bearer token in the Authorization header (the openai client's "
+                       "api_key); ask its operator for one." if not token else
+                       "The bearer token is not valid for this server.")
             await self._refuse(scope, receive, send, 401, message, "invalid_api_key",
                                {"www-authenticate": "Bearer"})
             return

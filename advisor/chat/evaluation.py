@@ -20,6 +20,7 @@ from advisor.chat.events import Answer, ToolCalled, TurnFinished
 from advisor.chat.grounding import CITATION, essay_rank_violation
 from advisor.errors import DataError
 from advisor.knowledge import Knowledge
+from advisor.knowledge.names import field_mentions
 from advisor.knowledge.ranking import DEFAULT_WEIGHTS
 
 Split = Literal["tuning", "heldout"]
@@ -190,9 +191,12 @@ def _score_profile(outcome: Outcome, profile: dict[str, Any]) -> None:
 
 def _score_readings(outcome: Outcome, knowledge: Knowledge) -> None:
     c, a = outcome.case, outcome.last.answer
-    by_url = {r.url: (card.id, r.level) for card in knowledge.fields for r in card.readings}
+    by_url: dict[str, tuple[set[str], str]] = {}
+    for card in knowledge.fields:
+        for r in card.readings:  # a reading may sit on several cards
+            by_url.setdefault(r.url, (set(), r.level))[0].add(card.id)
     cited = [by_url[ci.source] for ci in a.citations if ci.kind == "reading" and ci.source in by_url]
-    in_fields = [fid in c.fields for fid, _ in cited]
+    in_fields = [bool(fids & set(c.fields)) for fids, _ in cited]
     ok = bool(cited) and all(in_fields)
     if ok and c.level:
         available = {r.level for f in c.fields for r in knowledge.field(f).readings}
@@ -217,6 +221,8 @@ def _score_reference(outcome: Outcome, knowledge: Knowledge) -> None:
     args = [call.args for call in outcome.last.calls if call.name != "update_profile"]
     mentioned: list[str] = []
     for arg in args:
+        if arg.get("query"):  # a search about the field names it in its query
+            mentioned += field_mentions(str(arg["query"]), knowledge)
         for key in ("field", "fields"):
             value = arg.get(key)
             for v in (value if isinstance(value, list) else [value] if value else []):

@@ -33,8 +33,8 @@ CUES: dict[str, tuple[re.Pattern[str], float]] = {
                          r"commenters?|comments?|the list in|on the list|the two factors|wrote the|the piece)\b"),
               0.22),
     "why_fit": (re.compile(r"\bwhy (?:for me|me|would (?:that|it|this)(?: one)? (?:suit|fit)|that one for|did you "
-                           r"(?:pick|choose|recommend))|(?:suit|fit|match) (?:me|someone like me|my)\b|"
-                           r"for someone like me"), 0.30),
+                           r"(?:pick|choose|recommend))|(?:suit|fit|match)(?:es)? (?:me|someone like me|my)\b|"
+                           r"for someone like me|\bwhy\b.*\bfor me\b|(?:good |great )?(?:match|fit) for me"), 0.30),
     "why_rank": (re.compile(r"\b(?:why|how come|what makes|what puts|explain|rank(?:ed|s|ing)?|position|exposed|"
                             r"automat\w* (?:first|last|soon|risk)|tell me (?:more )?about|what is it about|"
                             r"what'?s (?:the \w+ one|it) about)\b"), 0.12),

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.chat.offline.intents import IntentGuess, IntentModel
-from advisor.chat.offline.text import normalise
+from advisor.chat.offline.text import negated_at, normalise
 from advisor.chat.offline.understanding import Lexicon, read_profile, topics
 from advisor.knowledge import Knowledge
 from advisor.knowledge.profile import Profile
@@ -21,7 +21,7 @@ ORDINAL_REF = re.compile(r"\b(first|1st|top|second|2nd|middle|third|3rd|last|num
                          r"(?: one| field| option| pick| recommendation| choice| area)?\b|(#[123])\b")
 PRONOUN_REF = re.compile(r"\b(?:it|that|this|that one|this one|that field|this field|that area|them|those)\b")
 LEVELS = [
-    ("advanced", re.compile(r"\b(?:advanced|deep[- ]dive|hardcore|cutting[- ]edge|research[- ]level|most advanced|"
+    ("advanced", re.compile(r"\b(?:advanced|deep[- ]dive|anything deep|in[- ]depth|more technical|hardcore|cutting[- ]edge|research[- ]level|most advanced|"
                             r"technical(?:ly)? (?:deep|heavy)|not the overview|recent (?:research|papers)|expert)\b")),
     ("intermediate", re.compile(r"\b(?:intermediate|not the (?:very )?basics|beyond the basics|next step|"
                                 r"comfortable with|mid-level|some background)\b")),
@@ -39,7 +39,8 @@ FACTOR_CUES = {
     "human_interaction": re.compile(r"people|human interaction|institution\w*|relationships?|trust between|"
                                     r"people-facing|social|interpersonal|stakeholders?|dealing with"),
 }
-DOWN = re.compile(r"\b(?:less|lower|barely|hardly|doesn'?t|does not|do not|did not|isn'?t|is not|are not|aren'?t|not "
+DOWN = re.compile(r"\b(?:stops? (?:protecting|mattering|counting|helping)|no (?:protection|effect|difference)|gives? no|"
+                  r"not protect\w*|less|lower|barely|hardly|doesn'?t|does not|do not|did not|isn'?t|is not|are not|aren'?t|not "
                   r"really|not much|not nearly|zero|no reason|no incentive|little|weaker|weaken|smaller|don'?t buy|"
                   r"doubt|overrated|matter(?:s)? less|counted for less|down|ignore|irrelevant|no longer|lose|lost)\b")
 UP = re.compile(r"\b(?:more|higher|heavily|even more|bigger|stronger|the bottleneck|most|a lot|way more|doubled?|"
@@ -53,7 +54,8 @@ SCENARIO_CUES = {
                                       r"verify)|solved|verifiable)|(?:solve[sd]?|crack(?:s|ed)?) interp"),
 }
 ESSAY_ASPECTS = {
-    "author": re.compile(r"\bwho (?:wrote|is the author|authored|is behind)|author'?s name|name of the author|"
+    "author": re.compile(r"\bwho (?:\w+ )?(?:wrote|is the author|authored|is behind)|author'?s name|their name|"
+                         r"name of the author|"
                          r"who'?s the (?:author|writer)"),
     "when": re.compile(r"\bwhen (?:does|do|will|would)|what year|timeline|how soon|by when"),
     "count": re.compile(r"\bhow many (?:fields|areas|items)"),
@@ -132,7 +134,7 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
                 plan.calls.append(("explain_field", {"field": plan.fields[0]}))
     elif intent == "readings":
         plan.fields = target[:3] if named else target[:1]
-        plan.level = next((name for name, cue in LEVELS if cue.search(low)), None)
+        plan.level = reading_level(low)
         plan.calls.append(("recommend_readings", {"fields": plan.fields, "level": plan.level}))
     elif intent == "what_if":
         plan.scenario, plan.weights = what_if(low, message, knowledge)
@@ -152,6 +154,17 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
     elif intent == "clarify":
         plan.alternatives = [guess.intent, guess.runner_up]
     return plan
+
+
+def reading_level(low: str) -> str | None:
+    """The level a reading request asks for; a negated one ("not beginner level") means the next one up."""
+    for name, cue in LEVELS:
+        m = cue.search(low)
+        if m:
+            if name != "advanced" and negated_at(low, m.start()):
+                return "intermediate" if name == "intro" else "advanced"
+            return name
+    return None
 
 
 def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], referred: str | None,

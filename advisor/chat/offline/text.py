@@ -22,13 +22,15 @@ NEGATOR = re.compile(r"\b(?:not|no|never|without|nothing|zero|neither|nor|hardly
 LIKES = re.compile(
     r"\b(?:lov(?:e|es|ed|ing)|lik(?:e|es|ed|ing)|enjoy(?:s|ed|ing)?|into|interested in|curious about|fascinat\w*"
     r"|obsessed|excit\w*|drawn to|passionate|keen on|fan of|want to (?:do|work|get into|move into|focus|try|go into"
-    r"|learn|break|spend)|would like to|prefer|sounds? (?:\w+ )?(?:fun|great|interesting|cool|good|exciting|amazing)"
+    r"|learn|break|spend)|would like to|prefer|(?:sounds?|seems?|looks?) (?:\w+ )?(?:fun|great|interesting|cool|good|"
+    r"exciting|amazing|appealing)|yes please|count me in|where my heart is|my (?:thing|jam|passion)|right up my street"
     r"|fine with|open to|care (?:a lot |most )?about|dream\w*|hooked|person myself|kind of person"
     r"|more of an? [\w -]+ person)\b")
 DISLIKES = re.compile(
     r"\b(?:hat(?:e|es|ed|ing)|dislik(?:e|es|ed)|bor(?:ed|ing)|dull|avoid|can not stand|not for me|never again"
     r"|burn(?:t|ed) out|tired of|sick of|allergic to|zero interest|no interest|nothing (?:with|about|on|in)"
-    r"|not (?:into|interested|a fan|keen|for me)|do not (?:want|like|enjoy|care)|would not want|rather not"
+    r"|not (?:\w+ )?(?:into|interested|a fan|keen|for me)|do not (?:want|like|enjoy|care)|would not want|rather not"
+    r"|do not see myself|can not see myself|neither|not my thing|no thanks|too fiddly|way too|not for me"
     r"|not (?:\w+ )?(?:pls|please))\b")
 THIRD_PERSON = re.compile(r"\b(?:my (?:friend|colleague|partner|boss|wife|husband|brother|sister|team|manager)"
                           r"|he|she|they|the author|people|everyone|someone)\b")
@@ -80,7 +82,7 @@ def polarity(clause: str) -> int:
     if like:
         before = clause[: like.start()]
         return -1 if re.search(r"\b(?:not|never|no longer)\s+(?:\w+\s+){0,2}$", before) else 1
-    if re.match(r"^(?:not|no|nothing)\b", clause) and len(clause.split()) <= 7:
+    if re.match(r"^(?:(?:please|pls) )?(?:not|no|nothing)\b", clause) and len(clause.split()) <= 8:
         return -1  # "not policy pls", "no theory"
     return 0
 

@@ -81,6 +81,8 @@ RUNWAY = [
     re.compile(rf"{NUM}[ -]?(months?|mos?|years?|yrs?)(?: worth)? of {FUNDS}"),
     re.compile(rf"{FUNDS}(?: of| for| is|:| that lasts?| lasting)? (?:about |around |roughly |maybe |~)?{NUM}[ -]?"
                r"(months?|mos?|years?|yrs?)"),
+    re.compile(rf"{FUNDS}(?: \w+){{0,3}} (?:last|cover|carry) (?:me )?(?:for )?(?:about |around |roughly |maybe |~)?{NUM}"
+               r"[ -]?(months?|mos?|years?|yrs?)"),
     re.compile(rf"(?:support|fund|sustain) myself for (?:about |around |maybe )?{NUM}[ -]?(months?|years?)"),
     re.compile(rf"{NUM}[ -]?(months?|years?) (?:of )?runway"),
     re.compile(rf"{NUM}[ -]?(months?|years?) (?:max|at most|tops)\b.*\b(?:runway|savings|paycheck|income)"),
@@ -94,7 +96,8 @@ LOCATION = re.compile(r"\b(?:based in|live in|living in|located in|i am in|movin
 NEEDS_SALARY = re.compile(r"need (?:a |to earn a |an? )?(?:salary|income|paycheck|pay ?check|steady pay|paid job|job)"
                           r"|need to (?:earn|get paid|make money)|can not afford|cannot afford|have (?:kids|a family|"
                           r"children|a mortgage)|family to support|job security|pay the bills|paycheck")
-RISK_LOW = re.compile(r"risk[- ]averse|job security|play it safe|stable (?:job|income|career)|low risk|"
+RISK_LOW = re.compile(r"risk[- ]averse|job security|play it safe|stable (?:job|income|career)|low risk|something "
+                      r"stable|can not (?:take|afford) (?:a |any )?(?:big )?(?:gamble|risk)|no (?:big )?gambles?|"
                       r"nothing (?:too )?(?:speculative|risky)|can not afford (?:an? )?(?:unpaid|risk)|"
                       r"not (?:much of )?a (?:big )?risk[- ]taker")
 RISK_HIGH = re.compile(r"risk[- ]tolerant|risk tolerance is high|high risk tolerance|happy to (?:take risks?|gamble)"
@@ -141,11 +144,16 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
     parts = clauses(text)
     likes: list[str] = []
     dislikes: list[str] = []
+    previous: list[str] = []
     for c in parts:
-        if c.question or c.polarity == 0 or _third_person(c):
-            continue
         named = topics(c.text, knowledge, lexicon)
-        (likes if c.polarity > 0 else dislikes).extend(named)
+        if not named and c.polarity and re.search(r"\b(?:it|that|this|them|those)\b", c.text):
+            named = previous  # "not policy pls, I'm burnt out on it"
+        if not named and c.polarity and not c.question and c.first_person:
+            named = _topic_by_meaning(c.text, knowledge)
+        if not (c.question or c.polarity == 0 or _third_person(c)):
+            (likes if c.polarity > 0 else dislikes).extend(named)
+        previous = named or previous
     dislikes = list(dict.fromkeys(dislikes))
     likes = [f for f in dict.fromkeys(likes) if f not in dislikes]
     lacks = _lacks(low)
@@ -158,12 +166,33 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
                    readings_done=_readings_done(low, knowledge), fit_weight=_fit_weight(low))
 
 
+TOPIC_SIMILARITY = 0.5  # a preference clause this close in meaning to one field's summary is about that field
+
+
+def _topic_by_meaning(clause: str, knowledge: Knowledge) -> list[str]:
+    """The field a preference clause is about when it names none ("how models reason out loud"), if one is
+    clearly closest in meaning."""
+    cleaned = re.sub(r"\b(?:i am|i|really|honestly|super|very|so|just|what|curious about|interested in|love|like|"
+                     r"enjoy|hate|fascinated by|whether)\b", " ", clause)
+    if len(cleaned.split()) < 3:
+        return []
+    label, similarity = _summary_set(tuple((c.id, f"{c.name}: {c.summary}") for c in knowledge.fields)).nearest(cleaned)
+    return [label] if similarity >= TOPIC_SIMILARITY else []
+
+
+@lru_cache(maxsize=4)
+def _summary_set(items: tuple[tuple[str, str], ...]) -> Any:
+    from advisor.search.semantic import LabelledSet
+
+    return LabelledSet(list(items), k=1)
+
+
 def _third_person(c: Clause) -> bool:
     return not c.first_person and bool(re.match(r"^(?:my \w+|he|she|they|people|everyone|the author)\b", c.text))
 
 
 def _self_description(parts: list[Clause]) -> bool:
-    return any(not c.question and re.search(r"\b(?:i am|i was|i have (?:been|worked|done|a|an|\d+|years|some|no|"
+    return any(not c.question and re.search(r"\b(?:i am|i was|i have (?:been|worked|a|an|\d+|years|some|no|"
                                             r"never)|i work|i worked|my (?:background|phd|job|degree|experience)|"
                                             r"i studied|i teach|i do|i write|i run)\b", c.text)
                for c in parts)

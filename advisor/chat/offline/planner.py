@@ -21,7 +21,8 @@ ORDINAL_REF = re.compile(r"\b(first|1st|top|second|2nd|middle|third|3rd|last|num
                          r"(?: one| field| option| pick| recommendation| choice| area)?\b|(#[123])\b")
 PRONOUN_REF = re.compile(r"\b(?:it|that|this|that one|this one|that field|this field|that area|them|those)\b")
 LEVELS = [
-    ("advanced", re.compile(r"\b(?:advanced|deep[- ]dive|anything deep|in[- ]depth|more technical|hardcore|cutting[- ]edge|research[- ]level|most advanced|"
+    ("advanced", re.compile(r"\b(?:advanced|deep[- ]dive|anything deep|in[- ]depth|more technical|hardcore|"
+                            r"cutting[- ]edge|research[- ]level|most advanced|"
                             r"technical(?:ly)? (?:deep|heavy)|not the overview|recent (?:research|papers)|expert)\b")),
     ("intermediate", re.compile(r"\b(?:intermediate|not the (?:very )?basics|beyond the basics|next step|"
                                 r"comfortable with|mid-level|some background)\b")),
@@ -39,8 +40,9 @@ FACTOR_CUES = {
     "human_interaction": re.compile(r"people|human interaction|institution\w*|relationships?|trust between|"
                                     r"people-facing|social|interpersonal|stakeholders?|dealing with"),
 }
-DOWN = re.compile(r"\b(?:stops? (?:protecting|mattering|counting|helping)|no (?:protection|effect|difference)|gives? no|"
-                  r"not protect\w*|less|lower|barely|hardly|doesn'?t|does not|do not|did not|isn'?t|is not|are not|aren'?t|not "
+DOWN = re.compile(r"\b(?:stops? (?:protecting|mattering|counting|helping)|no (?:protection|effect|difference)|"
+                  r"gives? no|not protect\w*|less|lower|barely|hardly|doesn'?t|does not|do not|did not|isn'?t|is not|"
+                  r"are not|aren'?t|not "
                   r"really|not much|not nearly|zero|no reason|no incentive|little|weaker|weaken|smaller|don'?t buy|"
                   r"doubt|overrated|matter(?:s)? less|counted for less|down|ignore|irrelevant|no longer|lose|lost)\b")
 UP = re.compile(r"\b(?:more|higher|heavily|even more|bigger|stronger|the bottleneck|most|a lot|way more|doubled?|"

@@ -81,8 +81,8 @@ RUNWAY = [
     re.compile(rf"{NUM}[ -]?(months?|mos?|years?|yrs?)(?: worth)? of {FUNDS}"),
     re.compile(rf"{FUNDS}(?: of| for| is|:| that lasts?| lasting)? (?:about |around |roughly |maybe |~)?{NUM}[ -]?"
                r"(months?|mos?|years?|yrs?)"),
-    re.compile(rf"{FUNDS}(?: \w+){{0,3}} (?:last|cover|carry) (?:me )?(?:for )?(?:about |around |roughly |maybe |~)?{NUM}"
-               r"[ -]?(months?|mos?|years?|yrs?)"),
+    re.compile(rf"{FUNDS}(?: \w+){{0,3}} (?:last|cover|carry) (?:me )?(?:for )?(?:about |around |roughly |maybe |~)?"
+               rf"{NUM}[ -]?(months?|mos?|years?|yrs?)"),
     re.compile(rf"(?:support|fund|sustain) myself for (?:about |around |maybe )?{NUM}[ -]?(months?|years?)"),
     re.compile(rf"{NUM}[ -]?(months?|years?) (?:of )?runway"),
     re.compile(rf"{NUM}[ -]?(months?|years?) (?:max|at most|tops)\b.*\b(?:runway|savings|paycheck|income)"),

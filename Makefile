@@ -1,11 +1,11 @@
-# Two commands on a fresh machine: `make run` (the advisor, offline by default) and `make test`.
+# Two commands on a fresh machine: `make run` (the advisor's web app, offline by default) and `make test`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test lint typecheck pytest install install-dev bench clean
+.PHONY: run ui test lint typecheck pytest install install-dev browser bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,14 +22,27 @@ $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## run: the advisor's interactive chat, offline unless ADVISOR_MODEL says otherwise
-## (pass ARGS="rank" or any other command to run that instead)
-ARGS ?= chat
+## run: the advisor's web app at http://127.0.0.1:7860/, offline unless ADVISOR_MODEL says otherwise
+## (pass ARGS="chat" for the terminal chat, or ARGS="rank" or any other command to run that instead)
+ARGS ?= ui
 run: install
 	$(BIN)/advisor $(ARGS)
 
+## ui: the web app (UI_ARGS="--host 0.0.0.0 --port 8080" to change where it listens)
+UI_ARGS ?=
+ui: install
+	$(BIN)/python ui.py $(UI_ARGS)
+
+## browser: Debian's Chromium for the web app's browser tests, installed when missing (CI runs as root)
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
 ## test: lint, type-check and the whole test suite
-test: install-dev lint typecheck pytest
+test: install-dev browser lint typecheck pytest
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -37,13 +50,14 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
-pytest: install-dev
+pytest: install-dev browser
 	$(BIN)/pytest -q
 
-## bench: retrieval quality and speed figures (see benchmarks/RESULTS.md)
-bench: install-dev
+## bench: retrieval quality and speed figures, and the web app in a browser (see benchmarks/RESULTS.md)
+bench: install-dev browser
 	$(BIN)/python benchmarks/quality.py
 	$(BIN)/python benchmarks/speed.py
+	$(BIN)/python benchmarks/web.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -105,6 +105,21 @@ class SessionStore:
                        (name, role, content, json.dumps(meta or {}), _now()))
             db.execute("UPDATE sessions SET updated = ? WHERE name = ?", (_now(), name))
 
+    def set_feedback(self, name: str, turn: int, rating: str, comment: str = "") -> None:
+        """Store a thumbs up or down, with an optional comment, with answer number `turn` (1-based) of a session,
+        in that answer's `meta["feedback"]`; a later call replaces it."""
+        if rating not in ("up", "down"):
+            raise SessionError(f"Feedback must be 'up' or 'down', not {rating!r}")
+        if len(comment) > 2000:
+            raise SessionError(f"The comment is {len(comment)} characters; the limit is 2000.")
+        with self._db() as db:
+            row = db.execute("SELECT id, meta FROM messages WHERE session = ? AND role = 'assistant' ORDER BY id "
+                             "LIMIT 1 OFFSET ?", (name, max(turn - 1, 0))).fetchone()
+            if turn < 1 or row is None:
+                raise SessionError(f"Session {name!r} has no answer number {turn} to give feedback on.")
+            meta = {**json.loads(row[1]), "feedback": {"rating": rating, "comment": comment.strip(), "at": _now()}}
+            db.execute("UPDATE messages SET meta = ? WHERE id = ?", (json.dumps(meta), row[0]))
+
     def messages(self, name: str) -> list[Message]:
         with self._db() as db:
             rows = db.execute("SELECT role, content, meta, created FROM messages WHERE session = ? ORDER BY id",

@@ -11,7 +11,7 @@ from advisor.errors import AdvisorError, DataError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from advisor.interfaces import cli_chat, cli_eval, cli_knowledge, cli_search, cli_serve
+    from advisor.interfaces import cli_chat, cli_eval, cli_knowledge, cli_search, cli_serve, cli_web
 
     parser = argparse.ArgumentParser(
         prog="advisor",
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_knowledge.register(sub)
     cli_search.register(sub)
     cli_chat.register(sub)
+    cli_web.register(sub)
     cli_serve.register(sub)
     cli_eval.register(sub)
     return parser

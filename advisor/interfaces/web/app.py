@@ -1,0 +1,221 @@
+"""The page's layout and wiring: three tabs (the chat with its sources; the ranking chart with what-ifs and
+explanations; the profile and plan), each control bound to a `WebHandlers` method. Imports Gradio, so it is
+imported only when the web app is built."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from advisor.chat.events import MODES
+from advisor.interfaces.web.chart import chart_html, moves_markdown
+from advisor.interfaces.web.chat_view import Conversation
+from advisor.interfaces.web.escape import text
+from advisor.interfaces.web.handlers import STARTERS, WebHandlers, readable_errors, readable_stream
+from advisor.interfaces.web.plan_view import RISK_CHOICES
+from advisor.interfaces.web.sources_view import EMPTY
+from advisor.interfaces.web.style import CHART_JS, CITATION_JS, CSS
+from advisor.knowledge.ranking import DEFAULT_WEIGHTS, FACTORS, Factor, rank_fields
+
+if TYPE_CHECKING:
+    from advisor.chat.service import ConversationService
+
+TITLE = "AI-safety career advisor"
+PURPOSE = ("Which technical AI-safety research fields are safer bets against being automated by AI, why each "
+           "ranks where it does, and what to read. Every claim points at its source.")
+SEARCH_KINDS = [("everything", "everything"), ("the essay", "essay"), ("field cards", "field"),
+                ("readings", "reading"), ("other assessments", "assessment"), ("your documents", "user")]
+MODE_HELP = "concise: short · detailed: with reasons · newcomer: explains the terms"
+
+
+def header_html(backend: str, n_fields: int) -> str:
+    badges = "".join(f"<span class='adv-badge'>{b}</span>" for b in (
+        f"Model: {text(backend)}", f"Sources: the essay, {n_fields} field cards, readings",
+        "Runs on this machine"))
+    return (f"<style>{CSS}</style><header class='adv-header'><div><h1>{TITLE}</h1><p>{text(PURPOSE)}</p></div>"
+            f"<div class='adv-badges' id='adv-backend'>{badges}</div></header>")
+
+
+def slider_label(f: Factor) -> str:
+    return f"{f.label} ({'from the essay' if f.source == 'essay' else 'our model'})"
+
+
+def build_ui(service: ConversationService) -> gr.Blocks:
+    """The web app on `service` (shared by every browser tab); nothing is launched here."""
+    h = WebHandlers(service)
+    k = service.knowledge
+    fields = sorted(((c.name, c.id) for c in k.fields), key=lambda x: x[0].lower())
+    baseline = rank_fields(k)
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False, fill_width=True) as demo:
+        conv = gr.State(None)
+        gr.HTML(header_html(service.backend.label, len(k.fields)), elem_id="adv-top")
+        with gr.Tabs(selected="chat", overflow_behavior="wrap") as tabs:
+            # --- 1. the conversation -----------------------------------------------------------------------
+            with gr.Tab("Talk it through", id="chat"), gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=320):
+                    chatbot = gr.Chatbot(
+                        label="Conversation", show_label=False, elem_id="adv-chat", height=540, sanitize_html=True,
+                        allow_tags=False, latex_delimiters=[], render_markdown=True, layout="bubble",
+                        placeholder="**Tell me about your background and what you like**, ask why a field "
+                                    "ranks where it does, try a what-if, or ask for readings.",
+                        feedback_options=("Like", "Dislike"), buttons=["copy"])
+                    with gr.Row(elem_id="adv-followups"):
+                        followups = [gr.Button(q, size="sm", elem_classes=["adv-followup"]) for q in STARTERS]
+                    with gr.Row(equal_height=True):
+                        message = gr.Textbox(placeholder="Ask about your career move, a field's rank, a "
+                                             "what-if, or readings…", show_label=False, lines=2, max_lines=8,
+                                             scale=5, elem_id="adv-input", container=False)
+                        send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="adv-send")
+                    status = gr.Markdown("", elem_id="adv-status")
+                    with gr.Row(visible=False, elem_id="adv-comment-row") as comment_row:
+                        comment = gr.Textbox(label="Comment on this answer (optional)", scale=4,
+                                             elem_id="adv-comment")
+                        comment_send = gr.Button("Save comment", scale=1, min_width=100)
+                    feedback_note = gr.Markdown("", elem_id="adv-feedback-note")
+                    with gr.Row(equal_height=False):
+                        mode = gr.Radio(list(MODES), value="detailed", label="Answer style", info=MODE_HELP,
+                                        scale=3, elem_id="adv-mode")
+                        new = gr.Button("New conversation", size="sm", scale=1, min_width=140, elem_id="adv-new")
+                    with gr.Accordion("Resume a conversation", open=False, elem_id="adv-resume"):
+                        session_note = gr.Markdown("")
+                        with gr.Row(equal_height=True):
+                            code = gr.Textbox(label="Conversation code", placeholder="web-… or a CLI session "
+                                              "name such as default", scale=3)
+                            resume = gr.Button("Resume", scale=1, min_width=90)
+                with gr.Column(scale=2, min_width=300):
+                    understood = gr.Markdown(h.understood(Conversation(session="-")), elem_id="adv-understood")
+                    gr.Markdown("### Sources")
+                    sources = gr.HTML(EMPTY, js_on_load=CITATION_JS, elem_id="adv-sources", max_height=620)
+                    with gr.Accordion("Search the sources (the essay, field cards, readings, your documents)",
+                                      open=False, elem_id="adv-search"):
+                        with gr.Row(equal_height=True):
+                            query = gr.Textbox(show_label=False, placeholder="e.g. automated eval generation",
+                                               scale=3, container=False, elem_id="adv-query")
+                            kind = gr.Dropdown(SEARCH_KINDS, value="everything", show_label=False, scale=1,
+                                               container=False, min_width=120, elem_id="adv-kind")
+                        search = gr.Button("Search", size="sm", elem_id="adv-search-go")
+                        found = gr.HTML("", elem_id="adv-found")
+            # --- 2. the ranking ----------------------------------------------------------------------------
+            with gr.Tab("Why fields rank where they do", id="ranking"), gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=320):
+                    chart = gr.HTML(chart_html(k, baseline), js_on_load=CHART_JS, elem_id="adv-chart")
+                    moved = gr.Markdown(moves_markdown(k, {}, []), elem_id="adv-moved")
+                    ask_change = gr.Button("Ask the advisor about this change", interactive=False,
+                                           elem_id="adv-ask-change")
+                with gr.Column(scale=2, min_width=300):
+                    with gr.Accordion("What-ifs: weigh the factors, or pick a scenario", open=True):
+                        sliders = [gr.Slider(0, 10, value=f.default_weight, step=0.5, label=slider_label(f),
+                                             info=f.meaning, elem_id=f"adv-w-{f.name}") for f in FACTORS]
+                        scenarios = gr.CheckboxGroup([(s.name, s.id) for s in k.scenarios],
+                                                     label="Named what-ifs", elem_id="adv-scenarios")
+                        reset = gr.Button("Back to the defaults", size="sm")
+                    pick = gr.Dropdown(fields, value=None, label="Explain a field (or click it in the chart)",
+                                       elem_id="adv-pick")
+                    explanation = gr.HTML("", elem_id="adv-explanation")
+            # --- 3. profile and plan -----------------------------------------------------------------------
+            with gr.Tab("Your profile and plan", id="plan"), gr.Row(equal_height=False):
+                with gr.Column(scale=2, min_width=300):
+                    gr.Markdown("### Your profile\nWhat the advisor understood from the chat. Change anything; "
+                                "the recommendations follow.")
+                    interests = gr.Dropdown(fields, multiselect=True, label="Fields you are interested in",
+                                            elem_id="adv-interests")
+                    dislikes = gr.Dropdown(fields, multiselect=True, label="Fields you do not want",
+                                           elem_id="adv-dislikes")
+                    skills = gr.Textbox(label="Skills (comma-separated)", elem_id="adv-skills")
+                    background = gr.Textbox(label="Background (comma-separated)", elem_id="adv-background")
+                    with gr.Row():
+                        runway = gr.Number(label="Runway (months)", precision=0, minimum=0, maximum=600,
+                                           elem_id="adv-runway")
+                        hours = gr.Number(label="Hours per week", precision=0, minimum=0, maximum=100,
+                                          elem_id="adv-hours")
+                    location = gr.Textbox(label="Location", elem_id="adv-location")
+                    with gr.Row():
+                        salary = gr.Checkbox(label="I need a salary", elem_id="adv-salary")
+                        risk = gr.Radio(RISK_CHOICES, value="not said", label="Risk appetite",
+                                        elem_id="adv-risk")
+                    fit = gr.Slider(0, 1, value=0.5, step=0.05, label="Fit to you vs safety from automation",
+                                    info="0: only safety from automation matters · 1: only fit to you",
+                                    elem_id="adv-fit")
+                    save = gr.Button("Update my recommendations", variant="primary", elem_id="adv-save")
+                with gr.Column(scale=3, min_width=320):
+                    gr.Markdown("### Recommended for you")
+                    recs = gr.HTML("", elem_id="adv-recs")
+                    gr.Markdown("### Reading plan")
+                    readings = gr.HTML("", elem_id="adv-readings")
+                    ticks = gr.CheckboxGroup([], label="Tick what you have read", elem_id="adv-ticks")
+                    download = gr.DownloadButton("Download my plan (Markdown)", elem_id="adv-download")
+
+        form = [interests, dislikes, skills, background, runway, hours, location, salary, risk, fit]
+        chat_out = [chatbot, sources, *followups, understood, status, conv]
+        plan_out = [recs, ticks, readings, download, understood, conv]
+        what_if = [*sliders, scenarios]
+
+        # the chat
+        load_plan: dict[str, Any] = {"fn": readable_errors(h.load_profile), "inputs": conv,
+                                     "outputs": [*form, *plan_out], "api_visibility": "private"}
+        demo.load(readable_errors(h.start), inputs=conv, outputs=[*chat_out, session_note],
+                  api_visibility="private").then(**load_plan)
+        ask = readable_stream(h.ask)
+        gr.on([send.click, message.submit], ask, inputs=[message, mode, conv], outputs=[message, *chat_out],
+              api_name="ask", concurrency_limit=8).then(**load_plan)
+        for button in followups:
+            button.click(ask, inputs=[button, mode, conv], outputs=[message, *chat_out],
+                         api_visibility="private").then(**load_plan)
+        new.click(readable_errors(h.new_conversation), outputs=[*chat_out, session_note, feedback_note],
+                  api_name="new_conversation").then(**load_plan)
+        chatbot.clear(readable_errors(h.new_conversation), outputs=[*chat_out, session_note, feedback_note],
+                      api_visibility="private").then(**load_plan)
+        resume.click(readable_errors(h.resume), inputs=code, outputs=[*chat_out, session_note, feedback_note],
+                     api_name="resume").then(**load_plan)
+
+        def on_like(state: Conversation | None, data: gr.LikeData) -> tuple[Any, ...]:
+            return h.feedback(state, data.index, data.liked)
+
+        chatbot.like(readable_errors(on_like), inputs=conv, outputs=[comment_row, feedback_note, conv],
+                     api_visibility="private")
+        comment_send.click(readable_errors(h.feedback_comment), inputs=[conv, comment],
+                           outputs=[comment_row, feedback_note, comment, conv], api_visibility="private")
+        # feedback for API clients (the page uses the thumbs under each answer)
+        rate_turn = gr.Number(visible=False)
+        rate_value = gr.Textbox(visible=False)
+        rate_comment = gr.Textbox(visible=False)
+        rate = gr.Button(visible=False)
+        rate.click(readable_errors(h.rate), inputs=[conv, rate_turn, rate_value, rate_comment],
+                   outputs=[feedback_note, conv], api_name="feedback")
+
+        gr.on([search.click, query.submit], readable_errors(h.search), inputs=[query, kind], outputs=found,
+              api_name="search")
+
+        # the ranking
+        gr.on([s.change for s in sliders] + [scenarios.change], readable_errors(h.redraw),
+              inputs=[*what_if, pick], outputs=[chart, moved, explanation, ask_change], api_name="rank",
+              trigger_mode="always_last")
+        pick.input(readable_errors(h.select_field), inputs=[pick, *what_if], outputs=[pick, chart, explanation],
+                   api_name="explain")
+
+        def on_chart_click(fq: float, ei: float, rt: float, hi: float, chosen: list[str] | None,
+                           evt: gr.EventData) -> tuple[Any, ...]:
+            field = getattr(evt, "_data", {}).get("field") if evt is not None else None
+            return h.select_field(field, fq, ei, rt, hi, chosen)
+
+        chart.click(readable_errors(on_chart_click), inputs=what_if, outputs=[pick, chart, explanation],
+                    api_visibility="private")
+        reset.click(lambda: [*DEFAULT_WEIGHTS.values(), []], outputs=what_if, api_visibility="private")
+        ask_change.click(readable_errors(h.change_question), inputs=[*what_if, pick], outputs=message,
+                         api_visibility="private").success(
+            lambda: gr.Tabs(selected="chat"), outputs=tabs, api_visibility="private").then(
+            ask, inputs=[message, mode, conv], outputs=[message, *chat_out], api_visibility="private").then(
+            **load_plan)
+
+        # the profile and plan
+        save_profile = readable_errors(h.save_profile)
+        save.click(save_profile, inputs=[conv, *form], outputs=plan_out, api_name="profile")
+        gr.on([interests.input, dislikes.input, salary.input, risk.input, fit.release, skills.submit,
+               background.submit, location.submit, runway.submit, hours.submit], save_profile,
+              inputs=[conv, *form], outputs=plan_out, api_visibility="private", trigger_mode="always_last")
+        ticks.input(readable_errors(h.tick_readings), inputs=[conv, ticks], outputs=plan_out,
+                    api_name="readings_read")
+    demo.queue(default_concurrency_limit=8)
+    return demo

@@ -1,0 +1,316 @@
+"""What each control of the page does, on the shared conversation service. Handlers take and return plain
+values (and the tab's `Conversation`); `app.py` wires them to components. Errors a person can fix become
+`gr.Error` with the advisor's own message; anything else is logged and shown as a short apology, never a trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from advisor.chat.plan import personal_plan
+from advisor.chat.sessions import SessionError
+from advisor.errors import AdvisorError
+from advisor.interfaces.web.chart import chart_html, moves_markdown
+from advisor.interfaces.web.chat_view import Conversation, TurnView, resume
+from advisor.interfaces.web.explain_view import explanation_html
+from advisor.interfaces.web.plan_view import (
+    ProfileForm,
+    planned_readings,
+    reading_label,
+    readings_html,
+    recommendations_for,
+    recommendations_html,
+)
+from advisor.interfaces.web.sources_view import search_html, sources_html
+from advisor.knowledge.explain import explain_rank, rank_moves
+from advisor.knowledge.profile import Profile
+from advisor.knowledge.ranking import DEFAULT_WEIGHTS, FACTORS, Ranking, check_weights, rank_fields, scenario_overrides
+
+if TYPE_CHECKING:
+    from advisor.chat.service import ConversationService
+
+log = logging.getLogger("advisor.web")
+P = ParamSpec("P")
+R = TypeVar("R")
+STARTERS = [
+    "I'm a backend engineer with 6 months of runway and I like interpretability. What should I work on?",
+    "Why is scalable oversight ranked first?",
+    "What if automated eval generation works?",
+]
+MAX_QUERY_CHARS = 500
+STREAM_EVERY = 0.04  # seconds between screen updates while an answer streams
+
+
+def readable_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn the advisor's errors into `gr.Error` (its message, which says the fix) and anything unexpected into
+    a short message; the trace goes to the server log only."""
+    import gradio as gr
+
+    @wraps(fn)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except AdvisorError as exc:
+            raise gr.Error(str(exc), title="Cannot do that") from None
+        except Exception as exc:
+            log.exception("web handler %s failed", fn.__name__)
+            raise gr.Error(f"Something went wrong on the server ({type(exc).__name__}). Your conversation is "
+                           "saved; please try again.", title="Sorry") from None
+
+    return call
+
+
+def readable_stream(fn: Callable[P, Iterator[R]]) -> Callable[P, Iterator[R]]:
+    """`readable_errors` for a generator handler (a streamed answer)."""
+    import gradio as gr
+
+    @wraps(fn)
+    def call(*args: P.args, **kwargs: P.kwargs) -> Iterator[R]:
+        try:
+            yield from fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except AdvisorError as exc:
+            raise gr.Error(str(exc), title="Cannot do that") from None
+        except Exception as exc:
+            log.exception("web handler %s failed", fn.__name__)
+            raise gr.Error(f"Something went wrong on the server ({type(exc).__name__}). Your message is saved; "
+                           "please try again.", title="Sorry") from None
+
+    return call
+
+
+class WebHandlers:
+    """The page's behaviour over one shared `ConversationService` (one per process, many tabs)."""
+
+    def __init__(self, service: ConversationService) -> None:
+        self.service = service
+        self.knowledge = service.knowledge
+        self.store = service.store
+        self.plans_dir = Path(tempfile.gettempdir()) / "advisor-web-plans"
+
+    # --- the chat ------------------------------------------------------------------------------------------
+
+    def chat_outputs(self, conv: Conversation, status: str) -> tuple[Any, ...]:
+        import gradio as gr
+
+        items = (conv.followups or STARTERS)[:3]
+        buttons = [gr.update(value=items[i], visible=True) if i < len(items) else gr.update(visible=False)
+                   for i in range(3)]
+        return (conv.messages, sources_html(conv.sources), *buttons, self.understood(conv), status, conv)
+
+    def understood(self, conv: Conversation) -> str:
+        return f"**What I understood about you:** {conv.understood}"
+
+    def ask(self, message: str, mode: str, conv: Conversation | None) -> Iterator[tuple[Any, ...]]:
+        """One turn, streamed: yields (message box, *chat outputs) as grounded text arrives."""
+        conv = conv or self.fresh()
+        events = self.service.ask(conv.session, message, mode)
+        first = next(events)  # validates the message and the mode before anything is shown
+        view = TurnView(conv, message.strip())
+        view.apply(first)
+        backend = self.service.backend.label
+        yield ("", *self.chat_outputs(conv, "Thinking…"))
+        last = time.perf_counter()
+        for event in events:
+            if view.apply(event) and time.perf_counter() - last >= STREAM_EVERY:
+                last = time.perf_counter()
+                yield ("", *self.chat_outputs(conv, "Writing…"))
+        yield ("", *self.chat_outputs(conv, view.status(backend)))
+
+    def fresh(self) -> Conversation:
+        return Conversation()
+
+    def start(self, conv: Conversation | None) -> tuple[Any, ...]:
+        """A tab opened: its own new conversation."""
+        conv = conv or self.fresh()
+        return (*self.chat_outputs(conv, ""), self.session_note(conv))
+
+    def new_conversation(self) -> tuple[Any, ...]:
+        conv = self.fresh()
+        return (*self.chat_outputs(conv, "New conversation started."), self.session_note(conv), "")
+
+    def resume(self, code: str) -> tuple[Any, ...]:
+        name = code.strip()
+        if not name:
+            raise SessionError("Enter the code of the conversation to resume (shown under the chat).")
+        self.store.require(name)
+        conv = resume(name, self.store.messages(name))
+        conv.understood = self.store.profile(name).describe()
+        return (*self.chat_outputs(conv, f"Resumed {len(conv.messages)} messages."), self.session_note(conv), "")
+
+    def session_note(self, conv: Conversation) -> str:
+        return (f"This conversation is saved as `{conv.session}`. To come back to it later, enter that code "
+                "under *Resume a conversation*.")
+
+    def search(self, query: str, kind: str) -> str:
+        """The sources (essay, field cards, readings, assessments, the user's own documents) searched as
+        `advisor search` does."""
+        query = query.strip()
+        if not query:
+            raise SessionError("Type what to search for.")
+        if len(query) > MAX_QUERY_CHARS:
+            raise SessionError(f"The search is {len(query)} characters; the limit is {MAX_QUERY_CHARS}.")
+        kinds = None if kind == "everything" else [kind]
+        hits = self.service.retriever().search(query, k=6, kinds=kinds)
+        return search_html(query, [asdict(h) for h in hits])
+
+    # --- feedback ------------------------------------------------------------------------------------------
+
+    def feedback(self, conv: Conversation | None, index: int | list[int] | tuple[int, ...],
+                 liked: bool | str) -> tuple[Any, ...]:
+        """A thumbs up or down on an answer: stored with that turn at once; a comment may follow."""
+        import gradio as gr
+
+        if conv is None:
+            raise SessionError("There is no answer to rate yet.")
+        at = index[0] if isinstance(index, list | tuple) else index
+        turn = conv.turn_at(int(at))
+        if turn is None or liked not in (True, False):
+            return gr.update(visible=False), "", conv
+        rating = "up" if liked is True else "down"
+        self.store.set_feedback(conv.session, turn, rating)
+        conv.feedback_turn, conv.feedback_rating = turn, rating
+        note = (f"Thanks: {'👍' if rating == 'up' else '👎'} saved with answer {turn}. "
+                "Add a comment if you like (optional).")
+        return gr.update(visible=True), note, conv
+
+    def feedback_comment(self, conv: Conversation | None, comment: str) -> tuple[Any, ...]:
+        import gradio as gr
+
+        if conv is None or conv.feedback_turn is None or conv.feedback_rating is None:
+            raise SessionError("Rate an answer with 👍 or 👎 first, then add your comment.")
+        self.store.set_feedback(conv.session, conv.feedback_turn, conv.feedback_rating, comment)
+        return gr.update(visible=False), f"Comment saved with answer {conv.feedback_turn}. Thank you.", "", conv
+
+    def rate(self, conv: Conversation | None, turn: float, rating: str, comment: str | None) -> tuple[Any, ...]:
+        """Feedback without the thumbs (the API): "up" or "down", and an optional comment, for answer `turn`."""
+        if conv is None:
+            raise SessionError("There is no answer to rate yet.")
+        self.store.set_feedback(conv.session, int(turn), rating, comment or "")
+        conv.feedback_turn, conv.feedback_rating = int(turn), rating
+        return f"Feedback saved with answer {int(turn)}.", conv
+
+    # --- the ranking ---------------------------------------------------------------------------------------
+
+    def ranking(self, weights: list[float], scenarios: list[str]) -> tuple[Ranking, list[str]]:
+        table = check_weights({f.name: float(w) for f, w in zip(FACTORS, weights, strict=True)})
+        changes = [f"{f.label} weighs {table[f.name]:g} (default {f.default_weight:g})" for f in FACTORS
+                   if table[f.name] != DEFAULT_WEIGHTS[f.name]]
+        changes += [f"what-if: {self.knowledge.scenario(s).name}" for s in scenarios]
+        return rank_fields(self.knowledge, table, scenario_overrides(self.knowledge, scenarios)), changes
+
+    def redraw(self, fq: float, ei: float, rt: float, hi: float, scenarios: list[str] | None,
+               selected: str | None) -> tuple[Any, ...]:
+        """The chart, what moved and why, and the selected field's explanation, under these weights."""
+        import gradio as gr
+
+        ranking, changes = self.ranking([fq, ei, rt, hi], scenarios or [])
+        moves = rank_moves(rank_fields(self.knowledge), ranking, self.service.prompts)
+        chart = chart_html(self.knowledge, ranking, moves if changes else None, selected)
+        explanation = self._explain(selected, ranking) if selected else ""
+        return (chart, moves_markdown(self.knowledge, moves, changes), explanation,
+                gr.update(interactive=bool(changes)))
+
+    def select_field(self, field: str | None, fq: float, ei: float, rt: float, hi: float,
+                     scenarios: list[str] | None) -> tuple[Any, ...]:
+        chart, _, explanation, _ = self.redraw(fq, ei, rt, hi, scenarios, field)
+        return field, chart, explanation
+
+    def _explain(self, field: str, ranking: Ranking) -> str:
+        return explanation_html(explain_rank(self.knowledge, field, ranking, self.service.prompts))
+
+    def change_question(self, fq: float, ei: float, rt: float, hi: float, scenarios: list[str] | None,
+                        selected: str | None) -> str:
+        """A question for the chat about the current what-if, in words the advisor understands."""
+        ranking, changes = self.ranking([fq, ei, rt, hi], scenarios or [])
+        if not changes:
+            raise SessionError("Move a weight or pick a what-if first; then ask about the change.")
+        moves = rank_moves(rank_fields(self.knowledge), ranking, self.service.prompts)
+        parts = []
+        if scenarios:
+            parts.append(" and ".join(self.knowledge.scenario(s).name.removeprefix("If ").lower() for s in scenarios))
+        weights = dict(zip((f.name for f in FACTORS), (fq, ei, rt, hi), strict=True))
+        more = [f.label for f in FACTORS if weights[f.name] > f.default_weight]
+        less = [f.label for f in FACTORS if weights[f.name] < f.default_weight]
+        if more:
+            parts.append(f"{' and '.join(more)} mattered more")
+        if less and not more:
+            parts.append(f"{' and '.join(less)} mattered less")
+        focus = selected or next((m.field_id for m in sorted(moves.values(), key=lambda m: m.new_rank)
+                                  if m.old_rank != m.new_rank), None)
+        question = "What if " + ", and ".join(parts) + "?"
+        if focus:
+            m = moves[focus]
+            name = self.knowledge.field(focus).name
+            question += (f" Why does {name} move from #{m.old_rank} to #{m.new_rank}?" if m.old_rank != m.new_rank
+                         else f" What happens to {name}?")
+        return question
+
+    # --- profile and plan ----------------------------------------------------------------------------------
+
+    def plan_outputs(self, conv: Conversation, profile: Profile) -> tuple[Any, ...]:
+        """Recommendations, the reading list (ticked where read), its progress, the plan file, the summary."""
+        import gradio as gr
+
+        recs = recommendations_for(self.knowledge, profile)
+        plan = planned_readings(self.knowledge, profile, recs)
+        done = [p.url for p in plan if p.url in profile.readings_done]
+        ticks = gr.update(choices=[(reading_label(p), p.url) for p in plan], value=done)
+        return (recommendations_html(self.knowledge, profile, recs), ticks, readings_html(self.knowledge, plan, done),
+                self.plan_file(conv, profile), self.understood(conv), conv)
+
+    def load_profile(self, conv: Conversation | None) -> tuple[Any, ...]:
+        """The profile form filled from the session, and the plan beside it."""
+        conv = conv or self.fresh()
+        profile = self.store.profile(conv.session)
+        return (*ProfileForm.of(profile).values(), *self.plan_outputs(conv, profile))
+
+    def save_profile(self, conv: Conversation | None, interests: list[str] | None, dislikes: list[str] | None,
+                     skills: str | None, background: str | None, runway_months: float | None,
+                     hours_per_week: float | None, location: str | None, needs_salary: bool | None,
+                     risk_appetite: str | None, fit_weight: float | None) -> tuple[Any, ...]:
+        """The form, saved as the session's profile; the recommendations beside it follow."""
+        conv = conv or self.fresh()
+        form = ProfileForm(list(interests or []), list(dislikes or []), skills or "", background or "", runway_months,
+                           hours_per_week, location or "", bool(needs_salary), risk_appetite or "not said",
+                           0.5 if fit_weight is None else float(fit_weight))
+        profile = form.apply(self.store.profile(conv.session))
+        self._save(conv, profile)
+        return self.plan_outputs(conv, profile)
+
+    def tick_readings(self, conv: Conversation | None, ticked: list[str] | None) -> tuple[Any, ...]:
+        """Readings ticked as read (or unticked): the plan's progress and next reading follow."""
+        conv = conv or self.fresh()
+        profile = self.store.profile(conv.session)
+        recs = recommendations_for(self.knowledge, profile)
+        shown = {p.url for p in planned_readings(self.knowledge, profile, recs)}
+        done = [u for u in profile.readings_done if u not in shown] + [u for u in ticked or [] if u in shown]
+        profile = profile.model_copy(update={"readings_done": done})
+        self._save(conv, profile)
+        return self.plan_outputs(conv, profile)
+
+    def _save(self, conv: Conversation, profile: Profile) -> None:
+        self.store.save_state(conv.session, profile, self.store.focus(conv.session))
+        conv.understood = profile.describe()
+
+    def plan_file(self, conv: Conversation, profile: Profile) -> str:
+        """The Markdown export (the conversation and the personal plan) as a file for "download my plan"."""
+        if self.store.exists(conv.session):
+            markdown = self.service.plan_markdown(conv.session)
+        else:  # nothing said yet: the plan alone, without creating a session
+            markdown = f"# Your AI-safety plan\n\n{personal_plan(self.knowledge, profile)}\n"
+        folder = self.plans_dir / conv.session
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "my-ai-safety-plan.md"
+        path.write_text(markdown, encoding="utf-8")
+        return str(path)

@@ -1,0 +1,251 @@
+"""The web app in a real browser (Debian's Chromium through Playwright): the three jobs a person comes for, the
+network staying on the app's own address, two people never seeing each other, and script inside a user's
+document staying inert. Screenshots at laptop and phone width go to tests/artifacts/."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from advisor.chat.sessions import SessionStore
+from advisor.settings import PROJECT_ROOT
+from tests.web_support import LAPTOP, PHONE, RunningApp, app_env, chromium, copy_home, running_app, screenshot
+
+pytestmark = pytest.mark.slow
+
+CAREER = "I'm a backend engineer with 6 months of runway and I like interpretability. What should I work on?"
+XSS_DOC = """# Quokka notes: my interpretability plan <script>window.__xss = 1</script>
+
+I like interpretability research and I keep notes about quokka habitats.
+<img src="x" onerror="window.__xss = 2"> An image that must not load.
+See [my plan](javascript:window.__xss=3) and ![tracker](http://203.0.113.9/pixel.png).
+<iframe src="javascript:window.__xss=4"></iframe> Quokka quokka.
+"""
+
+
+@pytest.fixture(scope="module")
+def app(indexed_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    home = copy_home(indexed_home, tmp_path_factory.mktemp("web-browser-home"))
+    doc = tmp_path_factory.mktemp("docs") / "quokka-notes.md"
+    doc.write_text(XSS_DOC, encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "advisor.interfaces.cli", "index", "--add", str(doc)], cwd=PROJECT_ROOT,
+                   env=app_env(home), check=True, capture_output=True, text=True, timeout=300)
+    with running_app(home) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as b:
+        yield b
+
+
+class Visit:
+    """One browser context on the app, recording every request the page makes and any dialog it opens."""
+
+    def __init__(self, browser: Any, app: RunningApp, viewport: dict[str, int] = LAPTOP) -> None:
+        self.app = app
+        self.context = browser.new_context(viewport=viewport)
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("dialog", self._dialog)
+        self.page.set_default_timeout(20_000)
+        self.page.goto(app.url)
+        self.page.wait_for_selector("#adv-input textarea")
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def send(self, text: str) -> str:
+        """Type and send a message; wait for the answer; returns the status line."""
+        page = self.page
+        page.evaluate("""() => { window.__statuses = [];
+            new MutationObserver(() => window.__statuses.push(document.querySelector('#adv-status').innerText))
+              .observe(document.querySelector('#adv-status'), {childList: true, subtree: true, characterData: true});
+        }""")
+        before = page.locator("#adv-chat [data-testid=user]").count()
+        page.fill("#adv-input textarea", text)
+        page.click("#adv-send")
+        page.wait_for_function(f"document.querySelectorAll('#adv-chat [data-testid=user]').length > {before}")
+        page.wait_for_function("document.querySelector('#adv-status').innerText.startsWith('Answered')")
+        return str(page.inner_text("#adv-status"))
+
+    def tab(self, name: str) -> None:
+        self.page.get_by_role("tab", name=name).click()
+
+    def outside_requests(self) -> list[str]:
+        return [u for u in self.requests if not u.startswith(self.app.url)]
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def test_talk_cite_open_source_move_a_weight_and_see_the_chart_change(browser: Any, app: RunningApp) -> None:
+    v = Visit(browser, app)
+    page = v.page
+    screenshot(page, "laptop-0-empty")
+    status = v.send(CAREER)
+    assert "Answered by offline" in status
+    statuses = page.evaluate("window.__statuses")
+    assert any(s.startswith(("Thinking", "Writing")) for s in statuses), statuses  # shown while it streamed
+    bot = page.locator("#adv-chat [data-testid=bot]").last
+    assert "Here is what I would bet on" in bot.inner_text() or "fit" in bot.inner_text()
+    tool_line = page.locator("#adv-chat").get_by_text(re.compile(r"^Looked up:"))
+    assert tool_line.count() >= 1
+
+    # a citation opens the passage it quotes
+    cite = page.locator("#adv-chat a.cite").first
+    target = str(cite.get_attribute("href")).lstrip("#")
+    assert not page.locator(f"#{target}").evaluate("el => el.open")
+    cite.click()
+    page.wait_for_function(f"document.getElementById('{target}').open === true")
+    quote = page.locator(f"#{target} blockquote")
+    assert quote.is_visible() and len(quote.inner_text()) > 20
+    screenshot(page, "laptop-1-answer-and-source")
+
+    # the ranking: a weight moved redraws the chart and says what moved
+    v.tab("Why fields rank where they do")
+    page.wait_for_selector("#adv-chart .adv-row")
+    order = page.eval_on_selector_all("#adv-chart .adv-row", "rows => rows.map(r => r.dataset.field)")
+    page.locator("#adv-w-feedback_quality input[type=range]").focus()
+    page.keyboard.press("End")  # feedback quality weighs 10
+    page.wait_for_function("""(before) => {
+        const now = Array.from(document.querySelectorAll('#adv-chart .adv-row')).map(r => r.dataset.field);
+        return now.join() !== before.join(); }""", arg=order)
+    assert "moves from #" in page.inner_text("#adv-moved")
+    assert page.locator("#adv-chart .adv-move.adv-up, #adv-chart .adv-move.adv-down").count() > 0
+    # clicking a field shows why it ranks there
+    page.locator("#adv-chart .adv-row[data-field='evaluations']").click()
+    page.wait_for_selector("#adv-explanation .adv-explain h3:text('Evaluations')")
+    assert "Under your what-if" in page.inner_text("#adv-explanation")
+    screenshot(page, "laptop-2-ranking-what-if")
+
+    # "ask about this change" sends it to the chat
+    page.click("#adv-ask-change")
+    page.wait_for_function("document.querySelectorAll('#adv-chat [data-testid=user]').length === 2")
+    page.wait_for_function("document.querySelector('#adv-status').innerText.startsWith('Answered')")
+    assert "What if" in page.locator("#adv-chat [data-testid=user]").last.inner_text()
+
+    assert not v.outside_requests(), v.outside_requests()
+    assert len(v.requests) > 10
+    v.close()
+
+
+def test_editing_the_profile_changes_the_recommendations_and_plan(browser: Any, app: RunningApp) -> None:
+    v = Visit(browser, app)
+    page = v.page
+    v.tab("Your profile and plan")
+    page.wait_for_selector("#adv-recs .adv-rec")
+
+    def recommended() -> list[str]:
+        return page.eval_on_selector_all("#adv-recs .adv-rec", "els => els.map(e => e.dataset.field)")
+
+    before = recommended()
+    assert "mechanistic-interpretability" not in before
+    page.click("#adv-interests input")
+    page.keyboard.type("Mechanistic interp")
+    page.keyboard.press("Enter")
+    page.fill("#adv-skills textarea, #adv-skills input", "python, linear algebra")
+    page.click("#adv-save")
+    page.wait_for_function("""() => Array.from(document.querySelectorAll('#adv-recs .adv-rec'))
+        .some(e => e.dataset.field === 'mechanistic-interpretability')""")
+    assert recommended() != before
+    # tick the first reading as read: the plan's progress follows
+    progress = page.inner_text("#adv-readings .adv-progress")
+    assert progress.startswith("0 of")
+    page.locator("#adv-ticks input[type=checkbox]").first.check()
+    page.wait_for_function("document.querySelector('#adv-readings .adv-progress').innerText.startsWith('1 of')")
+    # the plan downloads as Markdown
+    with page.expect_download() as download:
+        page.click("#adv-download")
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "Mechanistic interpretability" in text and "Reading plan" in text
+    screenshot(page, "laptop-3-profile-and-plan")
+    assert not v.outside_requests(), v.outside_requests()
+    v.close()
+
+
+def test_thumbs_and_a_comment_are_stored_with_the_answer(browser: Any, app: RunningApp) -> None:
+    v = Visit(browser, app)
+    page = v.page
+    v.send("Why is scalable oversight ranked first?")
+    page.locator("#adv-chat button[aria-label='Like'], #adv-chat button[title='Like']").last.click()
+    page.wait_for_selector("#adv-comment-row textarea, #adv-comment-row input", state="visible")
+    page.fill("#adv-comment textarea", "Clear, with the essay's own words.")
+    page.get_by_role("button", name="Save comment").click()
+    page.wait_for_function("document.querySelector('#adv-feedback-note').innerText.includes('Comment saved')")
+    store = SessionStore(app.sessions_db)
+    rated = [m.meta["feedback"] for s in store.list() for m in store.messages(s.name) if "feedback" in m.meta]
+    assert {"rating": "up", "comment": "Clear, with the essay's own words."}.items() <= next(
+        f for f in rated if f["comment"]).items()
+    v.close()
+
+
+def test_two_people_never_see_each_other(browser: Any, app: RunningApp) -> None:
+    a, b = Visit(browser, app), Visit(browser, app)
+    a.send("I'm a teacher and I like field building. What should I work on?")
+    b.send("I'm a physicist interested in agent foundations. Which field should I pick?")
+    a_chat, b_chat = a.page.inner_text("#adv-chat"), b.page.inner_text("#adv-chat")
+    assert "teacher" in a_chat and "physicist" not in a_chat
+    assert "physicist" in b_chat and "teacher" not in b_chat
+    a_me, b_me = a.page.inner_text("#adv-understood"), b.page.inner_text("#adv-understood")
+    assert "physic" not in a_me and "teach" not in b_me
+    for v, other in ((a, "physic"), (b, "teach")):
+        v.tab("Your profile and plan")
+        v.page.wait_for_selector("#adv-recs .adv-rec")
+        assert other not in v.page.inner_text("#adv-recs").lower()
+        assert other not in json.dumps([v.page.input_value("#adv-skills textarea, #adv-skills input"),
+                                        v.page.input_value("#adv-background textarea, #adv-background input")])
+    a.close()
+    b.close()
+
+
+def test_script_in_a_user_document_stays_inert(browser: Any, app: RunningApp) -> None:
+    v = Visit(browser, app)
+    page = v.page
+    page.get_by_text("Search the sources").click()
+    page.fill("#adv-query textarea, #adv-query input", "quokka interpretability plan")
+    page.click("#adv-search-go")
+    page.wait_for_selector("#adv-found .adv-source")
+    found = page.inner_text("#adv-found")
+    assert "<script>" in found and "onerror" in found  # shown as text
+    v.send("I like interpretability research; see my quokka notes. What should I work on?")
+    for where in ("#adv-found", "#adv-sources", "#adv-chat"):
+        assert page.locator(f"{where} script, {where} iframe, {where} img[onerror]").count() == 0
+        assert page.locator(f"{where} a[href^='javascript']").count() == 0
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__xss") is None
+    assert not v.dialogs
+    assert not v.outside_requests(), v.outside_requests()  # the tracker image was never fetched
+    v.close()
+
+
+def test_phone_width_has_no_sideways_scrolling(browser: Any, app: RunningApp) -> None:
+    v = Visit(browser, app, viewport=PHONE)
+    page = v.page
+    v.send(CAREER)
+    page.locator("#adv-chat a.cite").first.click()
+    screenshot(page, "phone-1-chat")
+    width = "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+    assert page.evaluate(width) <= PHONE["width"] + 1
+    v.tab("Why fields rank where they do")
+    page.wait_for_selector("#adv-chart .adv-row")
+    page.locator("#adv-chart .adv-row").first.click()
+    page.wait_for_selector("#adv-explanation .adv-explain")
+    screenshot(page, "phone-2-ranking")
+    assert page.evaluate(width) <= PHONE["width"] + 1
+    v.tab("Your profile and plan")
+    page.wait_for_selector("#adv-recs .adv-rec")
+    screenshot(page, "phone-3-plan")
+    assert page.evaluate(width) <= PHONE["width"] + 1
+    v.close()

@@ -1,0 +1,187 @@
+"""The web app's pieces without a browser: escaping, the chat built from real service events, the chart, the
+profile form, feedback stored with a turn, and the login setting."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from advisor.chat.events import (
+    Answer,
+    AnswerText,
+    Citation,
+    Event,
+    FollowUps,
+    Notice,
+    Sources,
+    ToolCalled,
+    ToolFinished,
+    TurnFinished,
+    TurnStarted,
+)
+from advisor.chat.sessions import SessionError, SessionStore
+from advisor.interfaces.web.chart import chart_html, moves_markdown
+from advisor.interfaces.web.chat_view import Conversation, TurnView, resume
+from advisor.interfaces.web.escape import answer_markdown, markdown_text, safe_url
+from advisor.interfaces.web.explain_view import explanation_html
+from advisor.interfaces.web.plan_view import ProfileForm, ProfileFormError
+from advisor.interfaces.web.sources_view import search_html, sources_html
+from advisor.knowledge import Knowledge
+from advisor.knowledge.explain import explain_rank, rank_moves
+from advisor.knowledge.profile import Profile
+from advisor.knowledge.ranking import rank_fields, scenario_overrides
+from advisor.settings import SettingsError, load_settings
+from tests.conftest import make_service
+
+PAYLOADS = [
+    "<script>window.__xss = 1</script>",
+    '<img src=x onerror="window.__xss = 2">',
+    "[click me](javascript:window.__xss=3)",
+    "![tracker](http://example.com/pixel.png)",
+]
+
+
+def _live_html(html: str) -> list[str]:
+    """Markup in `html` that a browser would run or fetch."""
+    return re.findall(r"<(?:script|img|iframe|svg)\b|<[a-z][^>]*\son\w+\s*=|href\s*=\s*['\"]?\s*javascript:", html,
+                      flags=re.I)
+
+
+def _live_markdown(markdown: str) -> list[str]:
+    """Markup in `markdown` that a Markdown renderer would turn into a link, an image or live HTML."""
+    return _live_html(markdown) + re.findall(r"!?\[[^\]]*\]\([^)]*\)|<[a-z]+:", markdown, flags=re.I)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_answer_and_user_text_are_escaped(payload: str) -> None:
+    shown = answer_markdown(f"A field [1] {payload} [2]", turn=3, known={1})
+    assert not _live_markdown(shown)
+    assert "href='#src-3-1'" in shown  # a known citation becomes a link to its source
+    assert "#src-3-2" not in shown  # an unknown number stays text
+    assert not _live_markdown(markdown_text(payload))
+    assert _live_markdown(payload)  # the check itself sees the raw payload
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_sources_panel_escapes_passages_and_refuses_script_links(payload: str) -> None:
+    cite = {"n": 1, "title": payload, "source": "javascript:alert(1)", "text": payload, "passage_id": "u1",
+            "kind": "user"}
+    for html in (sources_html({1: [cite]}), search_html(payload, [cite])):
+        assert not _live_html(html)
+        assert "href='javascript" not in html
+    assert safe_url("javascript:alert(1)") is None
+    assert safe_url("https://www.lesswrong.com/posts/EnBCpnZooXdMaERbZ/") is not None
+
+
+def test_the_chat_shows_exactly_the_grounded_answer(home_with_index: Path, knowledge: Knowledge) -> None:
+    service = make_service(load_settings(), knowledge)
+    conv = Conversation()
+    question = "I'm a backend engineer with 6 months of runway and I like interpretability. What should I work on?"
+    events = service.ask(conv.session, question, "detailed")
+    view = TurnView(conv, question)
+    for event in events:
+        view.apply(event)
+    assert view.answer is not None and view.first_text is not None
+    answer_msgs = [m for m, t in zip(conv.messages, conv.turn_of, strict=True) if t == 1 and "metadata" not in m]
+    shown = re.sub(r"<a class='cite'[^>]*>\[(\d+)\]</a>", r"[\1]", answer_msgs[-1]["content"])
+    assert shown == re.sub(r"&#91;(\d+)&#93;", r"[\1]", markdown_text(view.answer.answer))
+    tools = [m for m in conv.messages if "metadata" in m]
+    assert tools and tools[0]["metadata"]["title"].startswith("Looked up: ")
+    assert tools[0]["metadata"]["status"] == "done"
+    assert conv.sources[1] and conv.followups
+    # a saved session comes back the same way
+    again = resume(conv.session, service.store.messages(conv.session))
+    assert again.answers == 1 and again.sources[1] == conv.sources[1]
+
+
+def test_a_retracted_draft_disappears_and_the_notice_stays() -> None:
+    conv = Conversation()
+    view = TurnView(conv, "why evals?")
+    cite = Citation(n=1, title="t", source="https://x.org", text="passage", passage_id="p", kind="essay")
+    answer = Answer(answer="The offline answer [1].", citations=[cite], backend="offline (fallback)")
+    events: list[Event] = [TurnStarted(session=conv.session, mode="detailed", backend="openai:x"),
+                  ToolCalled(name="rank_fields", args={}), ToolFinished(name="rank_fields", summary="ranking"),
+                  AnswerText(text="A draft from the model that "), Notice(text="The model failed.", retract=True),
+                  AnswerText(text="The offline answer [1]."), Sources(citations=[cite]), FollowUps(items=["q?"]),
+                  TurnFinished(answer=answer)]
+    for event in events:
+        view.apply(event)
+    text = " ".join(m["content"] for m in conv.messages)
+    assert "draft" not in text
+    assert "The model failed." in text and "The offline answer" in text
+    assert view.status("openai:x").startswith("Answered by **offline (fallback)**")
+
+
+def test_chart_marks_the_essay_rank_apart_and_shows_moves(knowledge: Knowledge) -> None:
+    baseline = rank_fields(knowledge)
+    html = chart_html(knowledge, baseline)
+    essay = re.findall(r"data-field='([\w-]+)'[^>]*>\s*<span class='adv-rank adv-rank-essay'", html)
+    model = re.findall(r"data-field='([\w-]+)'[^>]*>\s*<span class='adv-rank adv-rank-model'", html)
+    assert essay == [f.id for f in baseline.fields if knowledge.essay_rank(f.id) == f.rank]
+    assert "scalable-oversight" in essay and len(model) == len(knowledge.fields) - len(essay)
+    what_if = rank_fields(knowledge, None, scenario_overrides(knowledge, ["trusted-eval-generation"]))
+    moves = rank_moves(baseline, what_if)
+    moved = chart_html(knowledge, what_if, moves)
+    evals = moves["evaluations"]
+    assert evals.new_rank < evals.old_rank
+    assert f"▲ was #{evals.old_rank}" in moved
+    text = moves_markdown(knowledge, moves, ["what-if: trusted eval generation"])
+    assert "Evaluations" in text and "because" in text
+
+
+def test_explanation_names_who_states_the_rank(knowledge: Knowledge) -> None:
+    so = explanation_html(explain_rank(knowledge, "scalable-oversight"))
+    evals = explanation_html(explain_rank(knowledge, "evaluations"))
+    assert "the essay states #1" in so
+    assert "our model's estimate" in evals and "the essay states" not in evals
+
+
+def test_profile_form_round_trip_and_readable_errors() -> None:
+    base = Profile(goals=["switch in a year"], readings_done=["https://a.org"])
+    form = ProfileForm(["evaluations"], ["agent-foundations"], "python, statistics", "physicist", 6, None, "",
+                       True, "low", 0.35)
+    profile = form.apply(base)
+    assert profile.skills == ["python", "statistics"] and profile.constraints.runway_months == 6
+    assert profile.goals == base.goals and profile.readings_done == base.readings_done
+    assert profile.fit_weight is None  # 0.35 is what low risk appetite implies anyway
+    assert ProfileForm.of(profile).values() == form.values()
+    with pytest.raises(ProfileFormError, match="Runway"):
+        ProfileForm([], [], "", "", -3, None, "", False, "not said", 0.5).apply(base)
+    with pytest.raises(ProfileFormError, match="both liked and disliked"):
+        ProfileForm(["evaluations"], ["evaluations"], "", "", None, None, "", False, "not said", 0.5).apply(base)
+
+
+def test_feedback_is_stored_with_the_turn(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path / "s.sqlite3")
+    store.append("web-a", "user", "hi")
+    store.append("web-a", "assistant", "first answer")
+    store.append("web-a", "user", "more")
+    store.append("web-a", "assistant", "second answer")
+    store.set_feedback("web-a", 2, "down")
+    store.set_feedback("web-a", 2, "down", "  missed my constraint ")
+    answers = [m for m in store.messages("web-a") if m.role == "assistant"]
+    assert "feedback" not in answers[0].meta
+    assert answers[1].meta["feedback"]["rating"] == "down"
+    assert answers[1].meta["feedback"]["comment"] == "missed my constraint"
+    with pytest.raises(SessionError, match="no answer number 3"):
+        store.set_feedback("web-a", 3, "up")
+    with pytest.raises(SessionError, match="'up' or 'down'"):
+        store.set_feedback("web-a", 1, "meh")
+
+
+def test_login_comes_from_advisor_ui_auth() -> None:
+    assert load_settings({}).ui_login is None
+    assert load_settings({"ADVISOR_UI_AUTH": "ana:s3:cret"}).ui_login == ("ana", "s3:cret")
+    with pytest.raises(SettingsError, match="ADVISOR_UI_AUTH"):
+        load_settings({"ADVISOR_UI_AUTH": "no-colon"})
+
+
+def test_importing_the_web_package_does_not_import_gradio() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, advisor.interfaces.web, advisor.interfaces.cli_web; print('gradio' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -257,3 +257,18 @@ def test_the_users_own_weighting_of_fit_against_safety(run_cli: RunCli, home_wit
     said = json.loads(run_cli("ask", "I care most about not being automated. What fits me?", "--json")[1])
     assert said["profile"]["fit_weight"] == 0.3
     assert run_cli("recommend", "--about", about, "--fit-weight", "2")[0] == 2
+
+
+def test_the_users_own_documents_are_read_and_labelled_as_theirs(advisor: Chat, run_cli: RunCli,
+                                                                 tmp_path: Path) -> None:
+    note = tmp_path / "my-notes.md"
+    note.write_text("# My career notes\n\nI loved the ARENA interpretability chapter: finding circuits with "
+                    "activation patching and sparse autoencoders felt like detective work I could do every day.\n")
+    assert run_cli("index", "--add", str(note))[0] == 0
+    answer = advisor.ask("I'm a software engineer and I like interpretability. Which fields fit me?")
+    users = [c for c in answer.citations if c.kind == "user"]
+    assert users and "activation patching" in users[0].text
+    line = next(line for line in answer.answer.splitlines() if "From your own documents" in line)
+    assert "not the essay" in line and f"[{users[0].n}]" in line
+    unrelated = advisor.ask("Why is compute governance ranked where it is?")
+    assert not any(c.kind == "user" for c in unrelated.citations)  # quoted only when it is about the question

@@ -86,6 +86,7 @@ class Found:
     """search_knowledge: the passages found, best first."""
 
     hits: list[Hit]
+    query: str = ""
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,8 @@ class Toolbox:
         for h in hits:
             n = self.book.add(h.title, h.source, h.text, h.passage_id, h.kind)
             lines.append(quote_source(n, SOURCE_KINDS.get(h.kind, h.kind), h.title, h.source, h.text))
-        return self._done(ToolResult("search_knowledge", "\n".join(lines) or "No passages found.", Found(hits)))
+        return self._done(ToolResult("search_knowledge", "\n".join(lines) or "No passages found.",
+                                     Found(hits, args.query)))
 
     def rank(self, args: RankInput) -> ToolResult:
         ranking = self._ranking(args.weights, args.scenario)

@@ -123,6 +123,7 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
     elif intent == "why_rank":
         plan.fields = target[:1]
         plan.calls.append(("explain_field", {"field": plan.fields[0]}) if plan.fields else ("rank_fields", {}))
+        plan.calls.append(("search_knowledge", {"query": message, "k": 1, "kind": "user"}))
     elif intent == "compare":
         fields = list(dict.fromkeys([*named, *([referred] if referred else [])]))
         if len(fields) < 2:
@@ -153,6 +154,7 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
         plan.fields = target[:1] if (named or referred) else []
         query = message if not plan.fields or named else f"{message} {knowledge.field(plan.fields[0]).name}"
         plan.calls.append(("search_knowledge", {"query": query, "k": 4, "kind": "essay"}))
+        plan.calls.append(("search_knowledge", {"query": query, "k": 1, "kind": "user"}))
     elif intent == "clarify":
         plan.alternatives = [guess.intent, guess.runner_up]
     return plan

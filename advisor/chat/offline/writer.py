@@ -19,6 +19,7 @@ from advisor.knowledge.recommend import PlannedReading, Reason, Recommendation, 
 from advisor.prompts import Prompts
 
 __all__ = ["MODES", "Mode", "TurnResults", "write_answer"]
+USER_DOC_SIMILARITY = 0.35  # a passage of the user's own documents is quoted only when it is this close in meaning
 PASSAGE_REF = re.compile(r"\s*\((essay-\d+)\)")
 INTENT_WORDS = {"career": "advice on which fields suit you", "why_rank": "why a field ranks where it does",
                 "why_fit": "why a field suits you", "compare": "a comparison of fields", "readings": "what to read",
@@ -165,8 +166,11 @@ def _reasons(r: Recommendation, mode: Mode) -> list[Reason]:
 
 
 def _user_docs(box: TurnResults) -> list[str]:
+    from advisor.search.semantic import embed_one
+
     found = [r.payload for r in box.results if r.name == "search_knowledge" and isinstance(r.payload, Found)]
-    hits = [h for f in found for h in f.hits if h.kind == "user"][:1]
+    hits = [h for f in found for h in f.hits if h.kind == "user"
+            and float(embed_one(f.query[:500]) @ embed_one(h.text[:1000])) >= USER_DOC_SIMILARITY][:1]
     return ["", *(box.say("answer_user_doc", title=h.title, text=_quote(h.text), cite=box.cite_hit(h))
                   for h in hits)] if hits else []
 
@@ -236,7 +240,7 @@ def _why(plan: Plan, box: TurnResults, mode: Mode) -> str:
             return box.say("answer_help")
         top = ", ".join(f"#{f.rank} {f.name}" for f in ranking.ranking.fields[:5])
         return f"Most exposed first: {top}. Name a field and I will explain its position."
-    return "\n".join(_why_lines(box, res.explanations[0], mode))
+    return "\n".join([*_why_lines(box, res.explanations[0], mode), *_user_docs(box)])
 
 
 def _why_fit(plan: Plan, box: TurnResults, mode: Mode) -> str:
@@ -300,8 +304,7 @@ def _what_if(plan: Plan, box: TurnResults, mode: Mode) -> str:
 
 def _essay(plan: Plan, box: TurnResults, mode: Mode) -> str:
     k = box.knowledge
-    found = box.last(Found)
-    hits = [h for h in found.hits if h.kind == "essay"] if isinstance(found, Found) else []
+    hits = [h for r in box.results if isinstance(r.payload, Found) for h in r.payload.hits if h.kind == "essay"]
     lines: list[str] = []
     aspect = plan.essay_aspect
     if aspect in ("author", "when", "count", "position", "first", "factors"):
@@ -324,4 +327,4 @@ def _essay(plan: Plan, box: TurnResults, mode: Mode) -> str:
         who = ("the post" if p.kind == "post" else "the author, in the comments" if p.author == "post-author"
                else "another commenter") if p else "public facts about the post"
         lines.append(box.say("answer_essay_item", who=who, text=_quote(h.text, 400), cite=box.cite_hit(h)))
-    return "\n".join(lines).strip()
+    return "\n".join([*lines, *_user_docs(box)]).strip()

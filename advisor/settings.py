@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from advisor.errors import InputError
@@ -51,30 +51,15 @@ class Settings(BaseSettings):
     llm_retries: int = Field(2, ge=0, le=10, validation_alias=_env("ADVISOR_LLM_RETRIES"))
     max_tokens: int = Field(900, ge=16, le=32000, validation_alias=_env("ADVISOR_MAX_TOKENS"))
     turn_deadline: float = Field(60.0, gt=0, le=3600, validation_alias=_env("ADVISOR_TURN_DEADLINE"))
+    # Sessions: in PostgreSQL when set (postgresql://user:password@host:port/db), else SQLite in the home;
+    # how long to wait for a store that another process keeps locked.
+    database_url: SecretStr | None = Field(None, validation_alias=_env("ADVISOR_DATABASE_URL"))
+    store_timeout: float = Field(30.0, gt=0, le=3600, validation_alias=_env("ADVISOR_STORE_TIMEOUT"))
     # The HTTP API (`advisor serve`): bearer tokens (comma-separated; unset: no token needed), the largest
     # request body in bytes, and chat completions per minute per client (0: no limit).
     api_tokens: SecretStr | None = Field(None, validation_alias=_env("ADVISOR_API_TOKENS"))
     api_max_body: int = Field(1_048_576, ge=1024, le=67_108_864, validation_alias=_env("ADVISOR_API_MAX_BODY"))
     api_rate_limit: int = Field(60, ge=0, le=1_000_000, validation_alias=_env("ADVISOR_API_RATE_LIMIT"))
-
-    # The web app (`ui.py`, `advisor ui`): an optional login, `user:password` (unset: no login).
-    ui_auth: SecretStr | None = Field(None, validation_alias=_env("ADVISOR_UI_AUTH"))
-
-    @field_validator("ui_auth")
-    @classmethod
-    def _user_colon_password(cls, value: SecretStr | None) -> SecretStr | None:
-        user, sep, password = value.get_secret_value().partition(":") if value else ("x", ":", "x")
-        if not (sep and user.strip() and password):
-            raise ValueError("expected user:password, both non-empty")
-        return value
-
-    @property
-    def ui_login(self) -> tuple[str, str] | None:
-        """The web app's (user, password) from ADVISOR_UI_AUTH, or None when no login is asked for."""
-        if self.ui_auth is None:
-            return None
-        user, _, password = self.ui_auth.get_secret_value().partition(":")
-        return user.strip(), password
 
     @property
     def index_dir(self) -> Path:

@@ -30,13 +30,14 @@ from advisor.chat.events import (
     TurnFinished,
     TurnStarted,
 )
+from advisor.chat.export import export_session
 from advisor.chat.followups import suggest_followups
 from advisor.chat.grounding import Grounder
 from advisor.chat.models import Backend, offline_backend
 from advisor.chat.offline.model import state_line
 from advisor.chat.offline.understanding import extract_profile, load_lexicon
 from advisor.chat.plan import personal_plan
-from advisor.chat.sessions import Message, SessionStore
+from advisor.chat.store import Message, SessionStore, StoreUnavailableError, open_store
 from advisor.chat.tools import Toolbox
 from advisor.errors import InputError
 from advisor.knowledge import Knowledge
@@ -109,7 +110,7 @@ class ConversationService:
         self.settings = settings
         self.backend = backend
         self.prompts = Prompts(settings.prompts_dir)
-        self.store = store or SessionStore(settings.sessions_db)
+        self.store = store or open_store(settings)
         self._retriever = retriever or (lambda: shared_retriever(settings, knowledge))
         self._offline: Backend | None = None
         self._lock = threading.Lock()
@@ -130,19 +131,34 @@ class ConversationService:
         """Run one turn of `session_id` and yield its events; the last is `TurnFinished`."""
         text = validate_message(message)
         mode = validate_mode(mode)
-        self.store.append(session_id, "user", text)
+        question = self.store.start_turn(session_id, text)
         profile = self.store.profile(session_id)
         focus = self.store.focus(session_id)
-        history = self.store.messages(session_id)[:-1]
+        history = self.store.messages(session_id, before=question)
         answer, discussed = yield from self._turn(session_id, text, mode, profile, focus, history)
-        self._save(session_id, answer, answer.recommendations or discussed or focus)
+        answer = yield from self._save(session_id, question, profile, answer,
+                                       answer.recommendations or discussed or focus)
         yield TurnFinished(answer=answer)
 
-    def _save(self, session_id: str, answer: Answer, focus: list[str]) -> None:
-        self.store.save_state(session_id, Profile.model_validate(answer.profile), focus)
-        self.store.append(session_id, "assistant", answer.answer,
-                          {"backend": answer.backend, "citations": [c.model_dump() for c in answer.citations],
-                           "flags": answer.flags, "intent": answer.intent, "recommendations": answer.recommendations})
+    def _save(self, session_id: str, question: int, before: Profile, answer: Answer,
+              focus: list[str]) -> Generator[Event, None, Answer]:
+        """Save the answer with what the turn changed in the profile (merged into the latest stored profile, so
+        concurrent turns lose nothing). A store that stays busy does not cost the answer: it is shown, flagged
+        as not saved."""
+        update = Profile.model_validate(answer.profile).changes_from(before)
+        adjusted = update.all_notes()  # e.g. "60 years of savings" kept as 600 months: say so
+        if adjusted:
+            yield Flags(items=adjusted)
+            answer = answer.model_copy(update={"flags": [*answer.flags, *adjusted]})
+        meta = {"backend": answer.backend, "citations": [c.model_dump() for c in answer.citations],
+                "flags": answer.flags, "intent": answer.intent, "recommendations": answer.recommendations}
+        try:
+            self.store.finish_turn(session_id, question, answer.answer, meta, update, focus)
+        except StoreUnavailableError as exc:
+            flag = f"This answer could not be saved: {exc}"
+            yield Flags(items=[flag])
+            return answer.model_copy(update={"flags": [*answer.flags, flag]})
+        return answer
 
     def answer(self, session_id: str, message: str, mode: str = "detailed") -> Answer:
         """`ask`, settled: the whole answer of the turn."""
@@ -271,6 +287,7 @@ class ConversationService:
         if fit_weight is not None and not 0 <= fit_weight <= 1:
             raise InputError("The fit weight must be between 0 and 1 (0: only safety from automation matters, "
                              "1: only fit).")
+        question = self.store.start_turn(session_id, text) if session_id else None
         profile = self.store.profile(session_id) if session_id else Profile()
         update = extract_profile(text, self.knowledge, load_lexicon(self.settings.knowledge_dir))
         if fit_weight is not None:
@@ -291,15 +308,13 @@ class ConversationService:
         yield AnswerText(text=turn.grounder.feed(body) + turn.grounder.finish())
         turn.intent = "career"
         answer = yield from self._finish(turn, backend.label, text, mode, session_id, turn.grounder.flags)
-        if session_id:
-            self.store.append(session_id, "user", text)
-            self._save(session_id, answer, answer.recommendations)
+        if session_id and question is not None:
+            answer = yield from self._save(session_id, question, profile, answer, answer.recommendations)
         yield TurnFinished(answer=answer)
 
     def plan_markdown(self, session_id: str) -> str:
         """The session exported as Markdown: the conversation, then the personal plan."""
-        profile = self.store.profile(session_id)
-        return self.store.export_markdown(session_id, personal_plan(self.knowledge, profile))
+        return export_session(self.store, session_id, lambda profile: personal_plan(self.knowledge, profile))
 
 
 def settle(events: Iterator[Event]) -> Answer:

@@ -1,170 +1,182 @@
-"""Conversation memory: each session's messages, profile and focus, in SQLite under the advisor's home."""
+"""Conversation memory on one machine: the session store in SQLite under the advisor's home (the default).
+
+A new store file is written whole and then linked into place, so a store file is never half made; an empty
+(0-byte) or unreadable file is refused and left as it is, never replaced (`advisor sessions reset-store`
+moves it aside when you ask). Write transactions take SQLite's write lock at their start (BEGIN IMMEDIATE).
+"""
 
 from __future__ import annotations
 
-import json
-import re
+import os
 import sqlite3
+import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from advisor.errors import InputError
-from advisor.knowledge.profile import Profile
+from advisor.chat.store import (
+    NAME,
+    Connection,
+    Message,
+    SessionError,
+    SessionInfo,
+    StoreBase,
+    StoreUnavailableError,
+    StoreUnreadableError,
+    session_name,
+)
+from advisor.errors import AdvisorError
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
+__all__ = ["NAME", "Message", "SQLiteSessionStore", "SessionError", "SessionInfo", "SessionStore", "session_name"]
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS sessions (
     name TEXT PRIMARY KEY,
     created TEXT NOT NULL,
     updated TEXT NOT NULL,
     profile TEXT NOT NULL DEFAULT '{}',
     focus TEXT NOT NULL DEFAULT '[]'
-);
-CREATE TABLE IF NOT EXISTS messages (
+)""",
+    """CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     session TEXT NOT NULL REFERENCES sessions(name) ON DELETE CASCADE,
     role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
     content TEXT NOT NULL,
     meta TEXT NOT NULL DEFAULT '{}',
-    created TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session, id);
-"""
-NAME = re.compile(r"^[\w][\w .-]{0,63}$")
+    created TEXT NOT NULL,
+    reply_to INTEGER
+)""",
+    "CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session, id)",
+)
+BUSY_WAIT = 5.0  # seconds SQLite itself waits for a lock before the store's own retries take over
+RESET_HINT = ("Nothing was changed. To start afresh without losing it, run `advisor sessions reset-store`: it "
+              "renames the file aside (keeping it) and starts an empty store. Your knowledge and index are not "
+              "affected.")
 
 
-class SessionError(InputError, ValueError):
-    """An unknown session, or a name that cannot be used."""
-
-
-@dataclass(frozen=True)
-class Message:
-    role: str
-    content: str
-    meta: dict[str, Any]
-    created: str
-
-
-@dataclass(frozen=True)
-class SessionInfo:
-    name: str
-    created: str
-    updated: str
-    messages: int
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-class SessionStore:
-    def __init__(self, path: Path) -> None:
+class SQLiteSessionStore(StoreBase):
+    def __init__(self, path: Path, timeout: float = 30.0) -> None:
+        super().__init__(timeout)
         self.path = path
-        self._schema_ready = False
+        self._ready = False
+        self._ready_lock = threading.Lock()
+        self._local = threading.local()  # .preparing: this thread is preparing the store
+
+    def location(self) -> str:
+        return str(self.path)
+
+    # --- opening --------------------------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=min(BUSY_WAIT, self.timeout), isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    def _prepare(self) -> None:
+        """Once per store: refuse an empty file, create a missing one whole, add columns an older store lacks."""
+        if self._ready:
+            return
+        with self._ready_lock:
+            if self._ready:
+                return
+            try:
+                size = self.path.stat().st_size
+            except FileNotFoundError:
+                self._create()
+            except OSError as exc:
+                raise StoreUnavailableError(f"Cannot open the session store {self.path}: {exc}") from exc
+            else:
+                if size == 0:
+                    raise StoreUnreadableError(
+                        f"The session store {self.path} is empty (0 bytes): the sessions it held are not in it. "
+                        f"It may have been truncated by a full disk or a bad copy; restore it from a backup if "
+                        f"you have one. {RESET_HINT}")
+            self._local.preparing = True
+            try:
+                self._run(self._migrate, write=True)
+            finally:
+                self._local.preparing = False
+            self._ready = True
+
+    def _create(self) -> None:
+        """A new store: the schema is written to a temporary file, which is then linked into place (if another
+        process made the store first, its store is kept)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.new")
+            conn = sqlite3.connect(tmp)
+            try:
+                for statement in SCHEMA:
+                    conn.execute(statement)
+                conn.commit()
+            finally:
+                conn.close()
+            try:
+                os.link(tmp, self.path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink(missing_ok=True)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailableError(f"Cannot create the session store {self.path}: {exc}. Check that "
+                                        "ADVISOR_HOME is a folder you can write to.") from exc
+
+    def _migrate(self, conn: Connection) -> None:
+        for statement in SCHEMA:
+            conn.execute(statement)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(messages)").fetchall()}
+        if "reply_to" not in columns:  # stores made before answers were linked to their questions
+            conn.execute("ALTER TABLE messages ADD COLUMN reply_to INTEGER")
 
     @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=10)
+    def _transaction(self, write: bool) -> Iterator[Connection]:
+        if not self._ready and not getattr(self._local, "preparing", False):
+            self._prepare()
+        conn = self._connect()
         try:
-            conn.execute("PRAGMA foreign_keys = ON")
-            if not self._schema_ready:  # once per store, not on every connection
-                conn.executescript(SCHEMA)
-                self._schema_ready = True
-            with conn:
-                yield conn
-        except sqlite3.DatabaseError as exc:
-            raise SessionError(f"The session store {self.path} cannot be read ({exc}). Move it aside to start "
-                               "afresh; your knowledge and index are not affected.") from exc
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            yield conn
+            conn.execute("COMMIT")
         finally:
+            if conn.in_transaction:
+                conn.rollback()
             conn.close()
 
-    def ensure(self, name: str) -> None:
-        if not NAME.match(name):
-            raise SessionError(f"Bad session name {name!r}: use up to 64 letters, digits, spaces, '.', '-' or '_'")
-        with self._db() as db:
-            db.execute("INSERT OR IGNORE INTO sessions(name, created, updated) VALUES (?, ?, ?)",
-                       (name, _now(), _now()))
+    def _is_busy(self, exc: BaseException) -> bool:
+        text = str(exc).lower()
+        return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
-    def exists(self, name: str) -> bool:
-        with self._db() as db:
-            return db.execute("SELECT 1 FROM sessions WHERE name = ?", (name,)).fetchone() is not None
+    def _translate(self, exc: BaseException) -> AdvisorError | None:
+        if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
+            return StoreUnavailableError(f"Cannot open the session store {self.path}: {exc}. Check that ADVISOR_HOME "
+                                         "is a folder you can write to.")
+        if isinstance(exc, sqlite3.DatabaseError):
+            return StoreUnreadableError(f"The session store {self.path} cannot be read ({exc}). Move it aside to "
+                                        f"start afresh. {RESET_HINT}")
+        return None
 
-    def require(self, name: str) -> None:
-        if not self.exists(name):
-            known = ", ".join(s.name for s in self.list()[:10]) or "none yet"
-            raise SessionError(f"No session named {name!r}. Known sessions: {known}")
+    # --- starting afresh, on request ------------------------------------------------------------------------
 
-    def append(self, name: str, role: str, content: str, meta: dict[str, Any] | None = None) -> None:
-        self.ensure(name)
-        with self._db() as db:
-            db.execute("INSERT INTO messages(session, role, content, meta, created) VALUES (?, ?, ?, ?, ?)",
-                       (name, role, content, json.dumps(meta or {}), _now()))
-            db.execute("UPDATE sessions SET updated = ? WHERE name = ?", (_now(), name))
+    def reset(self) -> Path | None:
+        """Rename the store file aside (with a timestamp), so the next use starts an empty store; returns the
+        new name of the old file, or None when there was no file. Nothing is deleted."""
+        if not self.path.exists():
+            return None
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = self.path.with_name(f"{self.path.name}.aside-{stamp}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.path.with_name(f"{self.path.name}.aside-{stamp}-{n}")
+        os.rename(self.path, target)
+        journal = self.path.with_name(self.path.name + "-journal")
+        if journal.exists():
+            os.rename(journal, target.with_name(target.name + "-journal"))
+        self._ready = False
+        return target
 
-    def set_feedback(self, name: str, turn: int, rating: str, comment: str = "") -> None:
-        """Store a thumbs up or down, with an optional comment, with answer number `turn` (1-based) of a session,
-        in that answer's `meta["feedback"]`; a later call replaces it."""
-        if rating not in ("up", "down"):
-            raise SessionError(f"Feedback must be 'up' or 'down', not {rating!r}")
-        if len(comment) > 2000:
-            raise SessionError(f"The comment is {len(comment)} characters; the limit is 2000.")
-        with self._db() as db:
-            row = db.execute("SELECT id, meta FROM messages WHERE session = ? AND role = 'assistant' ORDER BY id "
-                             "LIMIT 1 OFFSET ?", (name, max(turn - 1, 0))).fetchone()
-            if turn < 1 or row is None:
-                raise SessionError(f"Session {name!r} has no answer number {turn} to give feedback on.")
-            meta = {**json.loads(row[1]), "feedback": {"rating": rating, "comment": comment.strip(), "at": _now()}}
-            db.execute("UPDATE messages SET meta = ? WHERE id = ?", (json.dumps(meta), row[0]))
 
-    def messages(self, name: str) -> list[Message]:
-        with self._db() as db:
-            rows = db.execute("SELECT role, content, meta, created FROM messages WHERE session = ? ORDER BY id",
-                              (name,)).fetchall()
-        return [Message(r[0], r[1], json.loads(r[2]), r[3]) for r in rows]
-
-    def profile(self, name: str) -> Profile:
-        with self._db() as db:
-            row = db.execute("SELECT profile FROM sessions WHERE name = ?", (name,)).fetchone()
-        return Profile.model_validate(json.loads(row[0])) if row else Profile()
-
-    def focus(self, name: str) -> list[str]:
-        with self._db() as db:
-            row = db.execute("SELECT focus FROM sessions WHERE name = ?", (name,)).fetchone()
-        return list(json.loads(row[0])) if row else []
-
-    def save_state(self, name: str, profile: Profile, focus: list[str]) -> None:
-        self.ensure(name)
-        with self._db() as db:
-            db.execute("UPDATE sessions SET profile = ?, focus = ?, updated = ? WHERE name = ?",
-                       (profile.model_dump_json(), json.dumps(focus), _now(), name))
-
-    def list(self) -> list[SessionInfo]:
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT s.name, s.created, s.updated, COUNT(m.id) FROM sessions s "
-                "LEFT JOIN messages m ON m.session = s.name GROUP BY s.name ORDER BY s.updated DESC"
-            ).fetchall()
-        return [SessionInfo(*r) for r in rows]
-
-    def delete(self, name: str) -> None:
-        self.require(name)
-        with self._db() as db:
-            db.execute("DELETE FROM sessions WHERE name = ?", (name,))
-
-    def export_markdown(self, name: str, plan_markdown: str) -> str:
-        """The conversation, then the personal plan, as one Markdown document."""
-        self.require(name)
-        lines = [f"# Advisor session: {name}", "", f"Profile: {self.profile(name).describe()}", "",
-                 "## Conversation", ""]
-        for m in self.messages(name):
-            who = "You" if m.role == "user" else f"Advisor ({m.meta.get('backend', 'unknown')})"
-            lines += [f"**{who}** ({m.created}):", "", m.content, ""]
-            for c in m.meta.get("citations", []):
-                lines.append(f"> [{c['n']}] {c['title']} — {c['source']}")
-            if m.meta.get("citations"):
-                lines.append("")
-        return "\n".join([*lines, "## Your plan", "", plan_markdown, ""])
+SessionStore = SQLiteSessionStore  # the name other modules have always used for the default store

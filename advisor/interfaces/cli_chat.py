@@ -46,9 +46,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_profile)
 
     p = sub.add_parser("sessions", help="list, show, export or delete chat sessions")
-    p.add_argument("action", choices=["list", "show", "export", "delete"])
+    p.add_argument("action", choices=["list", "show", "export", "delete", "reset-store"],
+                   help="reset-store: move an unreadable session store aside (kept, renamed) and start afresh")
     p.add_argument("name", nargs="?", help="the session (for show, export, delete)")
-    p.add_argument("--output", "-o", help="with export: write the Markdown to this file")
+    p.add_argument("--output", "-o", help="with export: write the Markdown to this file (a new file)")
+    p.add_argument("--force", action="store_true", help="with export -o: replace an existing file")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_sessions)
 
@@ -161,73 +163,139 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_profile(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from advisor.chat.sessions import SessionStore
+    from advisor.chat.export import printable
+    from advisor.chat.store import open_store
     from advisor.errors import InputError
-    from advisor.knowledge.profile import Profile
+    from advisor.knowledge.profile import LIMITS, Profile
     from advisor.settings import load_settings
 
-    store = SessionStore(load_settings().sessions_db)
-    profile = Profile() if args.clear else store.profile(args.session)
-    data = profile.model_dump()
-    for change in args.changes:
-        key, sep, value = change.partition("=")
-        group, _, sub = key.strip().partition(".")
-        target = data.get("constraints") if group == "constraints" else data
-        name = sub if group == "constraints" else group
-        if not sep or not isinstance(target, dict) or name not in target:
-            raise InputError(f"Bad --set {change!r}: keys are {', '.join(k for k in data if k != 'constraints')} "
-                            f"and constraints.{{{', '.join(data['constraints'])}}}")
-        target[name] = [v.strip() for v in value.split(",") if v.strip()] if isinstance(target[name], list) \
-            else (value.strip() or None)
-    try:
-        profile = Profile.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(f"Bad profile value: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from exc
-    if args.changes or args.clear:
-        store.save_state(args.session, profile, store.focus(args.session))
+    def change(profile: Profile) -> Profile:
+        data = (Profile() if args.clear else profile).model_dump()
+        keys = [k for k in data if k not in ("constraints", "notes")]
+        constraint_keys = [k for k in data["constraints"] if k != "notes"]
+        for change in args.changes:
+            key, sep, value = change.partition("=")
+            group, _, sub = key.strip().partition(".")
+            target = data["constraints"] if group == "constraints" else data
+            name = sub if group == "constraints" else group
+            if not sep or name not in (constraint_keys if group == "constraints" else keys):
+                raise InputError(f"Bad --set {change!r}: keys are {', '.join(keys)} and "
+                                 f"constraints.{{{', '.join(constraint_keys)}}}")
+            target[name] = [v.strip() for v in value.split(",") if v.strip()] if isinstance(target[name], list) \
+                else (value.strip() or None)
+            target.get("notes", {}).pop(name, None)
+        try:
+            edited = Profile.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise InputError(f"Bad profile value: {'.'.join(map(str, err['loc']))}: {err['msg']}") from exc
+        for name, (low, high, unit, _) in LIMITS.items():  # typed by hand: out of range is an error, not a clamp
+            if name in edited.constraints.notes and name not in profile.constraints.notes:
+                raise InputError(f"Bad --set constraints.{name}: {unit} must be between {low} and {high}.")
+        return edited
+
+    store = open_store(load_settings())
+    edited = bool(args.changes or args.clear)
+    profile = store.edit_profile(args.session, change) if edited else store.profile(args.session)
     if args.json:
         print_json(profile.model_dump())
     else:
-        print(profile.describe())
+        print(printable(profile.describe()))
+        for note in profile.all_notes():
+            print(f"  note: {printable(note)}")
     return 0
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
-    from advisor.chat.sessions import SessionStore
+    from advisor.chat.export import one_line, printable
+    from advisor.chat.store import open_store, reading_order
     from advisor.errors import InputError
     from advisor.settings import load_settings
 
-    store = SessionStore(load_settings().sessions_db)
+    settings = load_settings()
+    store = open_store(settings)
+    if args.action == "reset-store":
+        return _reset_store(store)
     if args.action == "list":
         rows = store.list()
         if args.json:
             print_json([r.__dict__ for r in rows])
         else:
-            print(table(["session", "messages", "updated"], [[r.name, r.messages, r.updated] for r in rows])
+            print(table(["session", "messages", "updated"], [[one_line(r.name), r.messages, r.updated] for r in rows])
                   if rows else "No sessions yet. Start one with `advisor chat` or `advisor ask`.")
         return 0
     if not args.name:
         raise InputError(f"`advisor sessions {args.action}` needs a session name; see `advisor sessions list`")
+    name = store.require(args.name)
     if args.action == "delete":
-        store.delete(args.name)
-        print(f"Deleted session {args.name!r}.")
+        store.delete(name)
+        print(f"Deleted session {name!r}.")
         return 0
     if args.action == "show":
-        store.require(args.name)
-        messages = store.messages(args.name)
+        messages = reading_order(store.messages(name))
         if args.json:
-            print_json({"profile": store.profile(args.name).model_dump(),
-                        "messages": [m.__dict__ for m in messages]})
+            print_json({"profile": store.profile(name).model_dump(), "messages": [m.__dict__ for m in messages]})
         else:
             for m in messages:
-                print(f"{'you' if m.role == 'user' else 'advisor'}> {m.content}\n")
+                print(f"{'you' if m.role == 'user' else 'advisor'}> {printable(m.content)}\n")
         return 0
-    store.require(args.name)
-    text = make_service(None).plan_markdown(args.name)
+    text = make_service(None).plan_markdown(name)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(text)
-        print(f"Wrote {args.output}")
+        _write_export(text, args.output, getattr(store, "path", None), args.force)
+        print(f"Wrote {printable(args.output)}")
     else:
         print(text)
+    return 0
+
+
+def _write_export(text: str, output: str, store_path: object, force: bool) -> None:
+    """Write an export to `output`: never onto the session store, onto an existing file only with --force, and
+    whole or not at all (a new file is renamed into place once written)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from advisor.errors import InputError, ServiceError
+
+    target = Path(output).expanduser()
+    if isinstance(store_path, Path) and target.exists() and store_path.exists() and target.samefile(store_path):
+        raise InputError(f"{output} is the session store itself; export to another file, e.g. -o session.md")
+    if target.is_dir():
+        raise InputError(f"{output} is a folder; name a file in it, e.g. -o {target / 'session.md'}")
+    if not target.parent.is_dir():
+        raise InputError(f"The folder {target.parent} does not exist; create it first or choose another -o.")
+    if target.exists() and not force:
+        raise InputError(f"{output} already exists; use --force to replace it, or choose another -o.")
+    try:
+        if target.exists() and not target.is_file():  # a device or a pipe: write into it as it is
+            with target.open("w", encoding="utf-8") as out:
+                out.write(text)
+            return
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError as exc:
+        raise ServiceError(f"Could not write {output}: {exc.strerror or exc}. Nothing was written there; the "
+                           "session is unchanged (try another place, or free some space).") from exc
+
+
+def _reset_store(store: object) -> int:
+    from advisor.chat.sessions import SQLiteSessionStore
+    from advisor.errors import InputError
+
+    if not isinstance(store, SQLiteSessionStore):
+        raise InputError("Sessions are in PostgreSQL (ADVISOR_DATABASE_URL is set): there is no store file to reset.")
+    moved = store.reset()
+    if moved is None:
+        print(f"There is no session store at {store.path} yet; nothing to do.")
+    else:
+        print(f"Moved the session store aside to {moved} (nothing deleted); the next session starts a new store at "
+              f"{store.path}.")
     return 0

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+# characters JSON leaves raw but a terminal may act on: DEL, C1 controls, bidirectional overrides
+_RAW = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
 
 def print_json(data: Any, out: TextIO | None = None) -> None:
+    """`data` as JSON; every control character is written as a \\u escape (the data is unchanged)."""
     out = out or sys.stdout
-    json.dump(data, out, indent=2, ensure_ascii=False, default=str)
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    out.write(_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
     out.write("\n")
 
 

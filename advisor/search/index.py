@@ -12,7 +12,7 @@ import hashlib
 import shutil
 import sys
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,12 +133,13 @@ class ChunkIndex:
 
             register_with_chroma()
             try:
-                col = self.client().get_or_create_collection(
-                    self.name,
-                    embedding_function=chroma_embedding_function(),
-                    metadata={"embedding_model": MODEL_ID, "dimension": DIMENSION, "revision": uuid.uuid4().hex},
-                    configuration={"hnsw": {"space": "cosine"}},
-                )
+                with _first_use_lock(self.settings):  # processes starting at once on a fresh folder take turns
+                    col = self.client().get_or_create_collection(
+                        self.name,
+                        embedding_function=chroma_embedding_function(),
+                        metadata={"embedding_model": MODEL_ID, "dimension": DIMENSION, "revision": uuid.uuid4().hex},
+                        configuration={"hnsw": {"space": "cosine"}},
+                    )
             except IndexStoreError:
                 raise
             except Exception as exc:
@@ -256,6 +257,27 @@ class ChunkIndex:
         if client is not None:
             with contextlib.suppress(Exception):
                 client.close()  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def _first_use_lock(settings: Settings) -> Iterator[None]:
+    """An exclusive lock on `index.lock` in the advisor's home while a local index is opened (and created on
+    first use), so that processes starting together do not both create Chroma's tables."""
+    if settings.chroma_host:
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # not on this platform: no lock, as before
+        yield
+        return
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with open(settings.home / "index.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _forget_path(path: Path) -> None:

@@ -35,7 +35,7 @@ from advisor.chat.followups import suggest_followups
 from advisor.chat.grounding import Grounder
 from advisor.chat.models import Backend, offline_backend
 from advisor.chat.offline.model import state_line
-from advisor.chat.offline.understanding import extract_profile, load_lexicon
+from advisor.chat.offline.understanding import extract_profile, load_glossary, load_lexicon
 from advisor.chat.plan import personal_plan
 from advisor.chat.store import Message, SessionStore, StoreUnavailableError, open_store
 from advisor.chat.tools import Toolbox
@@ -43,6 +43,7 @@ from advisor.errors import InputError
 from advisor.knowledge import Knowledge
 from advisor.knowledge.profile import Profile
 from advisor.prompts import Prompts
+from advisor.redact import redact
 from advisor.search.retrieve import Retriever, shared_retriever
 from advisor.settings import Settings
 
@@ -268,13 +269,14 @@ class ConversationService:
             yield AnswerText(text=rest)
 
     def _system_prompt(self, profile: Profile, focus: list[str], mode: Mode, history: list[Message]) -> str:
+        last_intent = next((str(m.meta.get("intent", "")) for m in reversed(history) if m.role == "assistant"), "")
         older = history[:-HISTORY_MESSAGES] if len(history) > HISTORY_MESSAGES else []
         summary = "; ".join(m.content[:120] for m in older if m.role == "user")
         text = self.prompts.render(
             "system", essay_title=self.knowledge.essay.title, essay_url=self.knowledge.essay.url,
             mode_instructions=self.prompts.render(f"mode_{mode}"), profile=profile.describe(),
             history_summary=self.prompts.render("history_summary", summary=summary) if summary else "")
-        return f"{text}\n{state_line(profile, focus, mode)}"
+        return f"{text}\n{state_line(profile, focus, mode, last_intent)}"
 
     # --- recommendations and the plan, as calls of their own -------------------------------------------------
 
@@ -303,7 +305,8 @@ class ConversationService:
         from advisor.chat.offline.planner import Plan
         from advisor.chat.offline.writer import TurnResults, write_answer
 
-        results = TurnResults(self.knowledge, self.prompts, turn.box.book, turn.box.results, turn.box.profile)
+        results = TurnResults(self.knowledge, self.prompts, turn.box.book, turn.box.results, turn.box.profile,
+                              load_glossary(self.settings.knowledge_dir))
         body = write_answer(Plan("career"), results, mode)
         yield AnswerText(text=turn.grounder.feed(body) + turn.grounder.finish())
         turn.intent = "career"
@@ -326,5 +329,5 @@ def settle(events: Iterator[Event]) -> Answer:
 
 
 def _short(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}"
+    text = redact(f"{type(exc).__name__}: {exc}")  # an error body may echo the request's Authorization header
     return text if len(text) <= 160 else text[:157] + "..."

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run ui test lint typecheck pytest install install-dev browser bench clean
+.PHONY: run ui test lint typecheck pytest install install-dev browser postgres bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,8 +41,16 @@ browser:
 		SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
+## postgres: Debian's PostgreSQL for the many-users tests (they start and stop their own server as an
+## unprivileged user), installed when missing
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "Installing Debian's postgresql for the session-store tests"; \
+		SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql; }
+
 ## test: lint, type-check and the whole test suite
-test: install-dev browser lint typecheck pytest
+test: install-dev browser postgres lint typecheck pytest
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -50,7 +58,7 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
-pytest: install-dev browser
+pytest: install-dev browser postgres
 	$(BIN)/pytest -q
 
 ## bench: retrieval quality and speed figures, and the web app in a browser (see benchmarks/RESULTS.md)

@@ -49,7 +49,7 @@ class PostgresSessionStore(StoreBase):
         self._url = url
         self._ready = False
         self._ready_lock = threading.Lock()
-        self._local = threading.local()  # .conn: this thread's connection, reused across operations
+        self._local = threading.local()  # .conn: this thread's connection; .preparing: making the tables
 
     def location(self) -> str:
         from psycopg.conninfo import conninfo_to_dict
@@ -72,7 +72,7 @@ class PostgresSessionStore(StoreBase):
 
     @contextmanager
     def _transaction(self, write: bool) -> Iterator[Connection]:
-        if not self._ready:
+        if not self._ready and not getattr(self._local, "preparing", False):
             self._prepare()
         conn = self._connection()
         try:
@@ -89,18 +89,18 @@ class PostgresSessionStore(StoreBase):
         with self._ready_lock:
             if self._ready:
                 return
-            self._ready = True  # set first: the schema's own transaction goes through _transaction
 
             def create(conn: Connection) -> None:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 for statement in SCHEMA:
                     conn.execute(statement)
 
+            self._local.preparing = True  # the schema's own transaction goes through _transaction
             try:
                 self._run(create, write=True)
-            except BaseException:
-                self._ready = False
-                raise
+            finally:
+                self._local.preparing = False
+            self._ready = True
 
     def _is_busy(self, exc: BaseException) -> bool:
         import psycopg

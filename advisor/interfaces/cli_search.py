@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 
 from advisor.interfaces.terminal import print_json, table
 from advisor.search.chunking import KINDS
-from advisor.search.index import tqdm_progress
+from advisor.search.index import IndexStoreError, tqdm_progress
 from advisor.search.library import Library
 from advisor.search.retrieve import Retriever, open_retriever
 
@@ -48,23 +49,31 @@ def _index(r: Retriever, args: argparse.Namespace) -> int:
     progress = tqdm_progress("indexing")
     result: dict[str, object] = {"index": r.index.where}
     if args.list:
+        library.reconcile(tqdm_progress("adding your documents again"))
         docs = library.documents()
         if args.json:
             print_json([d.__dict__ for d in docs])
         else:
-            print(table(["chunks", "title", "path"], [[d.chunks, d.title, d.path] for d in docs], max_width=70)
+            print(table(["chunks", "title", "path", "status"], [[d.chunks, d.title, d.path, d.status] for d in docs],
+                        max_width=60)
                   if docs else "No documents added. Add some with `advisor index --add PATH`.")
         return 0
     if args.remove:
+        library.reconcile(readd=False)
         result["removed"] = library.remove(args.remove)
     else:
         if args.rebuild:
+            with contextlib.suppress(IndexStoreError):  # a corrupt index has nothing to record
+                library.reconcile(readd=False)  # documents only the index knew of are in the manifest first
             r.index.drop()
         result["knowledge"] = str(r.sync_knowledge(progress))
+        repaired = library.reconcile(tqdm_progress("adding your documents again"))
         if args.rebuild:
-            added, missing = library.readd_all(progress)
-            result["documents_readded"] = added
-            result["documents_missing"] = missing
+            result["documents_readded"] = len(repaired.readded)
+            result["documents_missing"] = repaired.gone
+        elif repaired:
+            result["documents_repaired"] = {"readded": repaired.readded, "recorded": repaired.recorded,
+                                            "missing": repaired.gone, "failed": repaired.failed}
         if args.add:
             reports = library.add(args.add, progress)
             result["added"] = {path: str(rep) for path, rep in reports.items()}

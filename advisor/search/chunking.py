@@ -8,7 +8,10 @@ unchanged knowledge keeps its ids and re-indexing it costs nothing.
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,17 +150,69 @@ class DocumentError(InputError, ValueError):
     """A user document that cannot be read; the message says which and why."""
 
 
+MAX_DOCUMENT_MB = 20  # about 3 million words: ~20,000 chunks, several minutes of embedding on a laptop
+MAX_DOCUMENT_BYTES = MAX_DOCUMENT_MB * 1024 * 1024
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def _kind_of(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def check_document(path: Path) -> None:
+    """Refuse anything that is not a regular file of a supported type and at most MAX_DOCUMENT_MB (reading a
+    named pipe would wait forever; a huge file would embed for an hour)."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise DocumentError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise DocumentError(f"{path}: {_kind_of(st.st_mode)}, not a regular file; add .md, .txt or .pdf files")
+    if path.suffix.lower() not in USER_SUFFIXES:
+        raise DocumentError(f"{path}: unsupported file type; add .md, .txt or .pdf files")
+    if st.st_size > MAX_DOCUMENT_BYTES:
+        raise DocumentError(f"{path}: {_size(st.st_size)} is over the limit of {MAX_DOCUMENT_MB} MB per document; "
+                            "split it into smaller files, or add only the parts you need")
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, opened without blocking and checked again once open (it may have been swapped for a
+    named pipe since it was checked)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise DocumentError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(handle.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise DocumentError(f"{path}: {_kind_of(st.st_mode)}, not a regular file; add .md, .txt or .pdf files")
+        data = handle.read(MAX_DOCUMENT_BYTES + 1)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise DocumentError(f"{path}: over the limit of {MAX_DOCUMENT_MB} MB per document; split it")
+    return data
+
+
 def read_document(path: Path) -> str:
+    check_document(path)
+    data = _read_bytes(path)
     if path.suffix.lower() == ".pdf":
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
 
         try:
-            return "\n\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+            return "\n\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
         except (PdfReadError, ValueError, OSError) as exc:
             raise DocumentError(f"{path}: not a readable PDF ({exc})") from exc
     try:
-        return path.read_text(encoding="utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DocumentError(f"{path}: not UTF-8 text") from exc
 
@@ -165,8 +220,6 @@ def read_document(path: Path) -> str:
 def user_document_chunks(path: Path) -> list[Chunk]:
     """Chunks of one Markdown, text or PDF file the user added; cited by file and part number."""
     path = path.resolve()
-    if path.suffix.lower() not in USER_SUFFIXES:
-        raise DocumentError(f"{path}: unsupported file type; add .md, .txt or .pdf files")
     text = read_document(path)
     heading = re.search(r"^#\s+(.+)$", text, flags=re.MULTILINE)
     title = heading.group(1).strip() if heading else path.stem
@@ -178,13 +231,25 @@ def user_document_chunks(path: Path) -> list[Chunk]:
     ]
 
 
-def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files named directly, plus the supported files found under any folder named."""
+def expand_paths(paths: list[Path], skipped: list[str] | None = None) -> list[Path]:
+    """Files named directly (each must be a supported regular file within the size limit), plus the supported
+    regular files found under any folder named; files in folders that cannot be added are left out, with the
+    reason appended to `skipped`."""
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in USER_SUFFIXES)
-        elif p.exists():
+            for f in sorted(p.rglob("*")):
+                if f.suffix.lower() not in USER_SUFFIXES or f.is_dir():
+                    continue
+                try:
+                    check_document(f)
+                except DocumentError as exc:
+                    if skipped is not None:
+                        skipped.append(str(exc))
+                    continue
+                out.append(f)
+        elif p.exists() or p.is_symlink():
+            check_document(p)
             out.append(p)
         else:
             raise DocumentError(f"{p}: no such file or folder")

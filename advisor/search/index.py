@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import shutil
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -65,21 +66,36 @@ class SyncReport:
 
 
 Progress = Callable[[int, int], None]  # (done, total)
+REPORT_FROM = BATCH * 2  # jobs smaller than this finish in a few seconds: no progress output
 
 
-def tqdm_progress(description: str) -> Progress:
-    """A progress bar on stderr that appears only for runs of more than a few batches."""
-    from tqdm import tqdm
-
-    bar: dict[str, Any] = {}
+def tqdm_progress(description: str, unit: str = "chunk", report_from: int = REPORT_FROM) -> Progress:
+    """Progress on stderr for a job of `report_from` items or more: a tqdm bar on a terminal (shown once the
+    job has run for a second), otherwise a line at the start, at every tenth and at the end, so a long job
+    is never silent in a log or a pipe either."""
+    state: dict[str, Any] = {}
 
     def update(done: int, total: int) -> None:
-        if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, desc=description, unit="chunk", file=sys.stderr,
-                              disable=total <= BATCH * 2 or not sys.stderr.isatty())
-        bar["bar"].update(done - bar["bar"].n)
-        if done >= total:
-            bar["bar"].close()
+        if total < report_from:
+            return
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            if "bar" not in state:
+                state["bar"] = tqdm(total=total, desc=description, unit=unit, file=sys.stderr, delay=1.0)
+            state["bar"].update(done - state["bar"].n)
+            if done >= total:
+                state["bar"].close()
+            return
+        tenth = done * 10 // total
+        if state.get("tenth") != tenth:
+            if "started" not in state:
+                state["started"] = time.monotonic()
+            elapsed = time.monotonic() - state["started"]
+            left = f", about {elapsed / done * (total - done):.0f} s left" if 0 < done < total and elapsed > 1 else ""
+            print(f"advisor: {description}: {done}/{total} {unit}s ({done * 100 // total}%){left}",
+                  file=sys.stderr, flush=True)
+            state["tenth"] = tenth
 
     return update
 
@@ -175,6 +191,7 @@ class ChunkIndex:
         return f"{col.count()}:{(col.metadata or {}).get('revision')}"
 
     def _bump_revision(self) -> None:
+        """Tell other processes (and their caches of the lexical index) that the content changed."""
         col = self.collection()
         col.modify(metadata={**(col.metadata or {}), "revision": uuid.uuid4().hex})
 
@@ -195,21 +212,34 @@ class ChunkIndex:
     def ids(self, kinds: Sequence[str] | None = None, source: str | None = None) -> set[str]:
         return set(self._get_all(chroma_where(kinds, source=source), [])["ids"])
 
+    def ids_by_source(self, kind: str) -> dict[str, set[str]]:
+        """Source -> ids of its chunks, for every source of one kind, in one read."""
+        got = self._get_all({"kind": kind}, ["metadatas"])
+        out: dict[str, set[str]] = {}
+        for cid, meta in zip(got["ids"], got["metadatas"], strict=True):
+            out.setdefault(str(meta.get("source", "")), set()).add(cid)
+        return out
+
     def sync(self, chunks: Sequence[Chunk], scope_kinds: Sequence[str] | None = None,
-             scope_source: str | None = None, progress: Progress | None = None) -> SyncReport:
-        """Make the index hold exactly `chunks` within the scope (kinds and/or one source)."""
+             scope_source: str | None = None, progress: Progress | None = None,
+             present: set[str] | None = None) -> SyncReport:
+        """Make the index hold exactly `chunks` within the scope (kinds and/or one source); `present`: the ids
+        already in that scope, when the caller has read them."""
         wanted = {c.id: c for c in chunks}
-        present = self.ids(scope_kinds, scope_source)
+        present = self.ids(scope_kinds, scope_source) if present is None else present
         stale = sorted(present - set(wanted))
         missing = [wanted[i] for i in wanted if i not in present]
         if missing:
             self.add(missing, progress)
-        col = self.collection()
-        for start in range(0, len(stale), 1000):
-            col.delete(ids=stale[start:start + 1000])
+        self.delete(stale)
         if missing or stale:
             self._bump_revision()
         return SyncReport(len(missing), len(stale), len(wanted) - len(missing))
+
+    def delete(self, ids: Sequence[str]) -> None:
+        col = self.collection()
+        for start in range(0, len(ids), 1000):
+            col.delete(ids=list(ids[start:start + 1000]))
 
     def add(self, chunks: Sequence[Chunk], progress: Progress | None = None) -> None:
         """Embed and store chunks batch by batch, so a killed run keeps what it finished."""
@@ -218,6 +248,8 @@ class ChunkIndex:
         embedder = get_embedder()
         col = self.collection()
         chunks = sorted(chunks, key=lambda c: len(c.text))  # similar lengths together: little padding
+        if progress:
+            progress(0, len(chunks))
         for start in range(0, len(chunks), BATCH):
             batch = chunks[start:start + BATCH]
             vectors = embedder.embed([c.text for c in batch], batch_size=EMBED_BATCH)

@@ -1,13 +1,37 @@
-"""The user's own documents: added to the index, listed, removed, and remembered so a rebuild re-adds them."""
+"""The user's own documents: added to the index, listed, removed, and remembered in a manifest
+(`documents.json`) so that a rebuild, a deleted index or a killed run never loses one.
+
+The manifest is written before the index (atomically: a temporary file renamed into place) and marks the
+documents being indexed until they are done. `reconcile()` makes the two agree after any crash: documents in
+the manifest but missing (or half-indexed) in the index are added again, and documents found in the index but
+not in the manifest are recorded in it.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
-from dataclasses import dataclass
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from advisor.search.chunking import DocumentError, expand_paths, user_document_chunks
-from advisor.search.index import ChunkIndex, Progress, SyncReport
+from advisor.errors import DataError
+from advisor.search.chunking import Chunk, DocumentError, expand_paths, user_document_chunks
+from advisor.search.index import ChunkIndex, Progress, SyncReport, tqdm_progress
+
+Notify = Callable[[str], None]
+READ_REPORT_FROM = 50  # reading this many files or more shows progress
+
+
+def notify_stderr(message: str) -> None:
+    print(f"advisor: {message}", file=sys.stderr, flush=True)
+
+
+class ManifestError(DataError):
+    """The list of added documents cannot be read; the message names the file and the fix."""
 
 
 @dataclass(frozen=True)
@@ -15,62 +39,201 @@ class Document:
     path: str
     title: str
     chunks: int
+    status: str = "indexed"  # or "file gone, not in the index", "not indexed: <why>"
+
+
+@dataclass
+class Manifest:
+    documents: list[str] = field(default_factory=list)
+    indexing: list[str] = field(default_factory=list)  # written before indexing starts, cleared when done
+
+
+@dataclass
+class Reconciled:
+    readded: list[str] = field(default_factory=list)  # in the manifest, missing or half-indexed: added again
+    recorded: list[str] = field(default_factory=list)  # in the index, not in the manifest: now recorded
+    gone: list[str] = field(default_factory=list)  # in the manifest, not in the index, file no longer there
+    failed: list[str] = field(default_factory=list)  # could not be added again: why
+
+    def __bool__(self) -> bool:
+        return bool(self.readded or self.recorded or self.gone or self.failed)
 
 
 class Library:
-    def __init__(self, index: ChunkIndex, manifest: Path) -> None:
+    def __init__(self, index: ChunkIndex, manifest: Path | None = None, notify: Notify = notify_stderr) -> None:
         self.index = index
-        self.manifest = manifest
+        self.manifest = manifest or index.settings.home / "documents.json"
+        self.notify = notify
 
-    def _paths(self) -> list[str]:
-        if not self.manifest.exists():
-            return []
+    # -- the manifest
+    def _read(self) -> Manifest:
         try:
             data = json.loads(self.manifest.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DocumentError(f"{self.manifest}: the list of added documents is not valid JSON ({exc})") from exc
-        return [str(p) for p in data.get("documents", [])]
+        except FileNotFoundError:
+            return Manifest()
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ManifestError(
+                f"{self.manifest}: the list of documents you added cannot be read ({exc}). Fix it, or move it "
+                "aside and run `advisor index`: documents still in the index are listed again."
+            ) from exc
+        if not isinstance(data, dict) or not isinstance(data.get("documents", []), list):
+            raise ManifestError(f"{self.manifest}: expected {{\"documents\": [paths]}}; fix it or move it aside")
+        return Manifest([str(p) for p in data.get("documents", [])], [str(p) for p in data.get("indexing", [])])
 
-    def _save(self, paths: list[str]) -> None:
+    def _write(self, m: Manifest) -> None:
+        """Write atomically: a reader sees the old list or the new one, never half of one."""
         self.manifest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.manifest.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"documents": sorted(set(paths))}, indent=2), encoding="utf-8")
-        tmp.replace(self.manifest)
+        data = {"documents": sorted(set(m.documents))}
+        if m.indexing:
+            data["indexing"] = sorted(set(m.indexing) & set(m.documents))
+        fd, tmp = tempfile.mkstemp(dir=self.manifest.parent, prefix=".documents-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle, indent=2)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.manifest)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[Manifest]:
+        """The manifest, read and written back under an exclusive lock (parallel adds lose nothing)."""
+        self.manifest.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.manifest.with_name(self.manifest.name + ".lock"), "a+b") as handle:
+            try:
+                import fcntl
+
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            except ImportError:  # no advisory locks on this platform
+                pass
+            m = self._read()
+            yield m
+            self._write(m)
+
+    # -- what users do
     def add(self, paths: list[Path], progress: Progress | None = None) -> dict[str, SyncReport]:
         """Index each file (or the supported files under each folder); re-adding a changed file updates it."""
-        files = expand_paths(paths)
+        skipped: list[str] = []
+        files = expand_paths(paths, skipped)
+        for reason in skipped:
+            self.notify(f"skipped {reason}")
         if not files:
             raise DocumentError("No .md, .txt or .pdf files found in what you named")
-        chunks = {f.resolve(): user_document_chunks(f) for f in files}  # read everything before writing
+        chunks = self._read_files(files)  # read everything before writing anything
+        return self._index(chunks, progress)
+
+    def _read_files(self, files: list[Path]) -> dict[str, list[Chunk]]:
+        reading = tqdm_progress("reading documents", "file", READ_REPORT_FROM)
+        out: dict[str, list[Chunk]] = {}
+        for i, f in enumerate(files):
+            out[str(f.resolve())] = user_document_chunks(f)
+            reading(i + 1, len(files))
+        return out
+
+    def _index(self, chunks: dict[str, list[Chunk]], progress: Progress | None) -> dict[str, SyncReport]:
+        """Record the files in the manifest (marked as being indexed), index them all in one pass, then clear
+        the mark. A run killed at any point leaves the manifest naming every file: `reconcile` finishes it."""
+        with self._locked() as m:
+            m.documents += list(chunks)
+            m.indexing += list(chunks)
+        present = self.index.ids_by_source("user")
+        before = {path: present.get(path, set()) for path in chunks}
+        wanted = [c for file_chunks in chunks.values() for c in file_chunks]
+        self.index.sync(wanted, scope_kinds=["user"], progress=progress,
+                        present=set().union(*before.values()) if before else set())
+        with self._locked() as m:
+            m.indexing = [p for p in m.indexing if p not in chunks]
         reports = {}
         for path, file_chunks in chunks.items():
-            reports[str(path)] = self.index.sync(file_chunks, scope_kinds=["user"], scope_source=str(path),
-                                                 progress=progress)
-        self._save(self._paths() + [str(p) for p in chunks])
+            ids = {c.id for c in file_chunks}
+            reports[path] = SyncReport(len(ids - before[path]), len(before[path] - ids), len(ids & before[path]))
         return reports
 
     def remove(self, paths: list[Path]) -> list[str]:
-        known = self._paths()
-        removed = []
-        for p in paths:
-            key = str(p.resolve())
+        known = self._read().documents
+        keys = [str(p.resolve()) for p in paths]
+        for p, key in zip(paths, keys, strict=True):
             if key not in known and not self.index.ids(["user"], key):
                 raise DocumentError(f"{p}: not an added document; see `advisor index --list`")
+        for key in keys:  # out of the index first: a run killed here leaves it listed, and removable again
             self.index.sync([], scope_kinds=["user"], scope_source=key)
-            removed.append(key)
-        self._save([p for p in known if p not in removed])
-        return removed
+        with self._locked() as m:
+            m.documents = [p for p in m.documents if p not in keys]
+            m.indexing = [p for p in m.indexing if p not in keys]
+        return keys
 
     def documents(self) -> list[Document]:
-        return [Document(src, title, n) for src, (title, n) in sorted(self.index.sources("user").items())]
+        """Every document you added: those in the index, and those the manifest names that are not in it."""
+        m = self._read()
+        indexed = self.index.sources("user")
+        docs = [Document(src, title, n, "indexing interrupted: run `advisor index`" if src in m.indexing
+                         else "indexed") for src, (title, n) in indexed.items()]
+        for path in m.documents:
+            if path not in indexed:
+                status = ("not in the index: run `advisor index` to add it again" if Path(path).is_file()
+                          else "file gone and not in the index: `advisor index --remove` forgets it")
+                docs.append(Document(path, Path(path).stem, 0, status))
+        return sorted(docs, key=lambda d: d.path)
+
+    def reconcile(self, progress: Progress | None = None, readd: bool = True) -> Reconciled:
+        """Make the manifest and the index agree after a crash, a rebuild or a deleted index folder: record
+        documents found only in the index; add again (with `readd`) documents missing or half-indexed."""
+        report = Reconciled()
+        present = self.index.ids_by_source("user")
+        if not present and not self.manifest.exists():
+            return report
+        with self._locked() as m:
+            report.recorded = sorted(set(present) - set(m.documents))
+            m.documents += report.recorded
+            needed = [p for p in dict.fromkeys(m.documents) if p in m.indexing or p not in present]
+        if report.recorded:
+            self.notify(f"{len(report.recorded)} document(s) were in the index but not in the list of documents "
+                        f"you added ({self.manifest.name}); recorded them: {', '.join(report.recorded)}")
+        if not readd or not needed:
+            return report
+        chunks: dict[str, list[Chunk]] = {}
+        for path in needed:
+            try:
+                chunks[path] = user_document_chunks(Path(path))
+            except DocumentError as exc:
+                if path in present:  # half-indexed and now unreadable: keep what the index has
+                    report.failed.append(str(exc))
+                elif not Path(path).exists():
+                    report.gone.append(path)
+                else:
+                    report.failed.append(str(exc))
+        if chunks:
+            self.notify(f"adding again {len(chunks)} document(s) you added that are missing from the index or "
+                        "were being indexed when a run stopped")
+            self._index(chunks, progress)
+            report.readded = sorted(chunks)
+        if report.gone:
+            self.notify(f"{len(report.gone)} document(s) you added are gone from disk and from the index: "
+                        f"{', '.join(report.gone)}; `advisor index --remove PATH` forgets them")
+        for reason in report.failed:
+            self.notify(f"could not add again: {reason}")
+        unfinished = {p for p in needed if p not in chunks}
+        if unfinished:
+            with self._locked() as m:
+                m.indexing = [p for p in m.indexing if p not in unfinished]
+        return report
 
     def readd_all(self, progress: Progress | None = None) -> tuple[int, list[str]]:
         """After a rebuild: add every remembered document again; returns (files added, files now missing)."""
-        remembered = self._paths()
-        present = [Path(p) for p in remembered if Path(p).exists()]
-        missing = [p for p in remembered if not Path(p).exists()]
-        if present:
-            self.add(present, progress)
-        self._save([str(p) for p in present])
-        return len(present), missing
+        report = self.reconcile(progress)
+        return len(report.readded), report.gone
+
+
+def reconcile_documents(index: ChunkIndex, notify: Notify = notify_stderr) -> Reconciled:
+    """`Library.reconcile` for a search that is about to run: a problem is reported, never raised (the search
+    still answers from what the index holds)."""
+    from advisor.errors import AdvisorError
+
+    try:
+        return Library(index, notify=notify).reconcile(tqdm_progress("adding your documents again"))
+    except AdvisorError as exc:
+        notify(str(exc))
+        return Reconciled()

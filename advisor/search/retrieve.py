@@ -138,7 +138,10 @@ class Retriever:
         return report
 
     def ensure_ready(self, progress: Progress | None = None) -> None:
-        """Index the knowledge base if it is missing or out of date (cheap when it is current)."""
+        """Index the knowledge base if it is missing or out of date (cheap when it is current), and add again
+        the user's documents a crash or a deleted index left out."""
+        from advisor.search.library import reconcile_documents
+
         with self._lock:
             if self._ready:
                 return
@@ -146,6 +149,7 @@ class Retriever:
             current = knowledge_fingerprint(knowledge_chunks(self.knowledge))
             if (col.metadata or {}).get("knowledge_fingerprint") != current:
                 self.sync_knowledge(progress)
+            reconcile_documents(self.index)
             self._ready = True
 
     def _lexical_index(self) -> _Lexical:

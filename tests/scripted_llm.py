@@ -108,7 +108,23 @@ class Disconnect:
     pass
 
 
-Reply = Text | ToolCalls | Error | Delay | Disconnect
+@dataclass(frozen=True)
+class Drip:
+    """A streamed text whose words come `every` seconds apart (a slow or stuck server that keeps the
+    connection alive, so no read timeout fires)."""
+
+    content: str
+    every: float
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A streamed text that stops after `content` with the connection closed mid-answer."""
+
+    content: str
+
+
+Reply = Text | ToolCalls | Error | Delay | Disconnect | Drip | Cut
 
 _ERROR_TYPES = {
     400: "invalid_request_error",
@@ -155,6 +171,14 @@ def delay(seconds: float, then: Reply | None = None) -> Delay:
 
 def disconnect() -> Disconnect:
     return Disconnect()
+
+
+def drip(content: str, every: float) -> Drip:
+    return Drip(content, every)
+
+
+def cut(content: str) -> Cut:
+    return Cut(content)
 
 
 # ------------------------------------------------------------------------------------------ the server
@@ -376,6 +400,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(reply.then or owner.default, body, completion_id)
         elif isinstance(reply, Disconnect):
             self.close_connection = True
+        elif isinstance(reply, Drip | Cut):
+            self._stream_badly(reply, body, completion_id)
         elif isinstance(reply, Error):
             self._send_error(reply)
         elif body.get("stream"):
@@ -448,6 +474,27 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+
+    def _stream_badly(self, reply: Drip | Cut, body: dict[str, Any], completion_id: str) -> None:
+        owner = self.server.owner
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream; charset=utf-8")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        events = list(self._chunks(Text(reply.content), body, completion_id))
+        if isinstance(reply, Cut):
+            events = events[:-2]  # no finish reason, no [DONE]
+        try:
+            for event in events:
+                data = event if isinstance(event, str) else json.dumps(event)
+                payload = f"data: {data}\n\n".encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(payload), payload))
+                self.wfile.flush()
+                if isinstance(reply, Drip) and owner._stopping.wait(reply.every):
+                    break
+        except OSError:  # the client gave up
+            pass
+        self.close_connection = True  # a cut stream ends without its last chunk
 
     def _send_error(self, reply: Error) -> None:
         headers: dict[str, str] = {}

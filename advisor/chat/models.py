@@ -110,7 +110,8 @@ def _chat_openai(model: str, key: str, base_url: str | None, settings: Settings)
     from langchain_openai import ChatOpenAI
 
     # llama.cpp's server ignores max_completion_tokens (what langchain-openai sends): pass max_tokens too.
-    return ChatOpenAI(model=model, api_key=key, base_url=base_url, timeout=settings.llm_timeout,  # type: ignore[arg-type]
+    timeout = min(settings.llm_timeout, settings.turn_deadline)  # one request never outlives the turn
+    return ChatOpenAI(model=model, api_key=key, base_url=base_url, timeout=timeout,  # type: ignore[arg-type]
                       max_retries=settings.llm_retries, max_completion_tokens=settings.max_tokens, temperature=0.2,
                       extra_body={"max_tokens": settings.max_tokens}, stream_usage=False)
 

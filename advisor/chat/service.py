@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
@@ -39,7 +40,7 @@ from advisor.chat.offline.understanding import extract_profile, load_glossary, l
 from advisor.chat.plan import personal_plan
 from advisor.chat.store import Message, SessionStore, StoreUnavailableError, open_store
 from advisor.chat.tools import Toolbox
-from advisor.errors import InputError
+from advisor.errors import AdvisorError, InputError
 from advisor.knowledge import Knowledge
 from advisor.knowledge.profile import Profile
 from advisor.prompts import Prompts
@@ -72,12 +73,35 @@ def validate_mode(mode: str) -> Mode:
     return mode
 
 
-def _llm_errors() -> tuple[type[BaseException], ...]:
-    import httpx
-    import openai
-    from langgraph.errors import GraphRecursionError
+class TurnDeadline(AdvisorError):
+    """The model did not finish the turn within ADVISOR_TURN_DEADLINE seconds."""
 
-    return (openai.OpenAIError, httpx.HTTPError, TimeoutError, ConnectionError, GraphRecursionError, EmptyAnswer)
+
+def within(seconds: float, events: Iterator[Event]) -> Iterator[Event]:
+    """`events`, produced in a worker thread, until `seconds` have passed: then `TurnDeadline`. A hung or
+    dripping endpoint cannot hold the turn past the deadline; the abandoned worker's output is dropped."""
+    out: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+
+    def work() -> None:
+        try:
+            for event in events:
+                out.put(("event", event))
+            out.put(("done", None))
+        except BaseException as exc:  # handed to the caller's thread
+            out.put(("error", exc))
+
+    threading.Thread(target=work, name="advisor-turn", daemon=True).start()
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            kind, value = out.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise TurnDeadline(f"no complete answer within {seconds:g} s (ADVISOR_TURN_DEADLINE)") from None
+        if kind == "done":
+            return
+        if kind == "error":
+            raise value
+        yield value
 
 
 class EmptyAnswer(RuntimeError):
@@ -187,11 +211,14 @@ class ConversationService:
         turn = _Turn(self, profile)
         flags: list[str] = []
         try:
-            yield from self._run(backend, turn, text, mode, focus, history)
+            if backend.offline:
+                yield from self._run(backend, turn, text, mode, focus, history)
+            else:
+                yield from within(self.settings.turn_deadline, self._run(backend, turn, text, mode, focus, history))
             if not turn.grounder.displayed.strip():
                 raise EmptyAnswer("the model returned an empty answer")
-        except _llm_errors() as exc:
-            if backend.offline:
+        except Exception as exc:  # any failure of a remote model: the turn is answered offline, and says so
+            if backend.offline or (isinstance(exc, AdvisorError) and not isinstance(exc, TurnDeadline)):
                 raise
             shown = bool(turn.grounder.displayed)
             flags.append(self.prompts.render("fallback_notice", backend=backend.label, error=_short(exc)))

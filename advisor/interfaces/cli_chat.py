@@ -80,7 +80,8 @@ def stream_to_terminal(events: Iterator[Event]) -> Answer:
         if isinstance(event, AnswerText):
             print(event.text, end="", flush=True)
         elif isinstance(event, Notice):
-            print(f"\n  ! {event.text}\n", flush=True)
+            withdrawn = " The partial answer above is withdrawn." if event.retract else ""
+            print(f"\n  ! {event.text}{withdrawn}\n", flush=True)
         elif isinstance(event, TurnFinished):
             answer = event.answer
     print()

@@ -152,7 +152,7 @@ def create_app(service: ConversationService, settings: Settings, *, web: bool = 
               responses={**ERRORS, 200: {"content": STREAM_DOC,
                                          "description": "the answer (a ChatCompletion, or chunks when streaming)"}})
     async def chat_completions(
-        body: ChatCompletionRequest, request: Request,
+        body: ChatCompletionRequest,
         x_advisor_session: Annotated[str | None, Header(max_length=256)] = None,
         x_advisor_mode: Annotated[str | None, Header(max_length=32)] = None,
     ) -> Response:
@@ -180,7 +180,7 @@ def create_app(service: ConversationService, settings: Settings, *, web: bool = 
     app.add_middleware(Guard, tokens=tokens, max_body=settings.api_max_body, rate_limit=settings.api_rate_limit,
                        redact=redact)
     app.state.models = models
-    app.state.web = mount_web(app, service, tokens) if web else False
+    app.state.web = mount_web(app, service, settings) if web else False
     return app
 
 
@@ -225,24 +225,30 @@ async def _sse(first: Event, events: AsyncIterator[Event], completion: Completio
     yield b"data: [DONE]\n\n"
 
 
-def mount_web(app: FastAPI, service: ConversationService, tokens: list[str]) -> bool:
-    """Mount the web app at `/` if `advisor.interfaces.web` provides `build_ui`; with API tokens, the page asks
-    for one as its password. Returns whether it was mounted."""
+def mount_web(app: FastAPI, service: ConversationService, settings: Settings) -> bool:
+    """Mount the web app at `/` if `advisor.interfaces.web` provides `build_ui`. Its login is the one of
+    `advisor ui` (ADVISOR_UI_AUTH); without one but with API tokens, any user name with a token as the password
+    (so tokens protect the whole server). Returns whether it was mounted."""
     if importlib.util.find_spec("advisor.interfaces.web") is None:
         log.warning("advisor.interfaces.web is not there: serving the API alone")
         return False
-    import gradio as gr
-
     from advisor.interfaces import web
 
     build_ui = getattr(web, "build_ui", None)
     if build_ui is None:
         log.warning("advisor.interfaces.web has no build_ui: serving the API alone")
         return False
+    import gradio as gr
+
+    tokens = settings.api_token_list
+    login = settings.ui_login
+
     def token_login(_user: str, password: str) -> bool:
         return any(hmac.compare_digest(password.encode(), t.encode()) for t in tokens)
 
-    gr.mount_gradio_app(app, build_ui(service), path="/", auth=token_login if tokens else None,
-                        auth_message="Give one of this server's API tokens as the password.")
+    auth: Any = login or (token_login if tokens else None)
+    message = ("Log in with the user and password set in ADVISOR_UI_AUTH." if login else
+               "Log in with any user name and one of this server's API tokens as the password." if tokens else None)
+    gr.mount_gradio_app(app, build_ui(service), path="/", auth=auth, auth_message=message, show_error=False,
+                        footer_links=["api", "settings"])
     return True
-

@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     group.add_argument("--add", nargs="+", type=Path, metavar="PATH", help="add Markdown, text or PDF files or folders")
     group.add_argument("--remove", nargs="+", type=Path, metavar="PATH", help="remove documents you added")
     group.add_argument("--list", action="store_true", help="list the documents you added")
+    group.add_argument("--ship-vectors", action="store_true",
+                       help="for maintainers: write the shipped knowledge's vectors to knowledge/vectors/ so a fresh "
+                            "install builds its index without embedding")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_index)
 
@@ -48,6 +51,13 @@ def _index(r: Retriever, args: argparse.Namespace) -> int:
     library = _library(r)
     progress = tqdm_progress("indexing")
     result: dict[str, object] = {"index": r.index.where}
+    if args.ship_vectors:
+        from advisor.search.chunking import knowledge_chunks
+        from advisor.search.shipped import write_shipped
+
+        path = write_shipped(r.knowledge_dir(), knowledge_chunks(r.knowledge))
+        print_json({"wrote": str(path)}) if args.json else print(f"Wrote {path}")
+        return 0
     if args.list:
         library.reconcile(tqdm_progress("adding your documents again"))
         docs = library.documents()

@@ -13,7 +13,7 @@ import shutil
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -165,6 +165,20 @@ class ChunkIndex:
             self._collection = col
         return self._collection
 
+    def open_existing(self) -> Collection | None:
+        """The collection, checked against the embedding model, if the index holds one; None when it holds
+        none yet. Creates nothing (for `advisor doctor`)."""
+        if self._collection is None:
+            from advisor.search.embeddings import chroma_embedding_function, register_with_chroma
+
+            register_with_chroma()
+            meta = self._stored_metadata()
+            if not meta and self.name not in {c.name for c in self.client().list_collections()}:
+                return None
+            self._check_model(meta)
+            self._collection = self.client().get_collection(self.name, embedding_function=chroma_embedding_function())
+        return self._collection
+
     def _stored_metadata(self) -> dict[str, Any]:
         try:
             found = [c for c in self.client().list_collections() if c.name == self.name]
@@ -222,7 +236,7 @@ class ChunkIndex:
 
     def sync(self, chunks: Sequence[Chunk], scope_kinds: Sequence[str] | None = None,
              scope_source: str | None = None, progress: Progress | None = None,
-             present: set[str] | None = None) -> SyncReport:
+             present: set[str] | None = None, known: Mapping[str, Any] | None = None) -> SyncReport:
         """Make the index hold exactly `chunks` within the scope (kinds and/or one source); `present`: the ids
         already in that scope, when the caller has read them."""
         wanted = {c.id: c for c in chunks}
@@ -230,7 +244,7 @@ class ChunkIndex:
         stale = sorted(present - set(wanted))
         missing = [wanted[i] for i in wanted if i not in present]
         if missing:
-            self.add(missing, progress)
+            self.add(missing, progress, known)
         self.delete(stale)
         if missing or stale:
             self._bump_revision()
@@ -241,8 +255,10 @@ class ChunkIndex:
         for start in range(0, len(ids), 1000):
             col.delete(ids=list(ids[start:start + 1000]))
 
-    def add(self, chunks: Sequence[Chunk], progress: Progress | None = None) -> None:
-        """Embed and store chunks batch by batch, so a killed run keeps what it finished."""
+    def add(self, chunks: Sequence[Chunk], progress: Progress | None = None,
+            known: Mapping[str, Any] | None = None) -> None:
+        """Embed and store chunks batch by batch, so a killed run keeps what it finished. Chunks whose vector is
+        `known` (by chunk id) are stored with it instead of being embedded."""
         from advisor.search.embeddings import get_embedder
 
         embedder = get_embedder()
@@ -252,7 +268,11 @@ class ChunkIndex:
             progress(0, len(chunks))
         for start in range(0, len(chunks), BATCH):
             batch = chunks[start:start + BATCH]
-            vectors = embedder.embed([c.text for c in batch], batch_size=EMBED_BATCH)
+            missing = [c for c in batch if not known or c.id not in known]
+            embedded = dict(zip((c.id for c in missing), embedder.embed([c.text for c in missing],
+                                                                        batch_size=EMBED_BATCH), strict=True)) \
+                if missing else {}
+            vectors = [known[c.id] if known and c.id in known else embedded[c.id] for c in batch]
             col.upsert(ids=[c.id for c in batch], documents=[c.text for c in batch],
                        metadatas=[c.metadata() for c in batch],
                        embeddings=vectors)

@@ -126,10 +126,16 @@ class Retriever:
         self._ready = False
         self._lock = threading.RLock()  # one build of the index and of BM25, however many threads search
 
+    def knowledge_dir(self) -> Path:
+        return self.index.settings.knowledge_dir
+
     def sync_knowledge(self, progress: Progress | None = None) -> SyncReport:
         """Make the index hold exactly the current knowledge base (user documents are left alone)."""
+        from advisor.search.shipped import load_shipped
+
         chunks = knowledge_chunks(self.knowledge)
-        report = self.index.sync(chunks, scope_kinds=KNOWLEDGE_KINDS, progress=progress)
+        report = self.index.sync(chunks, scope_kinds=KNOWLEDGE_KINDS, progress=progress,
+                                 known=load_shipped(self.index.settings.knowledge_dir))
         col = self.index.collection()
         fingerprint = knowledge_fingerprint(chunks)
         if (col.metadata or {}).get("knowledge_fingerprint") != fingerprint:

@@ -108,7 +108,9 @@ def test_a_retracted_draft_disappears_and_the_notice_stays() -> None:
                   TurnFinished(answer=answer)]
     for event in events:
         view.apply(event)
+    view.apply(Notice(text="The endpoint said: invalid key sk-proj-Zx81kQabcdefgh"))
     text = " ".join(m["content"] for m in conv.messages)
+    assert "sk-proj" not in text and "redacted" in text  # an error that echoes a key never reaches the page
     assert "draft" not in text
     assert "The model failed." in text and "The offline answer" in text
     assert view.status("openai:x").startswith("Answered by **offline (fallback)**")

@@ -1,8 +1,9 @@
 """What the chat shows for one browser tab: the conversation's messages built from the service's events.
 
 Only grounded text reaches the page: the answer message is the concatenation of `AnswerText` events, replaced
-when a `Notice` retracts it. Tool use becomes one collapsed line per turn ("Looked up: …"). No Gradio here:
-messages are the plain dicts `gr.Chatbot` takes, so this is tested without a browser.
+when a `Notice` retracts it; notices and flags pass through `advisor.redact` (an error may echo a key). Tool use
+becomes one collapsed line per turn ("Looked up: …"). No Gradio here: messages are the plain dicts `gr.Chatbot`
+takes, so this is tested without a browser.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from advisor.chat.events import (
 )
 from advisor.chat.sessions import Message
 from advisor.interfaces.web.escape import answer_markdown, markdown_text
+from advisor.redact import redact
 
 TOOL_LABELS = {
     "search_knowledge": "searching the sources",
@@ -110,7 +112,7 @@ class TurnView:
         if isinstance(event, ToolCalled):
             self._tool_line(f"{TOOL_LABELS.get(event.name, event.name)}…", pending=True)
         elif isinstance(event, ToolFinished):
-            done = f"could not run {event.name}: {event.error}" if event.error else event.summary
+            done = f"could not run {event.name}: {redact(event.error)}" if event.error else event.summary
             self.tools.append(done)
             self._tool_line(done, pending=False)
         elif isinstance(event, AnswerText):
@@ -121,7 +123,7 @@ class TurnView:
         elif isinstance(event, Notice):
             if event.retract:
                 self._withdraw()
-            self.conv.add({"role": "assistant", "content": "⚠️ " + markdown_text(event.text)}, self.turn)
+            self.conv.add({"role": "assistant", "content": "⚠️ " + markdown_text(redact(event.text))}, self.turn)
             self._answer_msg = None  # the new answer goes below the notice
         elif isinstance(event, ProfileUnderstood):
             self.profile = event.profile
@@ -131,7 +133,8 @@ class TurnView:
         elif isinstance(event, FollowUps):
             self.conv.followups = list(event.items)
         elif isinstance(event, Flags):
-            self.conv.add({"role": "assistant", "content": "\n".join(f"- {markdown_text(f)}" for f in event.items),
+            notes = "\n".join(f"- {markdown_text(redact(f))}" for f in event.items)
+            self.conv.add({"role": "assistant", "content": notes,
                            "metadata": {"title": f"Checks before display: {len(event.items)} note(s)",
                                         "status": "done"}}, self.turn)
         elif isinstance(event, TurnFinished):

@@ -32,6 +32,7 @@ from advisor.interfaces.web.sources_view import search_html, sources_html
 from advisor.knowledge.explain import explain_rank, rank_moves
 from advisor.knowledge.profile import Profile
 from advisor.knowledge.ranking import DEFAULT_WEIGHTS, FACTORS, Ranking, check_weights, rank_fields, scenario_overrides
+from advisor.redact import redact
 
 if TYPE_CHECKING:
     from advisor.chat.service import ConversationService
@@ -60,7 +61,7 @@ def readable_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except gr.Error:
             raise
         except AdvisorError as exc:
-            raise gr.Error(str(exc), title="Cannot do that") from None
+            raise gr.Error(redact(str(exc)), title="Cannot do that") from None
         except Exception as exc:
             log.exception("web handler %s failed", fn.__name__)
             raise gr.Error(f"Something went wrong on the server ({type(exc).__name__}). Your conversation is "
@@ -80,7 +81,7 @@ def readable_stream(fn: Callable[P, Iterator[R]]) -> Callable[P, Iterator[R]]:
         except gr.Error:
             raise
         except AdvisorError as exc:
-            raise gr.Error(str(exc), title="Cannot do that") from None
+            raise gr.Error(redact(str(exc)), title="Cannot do that") from None
         except Exception as exc:
             log.exception("web handler %s failed", fn.__name__)
             raise gr.Error(f"Something went wrong on the server ({type(exc).__name__}). Your message is saved; "

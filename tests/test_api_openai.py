@@ -172,3 +172,18 @@ def test_the_source_list_is_taken_off_assistant_messages_sent_back(client: opena
     assert "\n\nSources:\n- [1] " in content
     assert strip_sources(content) == advisor_extra(completion)["answer"]
     assert strip_sources("Sources:\nnot ours") == "Sources:\nnot ours"
+
+
+def test_a_turn_whose_client_went_away_is_still_saved(api: Any) -> None:
+    import time
+
+    body = {"model": "advisor-offline", "stream": True, "messages": [{"role": "user", "content": ABOUT_ME}]}
+    with httpx.stream("POST", f"{api.state.base}/v1/chat/completions", json=body,
+                      headers={"X-Advisor-Session": "gone"}, timeout=30) as response:
+        assert next(response.iter_lines()).startswith("data: ")  # the first chunk, then the client hangs up
+    store = api.state.models["advisor-offline"].store
+    deadline = time.monotonic() + 20
+    while [m.role for m in store.messages("gone")] != ["user", "assistant"]:
+        assert time.monotonic() < deadline, "the answer was not saved"
+        time.sleep(0.1)
+    assert "mechanistic-interpretability" in store.profile("gone").interests

@@ -11,7 +11,7 @@ from advisor.errors import AdvisorError, DataError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from advisor.interfaces import cli_chat, cli_eval, cli_knowledge, cli_search, cli_serve, cli_web
+    from advisor.interfaces import cli_chat, cli_doctor, cli_eval, cli_knowledge, cli_search, cli_serve, cli_web
 
     parser = argparse.ArgumentParser(
         prog="advisor",
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_web.register(sub)
     cli_serve.register(sub)
     cli_eval.register(sub)
+    cli_doctor.register(sub)
     return parser
 
 

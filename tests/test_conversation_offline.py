@@ -94,8 +94,13 @@ def test_readings_follow_the_conversation_and_skip_what_was_read(advisor: Chat) 
 def test_what_if_trusting_eval_generation_moves_evals_and_says_why(advisor: Chat) -> None:
     answer = advisor.ask("What if automated eval generation works?")
     assert answer.intent == "what_if"
-    assert re.search(r"Evaluations & dangerous-capability evals moves from #\d+ to #\d+ because feedback "
-                     r"quality scored 5 instead of 3", answer.answer)
+    moved = re.search(r"Evaluations & dangerous-capability evals moves from #(\d+) to #(\d+), because results are "
+                      r"easy to check", answer.answer)
+    assert moved and int(moved.group(2)) < int(moved.group(1))  # more exposed, and why, in words
+    assert "instead of" not in answer.answer  # no internal scores in prose
+    weights = advisor.ask("what if labs had no reason to automate safety research?")
+    assert weights.intent == "what_if" and "economic incentive counts less" in weights.answer
+    assert weights.answer.count("economic incentive") == 1  # the shared reason is said once
     assert any(c.passage_id == "essay-21" for c in answer.citations)
 
 

@@ -216,7 +216,7 @@ def _score_reference(outcome: Outcome, knowledge: Knowledge) -> None:
         target = recs[position[c.refers_to]] if len(recs) > position[c.refers_to] else None
     else:  # last_field: the field the turn before the last was about
         prev = outcome.turns[-2]
-        talked = [str(v) for call in prev.calls for k, v in call.args.items() if k == "field"]
+        talked = [str(v) for call in prev.calls for k, v in call.args.items() if k == "field" and v]
         target = knowledge.field(talked[-1]).id if talked else next(iter(prev.answer.recommendations), None)
     args = [call.args for call in outcome.last.calls if call.name != "update_profile"]
     mentioned: list[str] = []

@@ -37,6 +37,7 @@ class Answer(BaseModel):
     followups: list[str] = Field(default_factory=list)
     flags: list[str] = Field(default_factory=list)
     intent: str = ""
+    what_if: dict[str, Any] | None = None  # the what-if this answer was under (scenario and/or weights)
     mode: str = "detailed"
     session: str | None = "default"
 

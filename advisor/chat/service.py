@@ -35,7 +35,7 @@ from advisor.chat.export import export_session
 from advisor.chat.followups import suggest_followups
 from advisor.chat.grounding import Grounder
 from advisor.chat.models import Backend, offline_backend
-from advisor.chat.offline.model import state_line
+from advisor.chat.offline.model import Recap, state_line
 from advisor.chat.offline.understanding import extract_profile, load_glossary, load_lexicon
 from advisor.chat.plan import personal_plan
 from advisor.chat.store import Message, SessionStore, StoreUnavailableError, open_store
@@ -176,7 +176,8 @@ class ConversationService:
             yield Flags(items=adjusted)
             answer = answer.model_copy(update={"flags": [*answer.flags, *adjusted]})
         meta = {"backend": answer.backend, "citations": [c.model_dump() for c in answer.citations],
-                "flags": answer.flags, "intent": answer.intent, "recommendations": answer.recommendations}
+                "flags": answer.flags, "intent": answer.intent, "recommendations": answer.recommendations,
+                "what_if": answer.what_if}
         try:
             self.store.finish_turn(session_id, question, answer.answer, meta, update, focus)
         except StoreUnavailableError as exc:
@@ -248,7 +249,7 @@ class ConversationService:
             yield Flags(items=flags)
         return Answer(answer=turn.grounder.displayed.strip(), citations=citations, backend=backend_label,
                       profile=turn.box.profile.model_dump(), recommendations=recs, followups=followups, flags=flags,
-                      intent=turn.intent, mode=mode, session=session_id)
+                      intent=turn.intent, what_if=turn.box.what_if, mode=mode, session=session_id)
 
     def _run(self, backend: Backend, turn: _Turn, text: str, mode: Mode, focus: list[str],
              history: list[Message]) -> Iterator[Event]:
@@ -296,14 +297,18 @@ class ConversationService:
             yield AnswerText(text=rest)
 
     def _system_prompt(self, profile: Profile, focus: list[str], mode: Mode, history: list[Message]) -> str:
-        last_intent = next((str(m.meta.get("intent", "")) for m in reversed(history) if m.role == "assistant"), "")
+        answers = [m.meta for m in history if m.role == "assistant"]
+        recap = Recap(last_intent=str(answers[-1].get("intent", "")) if answers else "",
+                      last_recommendations=next((list(a["recommendations"]) for a in reversed(answers)
+                                                 if a.get("recommendations")), []),
+                      last_what_if=answers[-1].get("what_if") if answers else None)
         older = history[:-HISTORY_MESSAGES] if len(history) > HISTORY_MESSAGES else []
         summary = "; ".join(m.content[:120] for m in older if m.role == "user")
         text = self.prompts.render(
             "system", essay_title=self.knowledge.essay.title, essay_url=self.knowledge.essay.url,
             mode_instructions=self.prompts.render(f"mode_{mode}"), profile=profile.describe(),
             history_summary=self.prompts.render("history_summary", summary=summary) if summary else "")
-        return f"{text}\n{state_line(profile, focus, mode, last_intent)}"
+        return f"{text}\n{state_line(profile, focus, mode, recap)}"
 
     # --- recommendations and the plan, as calls of their own -------------------------------------------------
 

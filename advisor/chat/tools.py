@@ -59,6 +59,8 @@ class CompareInput(BaseModel):
 
 class RecommendInput(BaseModel):
     top: int = Field(default=3, ge=1, le=8)
+    scenario: str | None = Field(default=None, description="recommend under a named what-if")
+    weights: dict[str, float] | None = Field(default=None, description="recommend under these factor weights")
     only: list[str] = Field(default_factory=list, description="score just these fields (ids, names or aliases)")
     fit_weight: float | None = Field(default=None, ge=0, le=1, description="how much fit matters vs safety")
 
@@ -153,6 +155,7 @@ class Toolbox:
     results: list[ToolResult] = field(default_factory=list)
     recommended: list[str] = field(default_factory=list)
     fields_discussed: list[str] = field(default_factory=list)
+    what_if: dict[str, Any] | None = None  # the what-if this turn ranked under, if any
     prompts: Prompts = DEFAULT_PROMPTS
     listener: Callable[[Any], None] | None = None  # receives ToolCalled / ToolFinished events
 
@@ -184,6 +187,8 @@ class Toolbox:
 
     def rank(self, args: RankInput) -> ToolResult:
         ranking = self._ranking(args.weights, args.scenario)
+        if args.scenario or args.weights:
+            self.what_if = {"scenario": args.scenario, "weights": args.weights}
         stated = "".join(f"[{self.book.add_passage(self.knowledge, p)}]" for p in self.knowledge.essay_rank_passages())
         lines = [f"Exposure ranking (1 = most likely automated first). Only #1 comes from the essay {stated}; "
                  "every other position is our model's estimate."]
@@ -234,7 +239,9 @@ class Toolbox:
         return self._done(ToolResult("compare_fields", "\n".join(lines), Explained(explanations)))
 
     def recommend_fields(self, args: RecommendInput) -> ToolResult:
-        ranking = self._ranking()
+        ranking = self._ranking(args.weights, args.scenario)
+        if args.scenario or args.weights:
+            self.what_if = {"scenario": args.scenario, "weights": args.weights}
         weights = Weights(args.fit_weight, 1 - args.fit_weight) if args.fit_weight is not None else None
         only = [self.knowledge.field(f).id for f in args.only]
         recs = recommend(self.knowledge, self.profile, ranking, weights, top=args.top,

@@ -15,7 +15,7 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from advisor.chat.events import MODES, Mode
 from advisor.chat.offline.intents import IntentModel
@@ -32,10 +32,19 @@ from advisor.prompts import DEFAULT_PROMPTS, Prompts
 STATE = re.compile(r"^Conversation state \(JSON\): (\{.*\})\s*$", re.MULTILINE)
 
 
-def state_line(profile: Profile, focus: list[str], mode: str, last_intent: str = "") -> str:
+class Recap(BaseModel):
+    """What the last answers were: the intent of the last one, the last list of recommendations (what "the
+    second one" means) and the what-if the last answer was under."""
+
+    last_intent: str = ""
+    last_recommendations: list[str] = Field(default_factory=list)
+    last_what_if: dict[str, Any] | None = None
+
+
+def state_line(profile: Profile, focus: list[str], mode: str, recap: Recap | None = None) -> str:
     """The line the service adds to the system message so that any model can read the conversation's state."""
     state = {"mode": mode, "profile": profile.model_dump(exclude_defaults=True), "focus": focus,
-             "last_intent": last_intent}
+             **(recap or Recap()).model_dump()}
     return "Conversation state (JSON): " + json.dumps(state)
 
 
@@ -55,14 +64,14 @@ class ConversationState:
         if found:
             self.profile = Profile.model_validate(state.get("profile") or {})
             self.focus = [f for f in state.get("focus") or [] if isinstance(f, str)]
-            self.last_intent = str(state.get("last_intent") or "")
+            self.recap = Recap.model_validate({k: v for k, v in state.items() if k in Recap.model_fields})
         else:  # a client that keeps its own history: read the profile and focus from the messages themselves
             self.profile = Profile()
             for text in self.history_users:
                 self.profile = self.profile.merge(extract_profile(text, knowledge, lexicon))
             last_ai = next((str(m.content) for m in reversed(history) if isinstance(m, AIMessage) and m.content), "")
             self.focus = field_mentions(last_ai, knowledge)
-            self.last_intent = ""
+            self.recap = Recap()
 
     def results(self) -> list[ToolResult]:
         return [m.artifact for m in self.since if isinstance(m, ToolMessage) and isinstance(m.artifact, ToolResult)]
@@ -91,11 +100,12 @@ class OfflineChatModel(BaseChatModel):
 
     def plan(self, state: ConversationState) -> Plan:
         key = json.dumps([state.message, state.history_users[-4:], state.profile.model_dump(), state.focus,
-                          state.last_intent])
+                          state.recap.model_dump()])
         if key not in self._plans:
             if len(self._plans) > 256:
                 self._plans.clear()
-            context = Context(state.profile, state.focus, state.last_intent, tuple(state.history_users))
+            context = Context(state.profile, state.focus, state.recap.last_intent, tuple(state.history_users),
+                              state.recap.last_recommendations, state.recap.last_what_if)
             self._plans[key] = plan_turn(state.message, self.knowledge, self.lexicon, self.intents, context)
         return self._plans[key]
 

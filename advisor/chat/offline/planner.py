@@ -86,7 +86,7 @@ class Plan:
     alternatives: list[str] = field(default_factory=list)  # when unsure: the intents it might be
 
 
-@dataclass(frozen=True)
+@dataclass
 class Context:
     """What the conversation already knows: the profile, the fields in focus (recommendations first, in
     order), the intent of the last answer, and the user's earlier messages."""
@@ -95,13 +95,15 @@ class Context:
     focus: list[str]
     last_intent: str = ""
     history: tuple[str, ...] = ()
+    recommendations: list[str] = field(default_factory=list)  # the last ones, in order: "the second one"
+    what_if: dict[str, Any] | None = None  # the what-if the last answer was under
 
 
 def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: IntentModel, context: Context) -> Plan:
     low = normalise(message)
     update = read_profile(message, knowledge, lexicon)
     named = topics(low, knowledge, lexicon)
-    referred = _reference(low, context.focus)
+    referred = _reference(low, context.focus, context.recommendations)
     guess = intents.guess(message, low)
     intent = _decide(guess, low, update, named, referred, context, intents.floor)
     plan = Plan(intent, profile_update=update, confidence=round(guess.confidence, 3))
@@ -109,7 +111,9 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
         plan.calls.append(("update_profile", update.model_dump(exclude_defaults=True)))
     target = named or ([referred] if referred else []) or context.focus[:1]
     if intent == "career":
-        plan.calls.append(("recommend_fields", {"top": 3}))
+        under = context.what_if if context.last_intent == "what_if" and CHANGE_PICKS.search(low) else None
+        plan.scenario, plan.weights = (under or {}).get("scenario"), (under or {}).get("weights")
+        plan.calls.append(("recommend_fields", {"top": 3, **(under or {})}))
         plan.calls.append(("recommend_readings", {"fields": [], "level": "intro"}))
         plan.calls.append(("search_knowledge", {"query": message, "k": 2, "kind": "user"}))
     elif intent == "why_fit":
@@ -190,8 +194,7 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
         scores["why_fit"] = scores.get("why_fit", 0) - 0.2
     elif context.last_intent in ("career", "why_fit") and re.fullmatch(r"\s*(?:why|but why|why\?|how so)\W*", low):
         scores["why_fit"] = scores.get("why_fit", 0) + 0.4
-    if re.search(r"\b(?:change|affect|update)\b.{0,25}\b(?:picks?|recommendations?|suggestions?|advice|list for me|"
-                 r"what you(?:'d| would) recommend)\b|\bdoes that change anything\b", low):
+    if CHANGE_PICKS.search(low):
         scores["career"] = scores.get("career", 0) + 0.35
     intent = max(scores, key=lambda k: scores[k])
     if intent == "why_rank" and not (named or referred or context.focus):
@@ -201,19 +204,23 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
     return intent
 
 
+CHANGE_PICKS = re.compile(r"\b(?:change|affect|update|alter|shift)\b.{0,25}\b(?:picks?|recommendations?|"
+                          r"suggestions?|advice|list for me|what you(?:'d| would) recommend)\b|"
+                          r"\b(?:does|would|will) (?:that|this|it) change anything\b")
 ON_TOPIC = re.compile(r"\b(?:ai|safety|alignment|field|fields|research|career|automat\w*|essay|author|post|read|"
                       r"papers?|rank\w*|interp\w*|evals?|governance|oversight)\b")
 
 
-def _reference(low: str, focus: list[str]) -> str | None:
+def _reference(low: str, focus: list[str], recommendations: list[str]) -> str | None:
     """The field a follow-up points at: "the second one" is the second of the last recommendations, "it" or
     "that field" the one talked about last."""
+    listed = recommendations or focus
+    m = ORDINAL_REF.search(low)
+    if listed and m and re.search(r"\b(?:one|field|option|pick|recommendation|choice|area|#[123])\b", low):
+        index = ORDINALS[(m.group(1) or m.group(2)).lower()]
+        return listed[index] if -len(listed) <= index < len(listed) else None
     if not focus:
         return None
-    m = ORDINAL_REF.search(low)
-    if m and re.search(r"\b(?:one|field|option|pick|recommendation|choice|area|#[123])\b", low):
-        index = ORDINALS[(m.group(1) or m.group(2)).lower()]
-        return focus[index] if -len(focus) <= index < len(focus) else None
     if PRONOUN_REF.search(low):
         return focus[0]
     return None

@@ -140,6 +140,8 @@ def _career(plan: Plan, box: TurnResults, mode: Mode) -> str:
         lines.append(box.say("answer_career_empty_profile"))
     else:
         lines.append(box.say("answer_understood", understood=understood(box.profile, box.knowledge)))
+    if plan.scenario or plan.weights:
+        lines += ["", box.say("answer_career_under_whatif", what=_what_if_words(plan, box))]
     lines += ["", box.say("answer_career_intro", balance=_balance(box.profile))]
     total = len(box.knowledge.fields)
     for i, r in enumerate(recs, 1):
@@ -280,26 +282,35 @@ def _what_if(plan: Plan, box: TurnResults, mode: Mode) -> str:
         return box.say("answer_help")
     if ranking.scenario:
         s = box.knowledge.scenario(ranking.scenario)
-        what = f"{s.name} ({_first_lower(s.description)}) {box.cite(s.passage_ids)}"
+        lines = [box.say("answer_whatif_head", what=_first_lower(s.name)), f"{s.description} {box.cite(s.passage_ids)}"]
     elif plan.weights:
-        what = "; ".join(f"{name.replace('_', ' ')} counts {'more' if w > 2 else 'less'} than in our model"
-                         for name, w in plan.weights.items())
+        lines = [box.say("answer_whatif_head", what=_what_if_words(plan, box))]
     else:
         return ("Tell me what to change, for example \"what if feedback quality mattered more?\" or \"what if "
                 "automated eval generation works?\".")
-    lines = [box.say("answer_whatif_head", what=what)]
-    explained = box.last(Explained)
-    shown: set[str] = set()
-    if isinstance(explained, Explained) and explained.explanations[0].what_if:
-        e = explained.explanations[0]
-        lines.append(f"- {e.name} {e.what_if.sentence}")  # type: ignore[union-attr]
-        shown.add(e.id)
-    for m in ranking.moves[: 3 if mode == "concise" else 6]:
-        if m.field_id not in shown:
-            lines.append(f"- {box.knowledge.field(m.field_id).name} {m.sentence}")
-    if not ranking.moves:
-        lines.append(box.say("answer_whatif_none"))
+    moves = ranking.moves
+    if not moves:
+        return "\n".join([*lines, box.say("answer_whatif_none")])
+    if ranking.scenario:  # field by field: the ones whose scores changed, and why
+        for m in moves[: 3 if mode == "concise" else 6]:
+            changed = [f for f in ranking.ranking.get(m.field_id).factors if f.changed_from is not None]
+            why = "; ".join(_first_lower(_factor_phrase(box, f)) for f in changed)
+            name = box.knowledge.field(m.field_id).name
+            lines.append(f"- {name} moves from #{m.old_rank} to #{m.new_rank}"
+                         + (f", because {why}." if why else ", as the fields around it move."))
+    else:  # one change of weight moves everything for the same reason: say it once
+        listed = ", ".join(f"{box.knowledge.field(m.field_id).name} (#{m.old_rank} to #{m.new_rank})"
+                           for m in moves[: 4 if mode == "concise" else 8])
+        lines.append(box.say("answer_whatif_weights", count=len(moves), moves=listed))
+    lines.append(box.say("answer_whatif_rest"))
     return "\n".join(lines)
+
+
+def _what_if_words(plan: Plan, box: TurnResults) -> str:
+    if plan.scenario:
+        return box.knowledge.scenario(plan.scenario).name.lower()
+    return "; ".join(f"{name.replace('_', ' ')} counts {'more' if w > 2 else 'less'} than in our model"
+                     for name, w in (plan.weights or {}).items())
 
 
 def _essay(plan: Plan, box: TurnResults, mode: Mode) -> str:

@@ -3,6 +3,7 @@ reasons that cite the essay or the field cards, and an ordered reading plan that
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -81,6 +82,9 @@ NEEDS = {  # what a field's skills imply, for people who say they lack it
 }
 
 
+PEOPLE_FACING = re.compile(r"people|human|face-to-face|in person|patients|communit|teach|mentor|relationship")
+
+
 def fit_score(card: FieldCard, profile: Profile, affinity: float | None = None) -> tuple[float, list[Reason]]:
     """How well a field fits the user (0..1), with the reasons, from what they said they like, do and lack,
     and (`affinity`, 0..1) how close their own description is to the field's work in meaning."""
@@ -104,6 +108,10 @@ def fit_score(card: FieldCard, profile: Profile, affinity: float | None = None) 
         if affinity >= 0.7 and not backgrounds:
             reasons.append(Reason("affinity", "What you told me about yourself is close to the people this work "
                                   "suits.", [f"field:{card.id}#suits"]))
+    if any(PEOPLE_FACING.search(g) for g in profile.goals) and card.factors["human_interaction"].score >= 4:
+        score += 0.2 if card.factors["human_interaction"].score >= 5 else 0.1
+        reasons.append(Reason("interest", "You want work with people, and this field runs on people and "
+                                          "institutions.", [f"field:{card.id}#factors"]))
     for lack in profile.lacks:
         needed = NEEDS.get(lack, set()) & set(card.skills)
         if needed and len(needed) >= (2 if lack == "programming" else 1):

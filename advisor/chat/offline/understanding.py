@@ -335,8 +335,12 @@ def _fit_weight(low: str) -> float | None:
 
 
 def _goals(low: str) -> list[str]:
-    return [g.strip() for g in re.findall(r"\bi (?:want|hope|plan|would like) to ((?:work|move|get|break|make|help|"
-                                          r"spend|build|become|switch|pursue|go|do)[^.;!?,]*)", low)]
+    goals = [g.strip() for g in re.findall(r"\bi (?:want|hope|plan|would like) to ((?:work|move|get|break|make|help|"
+                                           r"spend|build|become|switch|pursue|go|do)[^.;!?,]*)", low)]
+    goals += [f"wants {w.strip()}" for w in re.findall(
+        r"\b(?:i would like|i want|i prefer|i am looking for|i would rather have)\s+((?:[\w-]+\s+){0,3}?(?:work|job|"
+        r"role|roles|research|jobs))\b", low) if not re.match(r"^(?:to|a break|nothing)\b", w)]
+    return list(dict.fromkeys(goals))
 
 
 def _readings_done(low: str, knowledge: Knowledge) -> list[str]:

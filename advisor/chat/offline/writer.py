@@ -109,6 +109,7 @@ def understood(profile: Profile, knowledge: Knowledge) -> str:
         parts.append(", ".join(profile.background[:3]))
     if profile.skills:
         parts.append("you know " + ", ".join(profile.skills[:4]))
+    parts += [g for g in profile.goals if g.startswith("wants ")][:2]
     if profile.lacks:
         parts.append("no " + ", no ".join(profile.lacks[:3]))
     if profile.interests:
@@ -253,9 +254,7 @@ def _why_fit(plan: Plan, box: TurnResults, mode: Mode) -> str:
     lines = [box.say("answer_why_fit_head", name=r.name)]
     fit = [x for x in r.reasons if x.kind not in ("safety", "essay")]
     lines += [f"- {x.text} {box.cite(x.sources)}".rstrip() for x in fit] or [box.say("answer_why_fit_none")]
-    total = len(box.knowledge.fields)
-    lines.append(f"- It is {r.safety_words(total)} on automation.")
-    lines += [f"- {x.text} {box.cite(x.sources)}".rstrip() for x in r.reasons if x.kind == "safety"]
+    lines += [f"- {box.linked(x.text)} {box.cite(x.sources)}".rstrip() for x in r.reasons if x.kind == "safety"]
     return "\n".join(lines)
 
 
@@ -328,7 +327,7 @@ def _essay(plan: Plan, box: TurnResults, mode: Mode) -> str:
             return box.say("essay_silent", name=card.name)
         lines.append(box.say("essay_field", name=card.name, says=card.essay.says) + " " + box.cite(card.essay.passages))
         hits = [h for h in hits if h.passage_id not in card.essay.passages]
-    if aspect in ("author", "when", "count") and mode != "detailed":
+    if aspect in ("author", "when", "count", "position") and mode != "detailed":
         return "\n".join(lines)
     quotes = hits[: 2 if mode == "concise" or lines else 4]
     if quotes:

@@ -140,3 +140,25 @@ def test_kill_9_during_add_and_rebuild_loses_no_document(tmp_path: Path, indexed
     assert f"{len(knowledge_chunks(knowledge)) + n_user} chunks" in checks["index"]["detail"]
     assert killed >= 3, f"only {killed} of 5 runs were still running when killed: the delays need tuning"
     print(f"killed {killed} of 5 runs; seed {SEED}")
+
+
+def test_kill_9_during_ask_keeps_every_completed_turn(tmp_path: Path, indexed_home: Path) -> None:
+    rng = random.Random(SEED + 1)
+    home = tmp_path / "home"
+    shutil.copytree(indexed_home, home)
+    completed: list[str] = []
+    for i in range(2):
+        kill_at(home, lambda: True, rng.uniform(1.0, 4.0), "ask", f"killed question {i} about evals",
+                "--session", "k")
+        question = f"completed question {i}: why is scalable oversight first?"
+        done = advisor(home, "ask", question, "--session", "k", "--json")
+        assert done.returncode == 0, done.stderr
+        completed.append(question)
+    shown = advisor(home, "sessions", "show", "k", "--json")
+    assert shown.returncode == 0, shown.stderr
+    messages = json.loads(shown.stdout)["messages"]
+    users = [m["content"] for m in messages if m["role"] == "user"]
+    for question in completed:  # every completed turn is there, with its answer right after its question
+        at = users.index(question)
+        following = messages[[m["content"] for m in messages].index(question) + 1]
+        assert at >= 0 and following["role"] == "assistant" and following["content"].strip()

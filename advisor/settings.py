@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from advisor.errors import InputError
@@ -60,6 +60,25 @@ class Settings(BaseSettings):
     api_tokens: SecretStr | None = Field(None, validation_alias=_env("ADVISOR_API_TOKENS"))
     api_max_body: int = Field(1_048_576, ge=1024, le=67_108_864, validation_alias=_env("ADVISOR_API_MAX_BODY"))
     api_rate_limit: int = Field(60, ge=0, le=1_000_000, validation_alias=_env("ADVISOR_API_RATE_LIMIT"))
+
+    # The web app (`ui.py`, `advisor ui`): an optional login, `user:password` (unset: no login).
+    ui_auth: SecretStr | None = Field(None, validation_alias=_env("ADVISOR_UI_AUTH"))
+
+    @field_validator("ui_auth")
+    @classmethod
+    def _user_colon_password(cls, value: SecretStr | None) -> SecretStr | None:
+        user, sep, password = value.get_secret_value().partition(":") if value else ("x", ":", "x")
+        if not (sep and user.strip() and password):
+            raise ValueError("expected user:password, both non-empty")
+        return value
+
+    @property
+    def ui_login(self) -> tuple[str, str] | None:
+        """The web app's (user, password) from ADVISOR_UI_AUTH, or None when no login is asked for."""
+        if self.ui_auth is None:
+            return None
+        user, _, password = self.ui_auth.get_secret_value().partition(":")
+        return user.strip(), password
 
     @property
     def index_dir(self) -> Path:

@@ -104,3 +104,20 @@ def test_small_jobs_stay_quiet(run_cli: RunCli, home_with_index: Path, tmp_path:
     note.write_text("# Note\n\nShort.\n")
     code, _, err = run_cli("index", "--add", str(note))
     assert code == 0 and "advisor:" not in err
+
+
+def test_a_long_job_says_how_long_before_it_starts(home_with_index: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from advisor.search import library
+    from advisor.search.index import ChunkIndex
+    from advisor.settings import load_settings
+
+    monkeypatch.setattr(library, "LONG_JOB_CHUNKS", 3)  # stands for thousands of chunks: same code path
+    note = tmp_path / "long.md"
+    note.write_text("\n\n".join("Paragraph about the Durian seminar. " + "More words here. " * 60 for _ in range(4)))
+    said: list[str] = []
+    index = ChunkIndex(load_settings({"ADVISOR_HOME": str(home_with_index)}))
+    library.Library(index, notify=said.append).add([note])
+    index.close()
+    assert len(said) == 1 and said[0].startswith("embedding ") and " min " in said[0]
+    assert "interrupting is safe" in said[0]

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import importlib.util
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -44,7 +45,14 @@ from advisor.settings import Settings
 
 log = logging.getLogger("advisor.api")
 
-TURN_THREADS = 16  # turns answered at once; more wait their turn (offline turns are CPU-bound)
+LLM_TURN_THREADS = 16  # turns of an LLM backend at once: they mostly wait for the model's endpoint
+
+
+def turn_threads(service: ConversationService) -> int:
+    """How many of a model's turns run at once; more wait their turn, first come first served. Offline turns
+    are CPU-bound Python: more threads than cores only share the same cores (and the GIL) unfairly, which
+    stretches every turn and makes the slowest wait longest."""
+    return LLM_TURN_THREADS if not service.backend.offline else max(2, os.cpu_count() or 2)
 OFFLINE_MODEL = "advisor-offline"
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text}
@@ -117,12 +125,14 @@ def create_app(service: ConversationService, settings: Settings, *, web: bool = 
     redact = Redactor([key, *tokens])
     models = available_models(service)
     started = int(time.time())
-    pool = ThreadPoolExecutor(max_workers=TURN_THREADS, thread_name_prefix="advisor-turn")
+    pools = {name: ThreadPoolExecutor(max_workers=turn_threads(svc), thread_name_prefix=f"turn-{name}")
+             for name, svc in models.items()}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        pool.shutdown(wait=False, cancel_futures=True)
+        for pool in pools.values():
+            pool.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(title="AI-safety career advisor API", version="1", lifespan=lifespan,
                   description="OpenAI-compatible chat completions answered by the advisor, with citations.",
@@ -160,7 +170,7 @@ def create_app(service: ConversationService, settings: Settings, *, web: bool = 
         mode = validate_mode(body.mode or (x_advisor_mode or "").strip() or "detailed")
         start = turn_starter(svc, body, session_name(x_advisor_session, body.user), mode)
         completion = Completion(body.model)
-        events = run_turn(start, pool)
+        events = run_turn(start, pools[body.model])
         if not body.stream:
             transcript = Transcript()
             answer = await _settle(events, transcript)

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.skipif(
 
 
 def test_smollm2_writes_an_answer_from_the_tool_results(home_with_index: Path, knowledge: Knowledge) -> None:
-    settings = load_settings({"ADVISOR_HOME": str(home_with_index), "ADVISOR_MAX_TOKENS": "120"})
+    settings = load_settings({"ADVISOR_HOME": str(home_with_index), "ADVISOR_MAX_TOKENS": "120",
+                              "ADVISOR_TURN_DEADLINE": "600"})  # a small CPU model on a busy 2-core machine
     backend = resolve_backend("local", settings, knowledge)
     assert isinstance(backend.model, WriterChatModel) and backend.name.startswith("local:SmolLM2")
     advisor = Chat(ConversationService(knowledge, settings, backend), "local")

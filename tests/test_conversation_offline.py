@@ -277,3 +277,11 @@ def test_the_users_own_documents_are_read_and_labelled_as_theirs(advisor: Chat, 
     assert "not the essay" in line and f"[{users[0].n}]" in line
     unrelated = advisor.ask("Why is compute governance ranked where it is?")
     assert not any(c.kind == "user" for c in unrelated.citations)  # quoted only when it is about the question
+
+
+def test_numbers_out_of_range_are_kept_in_range_and_said(advisor: Chat) -> None:
+    answer = advisor.ask("I'm a physicist with 60 years of savings and 200 hours per week. What fits me?")
+    c = answer.profile["constraints"]
+    assert c["runway_months"] == 600 and c["hours_per_week"] == 100
+    assert any("720 months" in f for f in answer.flags) and any("200 hours" in f for f in answer.flags)
+    assert advisor.ask("and what should I read?").profile["constraints"]["runway_months"] == 600  # still loads

@@ -18,8 +18,6 @@ from advisor.knowledge import Knowledge, KnowledgeError
 from advisor.knowledge.names import field_mentions
 from advisor.knowledge.profile import Constraints, Profile
 
-MAX_RUNWAY_MONTHS = 600
-MAX_HOURS_PER_WEEK = 100
 CANONICAL_SIMILARITY = 0.72  # a role this close in meaning to a card's background word is given that word too
 
 
@@ -302,18 +300,18 @@ def _constraints(text: str, low: str) -> Constraints:
         if m:
             amount = _number(m.group(1))
             months = amount * 12 if m.group(2).startswith(("y", "yr")) else amount
-            c["runway_months"] = min(MAX_RUNWAY_MONTHS, round(months))
+            c["runway_months"] = round(months)  # Constraints clamps it, with a note
             break
     if "runway_months" not in c:
         m = re.search(rf"runway[^.;]{{0,12}}?{NUM}[ -]?(months?|years?)", low)
         if m:
             amount = _number(m.group(1))
-            c["runway_months"] = min(MAX_RUNWAY_MONTHS, round(amount * 12 if m.group(2).startswith("y") else amount))
+            c["runway_months"] = round(amount * 12 if m.group(2).startswith("y") else amount)
     hours = [(m, low[max(0, m.start() - 25): m.start()]) for m in HOURS.finditer(low)]
     spare = [m for m, before in hours if not JOB_HOURS.search(before)] or list(SPARE.finditer(low)) or [
         m for m, _ in hours]
     if spare:
-        c["hours_per_week"] = min(MAX_HOURS_PER_WEEK, int(spare[-1].group(1)))
+        c["hours_per_week"] = int(spare[-1].group(1))
     place = LOCATION.search(text.replace("’", "'").replace("I'm in", "i am in"))
     if place:
         c["location"] = place.group(1)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from advisor import __version__
 from advisor.errors import AdvisorError, DataError
+from advisor.redact import redact
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,8 +41,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except AdvisorError as exc:
         kind = "error in the knowledge base or prompts" if isinstance(exc, DataError) else "error"
-        print(f"advisor: {kind}: {exc}", file=sys.stderr)
+        print(f"advisor: {kind}: {redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # the output was piped into a program that stopped reading (e.g. `head`)
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("\nadvisor: interrupted", file=sys.stderr)
         return 130

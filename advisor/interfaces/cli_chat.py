@@ -96,7 +96,8 @@ def print_answer_tail(answer: Answer) -> None:
     if answer.citations:
         print("\nSources:")
         for c in answer.citations:
-            print(f"  [{c.n}] {c.title} — {c.source}")
+            mine = " (your document, not the essay)" if c.kind == "user" else ""
+            print(f"  [{c.n}] {c.title}{mine} — {c.source}")
     if answer.followups:
         print("\nYou could ask: " + " | ".join(answer.followups))
 

@@ -117,3 +117,19 @@ def make_service(settings: Any, knowledge: Knowledge, model: str = "offline") ->
     from advisor.chat.service import ConversationService
 
     return ConversationService(knowledge, settings, resolve_backend(model, settings, knowledge))
+
+
+@pytest.fixture
+def embed_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many texts the embedding model is asked to embed, call by call, during the test."""
+    from advisor.search import embeddings
+
+    calls: list[int] = []
+    real = embeddings.MiniLMEmbedder.embed
+
+    def counting(self: embeddings.MiniLMEmbedder, texts: list[str], batch_size: int = 32) -> object:
+        calls.append(len(texts))
+        return real(self, texts, batch_size)
+
+    monkeypatch.setattr(embeddings.MiniLMEmbedder, "embed", counting)
+    return calls

@@ -77,17 +77,8 @@ def test_split_words_never_exceeds_the_limit() -> None:
     assert sum(len(p.split()) for p in pieces) == 10 + 400 + 50 + 179 + 181
 
 
-def test_resyncing_unchanged_knowledge_embeds_nothing(retriever: Retriever, monkeypatch: pytest.MonkeyPatch) -> None:
-    from advisor.search import embeddings
-
-    calls: list[int] = []
-    real = embeddings.MiniLMEmbedder.embed
-
-    def counting(self: embeddings.MiniLMEmbedder, texts: list[str], batch_size: int = 32) -> object:
-        calls.append(len(texts))
-        return real(self, texts, batch_size)
-
-    monkeypatch.setattr(embeddings.MiniLMEmbedder, "embed", counting)
+def test_resyncing_unchanged_knowledge_embeds_nothing(retriever: Retriever, embed_calls: list[int]) -> None:
+    calls = embed_calls
     report = retriever.sync_knowledge()
     assert report.added == 0 and report.removed == 0 and report.unchanged == len(knowledge_chunks(retriever.knowledge))
     assert calls == []

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from advisor.knowledge import Knowledge, load_knowledge
 from advisor.search import embeddings
@@ -17,18 +16,6 @@ from advisor.search.shipped import load_shipped, write_shipped
 from advisor.settings import PROJECT_ROOT, load_settings
 
 
-def counting_embed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    calls: list[int] = []
-    real = embeddings.MiniLMEmbedder.embed
-
-    def counting(self: embeddings.MiniLMEmbedder, texts: list[str], batch_size: int = 32) -> object:
-        calls.append(len(texts))
-        return real(self, texts, batch_size)
-
-    monkeypatch.setattr(embeddings.MiniLMEmbedder, "embed", counting)
-    return calls
-
-
 def test_the_shipped_vectors_cover_the_knowledge(knowledge: Knowledge) -> None:
     shipped = load_shipped(PROJECT_ROOT / "knowledge")
     missing = [c.passage_id for c in knowledge_chunks(knowledge) if c.id not in shipped]
@@ -36,8 +23,8 @@ def test_the_shipped_vectors_cover_the_knowledge(knowledge: Knowledge) -> None:
 
 
 def test_a_fresh_index_inserts_the_shipped_vectors(tmp_path: Path, knowledge: Knowledge,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = counting_embed(monkeypatch)
+                                                   embed_calls: list[int]) -> None:
+    calls = embed_calls
     r = Retriever(ChunkIndex(load_settings({"ADVISOR_HOME": str(tmp_path)})), knowledge)
     report = r.sync_knowledge()
     assert report.added == len(knowledge_chunks(knowledge)) and sum(calls) == 0
@@ -49,11 +36,11 @@ def test_a_fresh_index_inserts_the_shipped_vectors(tmp_path: Path, knowledge: Kn
 
 
 def test_a_changed_card_is_embedded_and_a_foreign_file_is_ignored(tmp_path: Path, knowledge_copy: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                  embed_calls: list[int]) -> None:
     card = knowledge_copy / "fields" / "forecasting.md"
     card.write_text(card.read_text().replace("summary: ", "summary: Quokka-grade forecasting. ", 1))
     changed = load_knowledge(knowledge_copy)
-    calls = counting_embed(monkeypatch)
+    calls = embed_calls
     settings = load_settings({"ADVISOR_HOME": str(tmp_path / "home"), "ADVISOR_KNOWLEDGE_DIR": str(knowledge_copy)})
     Retriever(ChunkIndex(settings), changed).sync_knowledge()
     assert 0 < sum(calls) < 10  # only the chunks whose text changed

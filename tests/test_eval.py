@@ -21,8 +21,9 @@ def test_the_case_set_meets_its_floors(home_with_index: Path) -> None:
     exe = Path(sys.executable).with_name("advisor")
     run = subprocess.run([str(exe), "eval", "--json"], capture_output=True, text=True, timeout=600,
                          env={**os.environ, "ADVISOR_HOME": str(home_with_index)})
+    assert run.stdout.strip(), run.stderr[-3000:]
     report = json.loads(run.stdout)
-    assert run.returncode == 0, (report["heldout"]["below_floor"], report["tuning"]["below_floor"])
+    assert run.returncode == 0, {part: r["below_floor"] for part, r in report.items()}
     held = report["heldout"]["figures"]
     assert held["essay_rank_violations"]["value"] == 0 and held["polarity_errors"]["value"] == 0
     assert held["intent"]["cases"] >= 20 and report["tuning"]["figures"]["persona_top3"]["cases"] >= 20

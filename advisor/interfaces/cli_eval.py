@@ -9,12 +9,14 @@ from pathlib import Path
 from advisor.interfaces.terminal import print_json, table
 from advisor.settings import PROJECT_ROOT
 
-SPLITS = ("heldout", "tuning")
+SPLITS = ("heldout", "heldout2", "tuning")  # every part present in the folder is run by --split all
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="score the offline advisor on the labelled case set (tuning and held-out)")
-    p.add_argument("--split", choices=[*SPLITS, "all"], default="all", help="which part to run (default: all)")
+    p.add_argument("--split", choices=[*SPLITS, "all"], default="all",
+                   help="which part to run: heldout (written before tuning), heldout2 (a second held-out part, "
+                        "written later by someone new), tuning, or all present (default)")
     p.add_argument("--cases", type=Path, default=PROJECT_ROOT / "evals", metavar="DIR",
                    help="the folder with tuning.yaml, heldout.yaml and floors.yaml (default: evals/)")
     p.add_argument("--failures", action="store_true", help="list every case that missed, with what went wrong")
@@ -44,7 +46,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     def service(tmp: Path) -> ConversationService:
         return ConversationService(knowledge, settings, backend, store=SessionStore(tmp / "eval.sqlite3"))
 
-    splits = SPLITS if args.split == "all" else (args.split,)
+    splits = [s for s in SPLITS if (args.cases / f"{s}.yaml").exists()] if args.split == "all" else [args.split]
     reports = [evaluate(service, load_cases(args.cases / f"{s}.yaml"), knowledge, s, floors.get(s, {}))
                for s in splits]
     if args.json:

@@ -235,7 +235,7 @@ def _background(text: str, low: str, parts: list[Clause], lexicon: Lexicon) -> l
             roles.append(role)
     head = re.match(r"^\s*([\w/+ .-]{2,40}?)\s*(?:[,.;:!]|\s-\s|\s—\s|$)", low)  # "Corporate lawyer, 8 yrs ..."
     if head and not re.match(r"^(?:i|hi|hey|hello|so|ok|what|why|how|which|my|the|a|an|tell|please)\b", head.group(1)):
-        role = _clean_role(head.group(1))
+        role = _clean_role(re.split(r"\s+(?:with|at|in|for|from|of|and|who|since)\s+", head.group(1))[0])
         if role:
             roles.append(role)
     for m in FIELD_OF.finditer(low):

@@ -7,6 +7,7 @@ variable and what it accepts.
 from __future__ import annotations
 
 import os
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -99,6 +100,10 @@ ENV_NAMES = {name: str(info.validation_alias.choices[0])  # type: ignore[union-a
              for name, info in Settings.model_fields.items()}
 
 
+SECRET_VARS = {ENV_NAMES[name] for name, info in Settings.model_fields.items()
+               if SecretStr in typing.get_args(info.annotation)}
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from `env` (default: the process environment); empty values count as unset. No I/O."""
     source = os.environ if env is None else env
@@ -109,5 +114,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else "?"
         var = ENV_NAMES.get(field, field)
-        shown = values.get(var, "")
-        raise SettingsError(f"{var}={shown!r} cannot be used: {err['msg']}. Fix or unset {var}.") from None
+        shown = "(hidden)" if var in SECRET_VARS else repr(values.get(var, ""))
+        raise SettingsError(f"{var}={shown} cannot be used: {err['msg']}. Fix or unset {var}.") from None

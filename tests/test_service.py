@@ -171,3 +171,9 @@ def test_settings_errors_name_the_variable(run_cli: RunCli, monkeypatch: pytest.
         assert code == 2 and f"{var}={value!r}" in err and "Traceback" not in err
         assert len(err.strip().splitlines()) == 1
         monkeypatch.delenv(var)
+
+
+def test_a_bad_secret_setting_is_named_but_not_shown(run_cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADVISOR_UI_AUTH", "hunter2-without-a-colon")
+    code, out, err = run_cli("ask", "hello")
+    assert code == 2 and "ADVISOR_UI_AUTH" in err and "hunter2" not in out + err

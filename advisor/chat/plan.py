@@ -16,6 +16,8 @@ def personal_plan(knowledge: Knowledge, profile: Profile) -> str:
         lines.append(f"{i}. **{r.name}** (fit {r.fit:.2f}, safety against automation {r.safety:.2f})")
         lines += [f"   - {reason.text}" for reason in r.reasons]
     lines += ["", "Reading plan:"]
-    lines += [f"- [ ] {p.title} — {p.authors}, {p.year} ({p.level}, ~{p.minutes} min) {p.url}"
-              for p in reading_plan(knowledge, [r.field_id for r in recs], profile)]
+    fields = [r.field_id for r in recs]
+    done = profile.model_copy(update={"readings_done": []})  # the whole plan, read ones ticked
+    lines += [f"- [{'x' if p.url in profile.readings_done else ' '}] {p.title} — {p.authors}, {p.year} "
+              f"({p.level}, ~{p.minutes} min) {p.url}" for p in reading_plan(knowledge, fields, done)]
     return "\n".join(lines)

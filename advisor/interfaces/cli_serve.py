@@ -32,7 +32,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     service = make_service(args.model)
     settings = service.settings
     app = create_app(service, settings, web=not args.no_web)
-    service.retriever()  # open (or build) the index now, not during the first request
+    from advisor.interfaces.web.server import warm_up
+
+    warm_up(service)  # the index, the embedder and the offline understanding, before the first request
     base = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
     print(f"advisor serve: models {', '.join(app.state.models)}; API {base}/v1"
           f"{f'; web app {base}/' if app.state.web else ''}", flush=True)

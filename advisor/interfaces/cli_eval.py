@@ -9,14 +9,14 @@ from pathlib import Path
 from advisor.interfaces.terminal import print_json, table
 from advisor.settings import PROJECT_ROOT
 
-SPLITS = ("heldout", "heldout2", "tuning")  # every part present in the folder is run by --split all
+SPLITS = ("heldout", "heldout2", "heldout3", "tuning", "tuning2")  # --split all runs every part present
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="score the offline advisor on the labelled case set (tuning and held-out)")
     p.add_argument("--split", choices=[*SPLITS, "all"], default="all",
-                   help="which part to run: heldout (written before tuning), heldout2 (a second held-out part, "
-                        "written later by someone new), tuning, or all present (default)")
+                   help="which part to run: tuning parts (tuned on) or held-out parts (never tuned on, each "
+                        "written by someone new), or all present (default)")
     p.add_argument("--cases", type=Path, default=PROJECT_ROOT / "evals", metavar="DIR",
                    help="the folder with tuning.yaml, heldout.yaml and floors.yaml (default: evals/)")
     p.add_argument("--failures", action="store_true", help="list every case that missed, with what went wrong")

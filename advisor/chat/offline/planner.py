@@ -10,15 +10,16 @@ from typing import Any
 
 from advisor.chat.offline.intents import IntentGuess, IntentModel
 from advisor.chat.offline.text import negated_at, normalise
-from advisor.chat.offline.understanding import Lexicon, read_profile, topics
+from advisor.chat.offline.understanding import Lexicon, read_profile, topic_by_meaning, topics
 from advisor.knowledge import Knowledge
 from advisor.knowledge.profile import Profile
 from advisor.knowledge.ranking import DEFAULT_WEIGHTS
 
+READING_TOPIC_SIMILARITY = 0.4
 ORDINALS = {"first": 0, "1st": 0, "top": 0, "number one": 0, "#1": 0, "second": 1, "2nd": 1, "number two": 1,
             "#2": 1, "middle": 1, "third": 2, "3rd": 2, "number three": 2, "#3": 2, "last": -1}
 ORDINAL_REF = re.compile(r"\b(first|1st|top|second|2nd|middle|third|3rd|last|number one|number two|number three)"
-                         r"(?: one| field| option| pick| recommendation| choice| area)?\b|(#[123])\b")
+                         r"(?: one| field| option| pick| recommendation| choice| area| suggestion)?\b|(#[123])\b")
 PRONOUN_REF = re.compile(r"\b(?:it|that|this|that one|this one|that field|this field|that area|them|those)\b")
 LEVELS = [
     ("advanced", re.compile(r"\b(?:advanced|deep[- ]dive|anything deep|in[- ]depth|more technical|hardcore|"
@@ -36,11 +37,17 @@ FACTOR_CUES = {
                                      r"(?:want|care|invest|pour|spend|have)|reason to automate|market|pressure|"
                                      r"business"),
     "research_taste": re.compile(r"taste|new concepts?|novel (?:ideas|concepts)|conceptual|creativ\w*|insight\w*|"
-                                 r"original ideas|coming up with"),
+                                 r"original (?:ideas|thinking)|coming up with|nose for|(?:which|what|good|right) "
+                                 r"questions|new ideas|judg(?:e)?ment"),
     "human_interaction": re.compile(r"people|human interaction|institution\w*|relationships?|trust between|"
                                     r"people-facing|social|interpersonal|stakeholders?|dealing with"),
 }
-DOWN = re.compile(r"\b(?:stops? (?:protecting|mattering|counting|helping)|no (?:protection|effect|difference)|"
+AI_CAN = re.compile(r"\b(?:ai|agents?|models?|machines?|computers?)\b.{0,40}\b(?:as good as|just as well|as well as|"
+                    r"by themselves|on their own|handle|handles|can do|take over|takes over|crack|cracks|copy)\b")
+AI_CANNOT = re.compile(r"hardest (?:thing )?for (?:ai|models?|machines?) to|(?:ai|models?|machines?) (?:can not|"
+                       r"will never|never) (?:copy|do|replace)|the (?:real )?bottleneck|only humans")
+DOWN = re.compile(r"\b(?:stop(?:s|ped)? (?:protecting|mattering|counting|helping|caring|being)|no (?:protection|effect|"
+                  r"difference)|no (?:\w+ )?(?:reason|incentive|money|interest)|dries up|dry up|nobody|no one|"
                   r"gives? no|not protect\w*|less|lower|barely|hardly|doesn'?t|does not|do not|did not|isn'?t|is not|"
                   r"are not|aren'?t|not "
                   r"really|not much|not nearly|zero|no reason|no incentive|little|weaker|weaken|smaller|don'?t buy|"
@@ -48,12 +55,15 @@ DOWN = re.compile(r"\b(?:stops? (?:protecting|mattering|counting|helping)|no (?:
 UP = re.compile(r"\b(?:more|higher|heavily|even more|bigger|stronger|the bottleneck|most|a lot|way more|doubled?|"
                 r"crucial|key|matters? most|pour)\b")
 SCENARIO_CUES = {
-    "trusted-eval-generation": re.compile(r"(?:eval\w*|benchmark\w*|test\w*)\b.{0,40}\b(?:generat\w*|written|"
+    "trusted-eval-generation": re.compile(r"(?:tests?|evals?|benchmarks?) (?:that )?(?:models?|ai|llms?) (?:write|"
+                                          r"writes|wrote|generate)|(?:eval\w*|benchmark\w*|test\w*)\b.{0,40}\b(?:generat\w*|written|"
                                           r"trust\w*|reliable|automat\w*|auto)|(?:generat\w*|model-written|"
                                           r"auto-?generated|automated|automatic|ai-written|llm-written)\b.{0,20}"
                                           r"\beval"),
-    "interp-breakthrough": re.compile(r"breakthrough|cracks? (?:interp|mech)|interp\w*\b.{0,40}\b(?:easy to (?:check|"
-                                      r"verify)|solved|verifiable)|(?:solve[sd]?|crack(?:s|ed)?) interp"),
+    "interp-breakthrough": re.compile(r"breakthrough|leap|cracks? (?:interp|mech|reverse-engineering|model internals)|"
+                                      r"(?:interp\w*|internals|reverse-engineer\w*|circuits?)\b.{0,60}\b(?:easy to "
+                                      r"(?:check|verify|tell|confirm)|simple to (?:check|confirm|verify)|solved|"
+                                      r"verifiable)|(?:solve[sd]?|crack(?:s|ed)?) interp"),
 }
 ESSAY_ASPECTS = {
     "author": re.compile(r"\bwho (?:\w+ )?(?:wrote|is the author|authored|is behind)|author'?s name|their name|"
@@ -129,7 +139,8 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
         plan.calls.append(("explain_field", {"field": plan.fields[0]}) if plan.fields else ("rank_fields", {}))
         plan.calls.append(("search_knowledge", {"query": message, "k": 1, "kind": "user"}))
     elif intent == "compare":
-        fields = list(dict.fromkeys([*named, *([referred] if referred else [])]))
+        fields = list(dict.fromkeys([*named, *_all_references(low, context.recommendations or context.focus),
+                                     *([referred] if referred else [])]))
         if len(fields) < 2:
             fields = list(dict.fromkeys([*fields, *context.focus]))[:2]
         plan.fields = fields[:4]
@@ -140,6 +151,9 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
             if plan.fields:
                 plan.calls.append(("explain_field", {"field": plan.fields[0]}))
     elif intent == "readings":
+        if not named and not referred:  # a topic in its own words: "stuff on models hiding their goals"
+            named = topic_by_meaning(message, knowledge, READING_TOPIC_SIMILARITY)
+            target = named or target
         plan.fields = target[:3] if named else target[:1]
         plan.level = reading_level(low)
         plan.calls.append(("recommend_readings", {"fields": plan.fields, "level": plan.level}))
@@ -186,7 +200,8 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
     if named or referred:
         scores["off_topic"] = scores.get("off_topic", 0) - 0.25
         scores["help"] = scores.get("help", 0) - 0.1
-    if len(set(named) | ({referred} if referred else set())) >= 2:
+    if len(set(named) | set(_all_references(low, context.recommendations or context.focus)) |
+           ({referred} if referred else set())) >= 2:
         scores["compare"] = scores.get("compare", 0) + 0.1
     else:
         scores["compare"] = scores.get("compare", 0) - 0.15
@@ -216,7 +231,7 @@ def _reference(low: str, focus: list[str], recommendations: list[str]) -> str | 
     "that field" the one talked about last."""
     listed = recommendations or focus
     m = ORDINAL_REF.search(low)
-    if listed and m and re.search(r"\b(?:one|field|option|pick|recommendation|choice|area|#[123])\b", low):
+    if listed and m and re.search(r"\b(?:one|field|option|pick|recommendation|choice|area|suggestion|#[123])\b", low):
         index = ORDINALS[(m.group(1) or m.group(2)).lower()]
         return listed[index] if -len(listed) <= index < len(listed) else None
     if not focus:
@@ -224,6 +239,18 @@ def _reference(low: str, focus: list[str], recommendations: list[str]) -> str | 
     if PRONOUN_REF.search(low):
         return focus[0]
     return None
+
+
+def _all_references(low: str, listed: list[str]) -> list[str]:
+    """Every field an ordinal points at ("the second against the third")."""
+    if not re.search(r"\b(?:one|ones|field|option|pick|recommendation|choice|area|suggestion)s?\b", low):
+        return []
+    out = []
+    for m in ORDINAL_REF.finditer(low):
+        index = ORDINALS[(m.group(1) or m.group(2)).lower()]
+        if -len(listed) <= index < len(listed):
+            out.append(listed[index])
+    return out
 
 
 def what_if(low: str, message: str, knowledge: Knowledge) -> tuple[str | None, dict[str, float] | None]:
@@ -240,7 +267,13 @@ def what_if(low: str, message: str, knowledge: Knowledge) -> tuple[str | None, d
         factors = [label] if similarity >= 0.25 else []
     if not factors:
         return None, None
-    down = bool(DOWN.search(low)) and not re.search(r"\b(?:even more|way more|a lot more|much more)\b", low)
+    protective = set(factors) <= {"research_taste", "human_interaction"}
+    if protective and AI_CANNOT.search(low):
+        down = False  # "the hardest thing for AI to copy": it protects more
+    elif protective and AI_CAN.search(low):
+        down = True  # "AI gets as good as people at new ideas": it protects less
+    else:
+        down = bool(DOWN.search(low)) and not re.search(r"\b(?:even more|way more|a lot more|much more)\b", low)
     return None, {f: DEFAULT_WEIGHTS[f] / 3 if down else DEFAULT_WEIGHTS[f] * 2 for f in factors}
 
 

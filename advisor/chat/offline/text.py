@@ -23,7 +23,10 @@ LIKES = re.compile(
     r"\b(?:lov(?:e|es|ed|ing)|lik(?:e|es|ed|ing)|enjoy(?:s|ed|ing)?|into|interested in|curious about|fascinat\w*"
     r"|obsessed|excit\w*|drawn to|passionate|keen on|fan of|want to (?:do|work|get into|move into|focus|try|go into"
     r"|learn|break|spend)|would like to|prefer|(?:sounds?|seems?|looks?) (?:\w+ )?(?:fun|great|interesting|cool|good|"
-    r"exciting|amazing|appealing)|yes please|count me in|where my heart is|my (?:thing|jam|passion)|right up my street"
+    r"exciting|amazing|appealing|perfect)|yes please|count me in|where my heart is|my (?:thing|jam|passion)|"
+    r"right up my "
+    r"street|appeals? to me|sign me up|now we are talking|gets me out of bed|soft spot for|where i shine|love it|"
+    r"excites? me|give me|any day|keen|compelling|draws? me|i am all in|thrilled|can not wait"
     r"|fine with|open to|care (?:a lot |most )?about|dream\w*|hooked|person myself|kind of person"
     r"|more of an? [\w -]+ person)\b")
 DISLIKES = re.compile(
@@ -31,6 +34,8 @@ DISLIKES = re.compile(
     r"|burn(?:t|ed) out|tired of|sick of|allergic to|zero interest|no interest|nothing (?:with|about|on|in)"
     r"|not (?:\w+ )?(?:into|interested|a fan|keen|for me)|do not (?:want|like|enjoy|care)|would not want|rather not"
     r"|do not see myself|can not see myself|neither|not my thing|no thanks|too fiddly|way too|not for me"
+    r"|leaves? me cold|not my cup of tea|bores? me|drains? me|anything (?:except|but)|meh|not so much|rather eat"
+    r"|hard pass|pass on|nope|no way|not a fan|turns? me off|can not stand"
     r"|not (?:\w+ )?(?:pls|please))\b")
 THIRD_PERSON = re.compile(r"\b(?:my (?:friend|colleague|partner|boss|wife|husband|brother|sister|team|manager)"
                           r"|he|she|they|the author|people|everyone|someone)\b")
@@ -70,6 +75,11 @@ def clauses(text: str) -> list[Clause]:
 
 def polarity(clause: str) -> int:
     """+1 when the speaker says they like what the clause names, -1 when they do not, 0 otherwise."""
+    if re.search(r"\bnot that i (?:do not|did not) (?:like|enjoy|love)|i would not say i am (?:not |un)interested",
+                 clause):
+        return 1  # a denied dislike: "it's not that I don't like governance"
+    if re.search(r"\b(?:could live with|take it or leave it|do not mind|would not mind|fine either way)\b", clause):
+        return 0
     dislike = DISLIKES.search(clause)
     like = LIKES.search(clause)
     if dislike:

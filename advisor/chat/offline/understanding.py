@@ -147,7 +147,7 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
         named = topics(c.text, knowledge, lexicon)
         if not named and c.polarity and re.search(r"\b(?:it|that|this|them|those)\b", c.text):
             named = previous  # "not policy pls, I'm burnt out on it"
-        if not named and c.polarity and not c.question and c.first_person:
+        if not named and c.polarity and not c.question and not _third_person(c):
             named = _topic_by_meaning(c.text, knowledge)
         if not (c.question or c.polarity == 0 or _third_person(c)):
             (likes if c.polarity > 0 else dislikes).extend(named)
@@ -164,18 +164,38 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
                    readings_done=_readings_done(low, knowledge), fit_weight=_fit_weight(low))
 
 
-TOPIC_SIMILARITY = 0.5  # a preference clause this close in meaning to one field's summary is about that field
+TOPIC_SIMILARITY = 0.42  # a preference clause this close in meaning to one field's summary is about that field
+
+
+def topic_by_meaning(text: str, knowledge: Knowledge, floor: float = TOPIC_SIMILARITY) -> list[str]:
+    """The field a text is about in meaning (a reading request that names none, "stuff on models hiding their
+    goals"), when one is close enough."""
+    label, similarity = field_texts(knowledge).nearest(text)
+    return [label] if similarity >= floor else []
 
 
 def _topic_by_meaning(clause: str, knowledge: Knowledge) -> list[str]:
     """The field a preference clause is about when it names none ("how models reason out loud"), if one is
     clearly closest in meaning."""
-    cleaned = re.sub(r"\b(?:i am|i|really|honestly|super|very|so|just|what|curious about|interested in|love|like|"
-                     r"enjoy|hate|fascinated by|whether)\b", " ", clause)
+    cleaned = re.sub(r"\b(?:i am|i|me|my|really|honestly|super|very|so|just|what|curious about|interested in|love|"
+                     r"like|enjoy|hate|fascinated by|whether|sounds?|perfect|appeals? to|give|any day|sign up|"
+                     r"bores?|leaves? cold|is where|shine|please|pls)\b", " ", clause)
     if len(cleaned.split()) < 3:
         return []
-    label, similarity = _summary_set(tuple((c.id, f"{c.name}: {c.summary}") for c in knowledge.fields)).nearest(cleaned)
+    label, similarity = field_texts(knowledge).nearest(cleaned)
     return [label] if similarity >= TOPIC_SIMILARITY else []
+
+
+def field_texts(knowledge: Knowledge) -> Any:
+    """Each field's summary, tasks and readings (title and what each is about), for matching by meaning."""
+    items = [(c.id, f"{c.name}: {c.summary}") for c in knowledge.fields]
+    items += [(c.id, task) for c in knowledge.fields for task in c.research_tasks]
+    cards_of: dict[str, int] = {}
+    for c in knowledge.fields:
+        for r in c.readings:
+            cards_of[r.url] = cards_of.get(r.url, 0) + 1
+    items += [(c.id, f"{r.title}. {r.about}") for c in knowledge.fields for r in c.readings if cards_of[r.url] == 1]
+    return _summary_set(tuple(items))
 
 
 @lru_cache(maxsize=4)

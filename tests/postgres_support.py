@@ -7,7 +7,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -15,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.processes import free_port
 
 PG_USER = "advisor"
 
@@ -29,12 +30,6 @@ def _bin(name: str) -> str:
 def _as_owner(cmd: list[str]) -> list[str]:
     """`cmd` run as `nobody` when we are root (PostgreSQL refuses to run as root)."""
     return ["runuser", "-u", "nobody", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

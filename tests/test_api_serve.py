@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,14 +16,7 @@ import pytest
 
 from advisor.knowledge import Knowledge
 from tests.api_server import api_settings, offline_app, serving
-
-ADVISOR = str(Path(sys.executable).parent / "advisor")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.processes import advisor_serve, free_port
 
 
 @pytest.mark.slow
@@ -35,19 +26,7 @@ def test_advisor_serve_answers_on_v1_and_shows_the_web_app(tmp_path: Path, index
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ADVISOR_MODEL")}
     env.update(ADVISOR_HOME=str(home), GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False")
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = (tmp_path / "serve.log").open("w+")
-    proc = subprocess.Popen([ADVISOR, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
-            time.sleep(0.25)
+    with advisor_serve(env, tmp_path / "serve.log", port=port) as base:
         page = httpx.get(f"{base}/", timeout=30)
         assert page.status_code == 200 and "gradio" in page.text.lower()
         client = openai.OpenAI(base_url=f"{base}/v1", api_key="not-needed", max_retries=0, timeout=60)
@@ -55,9 +34,6 @@ def test_advisor_serve_answers_on_v1_and_shows_the_web_app(tmp_path: Path, index
         answer = client.chat.completions.create(model="advisor-offline",
                                                 messages=[{"role": "user", "content": "Why is evals ranked there?"}])
         assert "[1]" in (answer.choices[0].message.content or "")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     printed = (tmp_path / "serve.log").read_text()
     assert f"API http://127.0.0.1:{port}/v1" in printed and f"web app http://127.0.0.1:{port}/" in printed
 

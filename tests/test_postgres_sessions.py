@@ -9,10 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -24,14 +21,14 @@ from advisor.knowledge import Knowledge
 from advisor.knowledge.profile import Profile
 from advisor.settings import load_settings
 from tests.conftest import make_service
-from tests.postgres_support import free_port, postgres_server, postgres_url
+from tests.postgres_support import postgres_server, postgres_url
+from tests.processes import ADVISOR, advisor_serve, free_port
 from tests.test_server_mode import chroma_server
 from tests.test_sessions_concurrency import eight_turns_at_once
 
 __all__ = ["chroma_server", "postgres_server", "postgres_url"]  # fixtures used here
 pytestmark = pytest.mark.server
 RunCli = Callable[..., tuple[int, str, str]]
-ADVISOR = str(Path(sys.executable).with_name("advisor"))
 
 
 def test_the_store_in_postgres_does_what_the_sqlite_store_does(postgres_url: str) -> None:
@@ -79,31 +76,6 @@ def test_an_unreachable_database_is_a_clear_error_without_the_password(run_cli: 
     assert code == 2 and "PostgreSQL URL" in err and "hunter2secret" not in err
 
 
-@contextmanager
-def serving(env: dict[str, str], log: Path) -> Iterator[str]:
-    """`advisor serve --no-web` on a free port; yields its base URL."""
-    port = free_port()
-    out = log.open("w")
-    proc = subprocess.Popen([ADVISOR, "serve", "--no-web", "--port", str(port)], env=env, stdout=out,
-                            stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(0.25)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        out.close()
-
-
 @pytest.mark.slow
 def test_one_conversation_alternates_between_two_servers_with_nothing_lost(
         postgres_url: str, chroma_server: int, tmp_path: Path) -> None:
@@ -119,8 +91,8 @@ def test_one_conversation_alternates_between_two_servers_with_nothing_lost(
              "Which fields do you recommend for me now?",
              "Why is scalable oversight ranked first?",
              "What should I read first?"]
-    with serving({**env, "ADVISOR_HOME": str(tmp_path / "a")}, tmp_path / "a.log") as a, \
-            serving({**env, "ADVISOR_HOME": str(tmp_path / "b")}, tmp_path / "b.log") as b:
+    with advisor_serve({**env, "ADVISOR_HOME": str(tmp_path / "a")}, tmp_path / "a.log", "--no-web") as a, \
+            advisor_serve({**env, "ADVISOR_HOME": str(tmp_path / "b")}, tmp_path / "b.log", "--no-web") as b:
         replies = []
         for i, text in enumerate(turns):
             base = (a, b)[i % 2]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,10 @@ from advisor.knowledge import Knowledge
 from advisor.search.index import ChunkIndex, IndexStoreError
 from advisor.search.retrieve import Retriever
 from advisor.settings import load_settings
+from tests.processes import free_port
 
 pytestmark = pytest.mark.server
 RunCli = Callable[..., tuple[int, str, str]]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -60,14 +60,22 @@ def readable_errors(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except gr.Error:
             raise
-        except AdvisorError as exc:
-            raise gr.Error(redact(str(exc)), title="Cannot do that") from None
         except Exception as exc:
-            log.exception("web handler %s failed", fn.__name__)
-            raise gr.Error(f"Something went wrong on the server ({type(exc).__name__}). Your conversation is "
-                           "saved; please try again.", title="Sorry") from None
+            raise _readable(exc, fn.__name__, "Your conversation is saved") from None
 
     return call
+
+
+def _readable(exc: Exception, handler: str, saved: str) -> Exception:
+    """The message the page shows for an error: ours as it is (redacted), anything else as a short apology
+    with the details in the server's log."""
+    import gradio as gr
+
+    if isinstance(exc, AdvisorError):
+        return gr.Error(redact(str(exc)), title="Cannot do that")
+    log.error("web handler %s failed", handler, exc_info=exc)
+    return gr.Error(f"Something went wrong on the server ({type(exc).__name__}). {saved}; please try again.",
+                    title="Sorry")
 
 
 def readable_stream(fn: Callable[P, Iterator[R]]) -> Callable[P, Iterator[R]]:
@@ -80,12 +88,8 @@ def readable_stream(fn: Callable[P, Iterator[R]]) -> Callable[P, Iterator[R]]:
             yield from fn(*args, **kwargs)
         except gr.Error:
             raise
-        except AdvisorError as exc:
-            raise gr.Error(redact(str(exc)), title="Cannot do that") from None
         except Exception as exc:
-            log.exception("web handler %s failed", fn.__name__)
-            raise gr.Error(f"Something went wrong on the server ({type(exc).__name__}). Your message is saved; "
-                           "please try again.", title="Sorry") from None
+            raise _readable(exc, fn.__name__, "Your message is saved") from None
 
     return call
 

@@ -104,8 +104,8 @@ class OfflineChatModel(BaseChatModel):
         if key not in self._plans:
             if len(self._plans) > 256:
                 self._plans.clear()
-            context = Context(state.profile, state.focus, state.recap.last_intent, tuple(state.history_users),
-                              state.recap.last_recommendations, state.recap.last_what_if)
+            context = Context(state.profile, state.focus, state.recap.last_intent, state.recap.last_recommendations,
+                              state.recap.last_what_if)
             self._plans[key] = plan_turn(state.message, self.knowledge, self.lexicon, self.intents, context)
         return self._plans[key]
 

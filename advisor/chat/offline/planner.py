@@ -52,8 +52,6 @@ DOWN = re.compile(r"\b(?:stop(?:s|ped)? (?:protecting|mattering|counting|helping
                   r"are not|aren'?t|not "
                   r"really|not much|not nearly|zero|no reason|no incentive|little|weaker|weaken|smaller|don'?t buy|"
                   r"doubt|overrated|matter(?:s)? less|counted for less|down|ignore|irrelevant|no longer|lose|lost)\b")
-UP = re.compile(r"\b(?:more|higher|heavily|even more|bigger|stronger|the bottleneck|most|a lot|way more|doubled?|"
-                r"crucial|key|matters? most|pour)\b")
 SCENARIO_CUES = {
     "trusted-eval-generation": re.compile(r"(?:tests?|evals?|benchmarks?) (?:that )?(?:models?|ai|llms?) (?:write|"
                                           r"writes|wrote|generate)|(?:eval\w*|benchmark\w*|test\w*)\b.{0,40}\b(?:generat\w*|written|"
@@ -99,12 +97,11 @@ class Plan:
 @dataclass
 class Context:
     """What the conversation already knows: the profile, the fields in focus (recommendations first, in
-    order), the intent of the last answer, and the user's earlier messages."""
+    order), the intent of the last answer, the last recommendations and the last what-if."""
 
     profile: Profile
     focus: list[str]
     last_intent: str = ""
-    history: tuple[str, ...] = ()
     recommendations: list[str] = field(default_factory=list)  # the last ones, in order: "the second one"
     what_if: dict[str, Any] | None = None  # the what-if the last answer was under
 

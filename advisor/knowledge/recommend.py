@@ -14,6 +14,7 @@ from advisor.knowledge.ranking import Ranking
 NO_FIT_PENALTY = 0.5
 FIT_GATE = 0.3  # when some field fits this well...
 FIT_SHARE = 0.55  # ...fields that fit at least this share as well come first, safest first
+FIT_FEW = 5  # ...but only the few that fit best
 
 
 ReasonKind = Literal["interest", "skills", "background", "affinity", "lacks", "dislike", "no_fit", "safety", "essay"]
@@ -172,7 +173,8 @@ def recommend(knowledge: Knowledge, profile: Profile, ranking: Ranking, weights:
     out.sort(key=lambda r: (-r.total, r.rank * -1, r.field_id))
     best = max((r.fit for r in out), default=0.0)
     if best >= FIT_GATE and not only and weights.fit >= 0.35:  # the safer bets among the fields that fit you first
-        out.sort(key=lambda r: r.fit < FIT_SHARE * best)
+        fitting = sorted(out, key=lambda r: -r.fit)[:FIT_FEW]
+        out.sort(key=lambda r: not (r in fitting and r.fit >= FIT_SHARE * best))
     return out[:top]
 
 

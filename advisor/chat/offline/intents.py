@@ -28,8 +28,9 @@ CUES: dict[str, tuple[re.Pattern[str], float]] = {
     "readings": (re.compile(r"\b(?:to read|should i read|worth reading|"
                             r"read(?:ing)? (?:up )?(?:on|about|next|first|for)|"
                             r"(?:first|good|gentle|easy|quick) read|where do i start|stuff on|material on|"
-                            r"reading list|readings|papers?|books?|resources?|links?|material|curriculum|syllabus|"
-                            r"literature|textbooks?|deep dive|starter|primer)\b"),
+                            r"reading list|readings|papers?|books?|resources?|links?|"
+                            r"(?:reading |study |learning )?material (?:on|about|for)|reading material|"
+                            r"curriculum|syllabus|literature|textbooks?|deep dive|starter|primer)\b"),
                  0.25),
     "essay": (re.compile(r"\b(?:essay|the author|author's|authors|the post|the blog|blog post|the article|the writer|"
                          r"commenters?|comments?|the list in|on the list|the two factors|wrote the|the piece)\b"),

@@ -17,6 +17,8 @@ CONTRACTIONS = [
 CLAUSE_BREAK = re.compile(r"[.!?;\n]+|\s+(?:but|though|although|however|whereas|except|yet)\s+|,\s*(?:but|though)\s+"
                           r"|\s+-\s+|\s*/\s+|\s+(?:and|so)\s+(?=i\b)|,\s*(?=i\b)")
 QUESTION_START = re.compile(r"^\s*(?:why|what|which|how|who|where|when|any|anything|got any|tell me|explain)\b")
+# "What I like is figuring out…" tells, it does not ask.
+TELLING_WHAT = re.compile(r"^\s*what (?:i|really|truly|gets me|excites me|draws me|keeps me)\b.*\b(?:is|are|was)\b")
 AUX_START = re.compile(r"^\s*(?:is|are|does|do|did|can|could|should|would|will|was|were|has|have)\b")
 NEGATOR = re.compile(r"\b(?:not|no|never|without|nothing|zero|neither|nor|hardly|none)\b")
 LIKES = re.compile(
@@ -67,8 +69,8 @@ def clauses(text: str) -> list[Clause]:
         is_question = sentence.strip().endswith("?")
         parts = [p.strip(" ,") for p in CLAUSE_BREAK.split(sentence) if p.strip(" ,")]
         for i, part in enumerate(parts):
-            question = bool(QUESTION_START.search(part)) or (is_question and (i == len(parts) - 1 or bool(
-                AUX_START.search(part))))
+            question = (bool(QUESTION_START.search(part)) and not (TELLING_WHAT.match(part) and not is_question)) or (
+                is_question and (i == len(parts) - 1 or bool(AUX_START.search(part))))
             out.append(Clause(part, question, polarity(part), bool(FIRST_PERSON.search(part))))
     return out
 

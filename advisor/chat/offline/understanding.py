@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from advisor.chat.offline.text import Clause, clauses, negated_at, normalise
+from advisor.chat.offline.text import FIRST_PERSON, NEGATOR, Clause, clauses, negated_at, normalise
 from advisor.knowledge import Knowledge, KnowledgeError
 from advisor.knowledge.names import field_mentions
 from advisor.knowledge.profile import Constraints, Profile
@@ -158,7 +158,7 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
     skills = _skills(parts, lexicon, lacks)
     background = _background(text, low, parts, lexicon)
     background = [b for b in background if not any(b.startswith(w) for w in ("teach",)) or "teaching" not in lacks]
-    about = [text.strip()[:400]] if background or skills or lacks or _self_description(parts) else []
+    about = _about(parts) if background or skills or lacks or _self_description(parts) or _statement(parts) else []
     return Profile(interests=likes, dislikes=dislikes, skills=skills, background=background,
                    constraints=_constraints(text, low), goals=_goals(low), lacks=lacks, about=about,
                    readings_done=_readings_done(low, knowledge), fit_weight=_fit_weight(low))
@@ -214,6 +214,32 @@ def _self_description(parts: list[Clause]) -> bool:
                                             r"never)|i work|i worked|my (?:background|phd|job|degree|experience)|"
                                             r"i studied|i teach|i do|i write|i run)\b", c.text)
                for c in parts)
+
+
+WHAT_IF_START = re.compile(r"^(?:what if|suppose|supposing|imagine|assume|assuming|let us say|let's say|say)\b")
+
+
+SELF_STATEMENT = re.compile(r"^(?:i|my)\b")
+ABOUT_READING = re.compile(r"\b(?:i have (?:already |just )?read|read(?:ing)? (?:the|up)|readings?|papers?|"
+                           r"want (?:to read|something))\b")
+
+
+def _statement(parts: list[Clause]) -> bool:
+    """A message that tells rather than asks, long enough to say something about its writer ("Diplomat - 12 yrs
+    at the foreign ministry", "I farm sheep in mid Wales")."""
+    if not parts or any(c.question or WHAT_IF_START.match(c.text) or REQUEST.match(c.text) for c in parts):
+        return False
+    if sum(len(c.text.split()) for c in parts) < 5:
+        return False
+    role_head = len(parts) >= 2 and len(parts[0].text.split()) <= 4 and not FIRST_PERSON.search(parts[0].text)
+    return role_head or any(SELF_STATEMENT.match(c.text) and not ABOUT_READING.search(c.text) for c in parts)
+
+
+def _about(parts: list[Clause]) -> list[str]:
+    """What the person said about themselves, for matching by meaning: their statements without the negated or
+    disliking ones (an embedding does not read "no", so "no policy work" would pull towards policy)."""
+    kept = [c.text for c in parts if not c.question and c.polarity >= 0 and not NEGATOR.search(c.text)]
+    return [". ".join(kept)[:400]] if kept else []
 
 
 def _lacks(low: str) -> list[str]:

@@ -12,6 +12,7 @@ from advisor.knowledge.profile import Profile
 from advisor.knowledge.ranking import Ranking
 
 NO_FIT_PENALTY = 0.5
+LACKS_PENALTY = 0.7
 FIT_GATE = 0.3  # when some field fits this well...
 FIT_SHARE = 0.55  # ...fields that fit at least this share as well come first, safest first
 FIT_FEW = 5  # ...but only the few that fit best
@@ -163,6 +164,8 @@ def recommend(knowledge: Knowledge, profile: Profile, ranking: Ranking, weights:
         ranked = ranking.get(card.id)
         safety = 1.0 - ranked.score
         total = (weights.fit * fit + weights.safety * safety) / (weights.fit + weights.safety)
+        if any(r.kind == "lacks" for r in fit_reasons):
+            total *= LACKS_PENALTY  # it asks for what you said you lack: not a pick for its safety alone
         if fit < 0.1 and not profile.is_empty():
             total *= NO_FIT_PENALTY  # safe but nothing in common with you: rarely good advice
             fit_reasons = [r for r in fit_reasons if r.kind in ("lacks", "dislike")] + [

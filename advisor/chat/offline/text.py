@@ -14,21 +14,25 @@ CONTRACTIONS = [
     (r"\bi'?m\b", "i am"), (r"\bi'?ve\b", "i have"), (r"\bi'?d\b", "i would"), (r"\bi'?ll\b", "i will"),
     (r"\b(it|that|there|what|who|he|she)'s\b", r"\1 is"), (r"\b(you|we|they)'re\b", r"\1 are"),
 ]
-CLAUSE_BREAK = re.compile(r"[.!?;\n]+|\s+(?:but|though|although|however|whereas|except|yet)\s+|,\s*(?:but|though)\s+"
+CLAUSE_BREAK = re.compile(r"[.!?;\n]+|\s+(?:but|though|although|however|whereas|yet)\s+|(?<!anything)(?<!everything)"
+                          r"\s+except\s+|,\s*(?:but|though)\s+"
                           r"|\s+-\s+|\s*/\s+|\s+(?:and|so)\s+(?=i\b)|,\s*(?=i\b)")
-QUESTION_START = re.compile(r"^\s*(?:why|what|which|how|who|where|when|any|anything|got any|tell me|explain)\b")
+QUESTION_START = re.compile(r"^\s*(?:why|what|which|how|who|where|when|any(?!thing (?:except|but)\b)|got any|tell me|"
+                            r"explain)\b")
+FILLERS = re.compile(r",?\s*\b(?:on the other hand|in contrast|by contrast|then again)\b,?")  # no clause of their own
 # "What I like is figuring out…" tells, it does not ask.
 TELLING_WHAT = re.compile(r"^\s*what (?:i|really|truly|gets me|excites me|draws me|keeps me)\b.*\b(?:is|are|was)\b")
 AUX_START = re.compile(r"^\s*(?:is|are|does|do|did|can|could|should|would|will|was|were|has|have)\b")
 NEGATOR = re.compile(r"\b(?:not|no|never|without|nothing|zero|neither|nor|hardly|none)\b")
 LIKES = re.compile(
-    r"\b(?:lov(?:e|es|ed|ing)|lik(?:e|es|ed|ing)|enjoy(?:s|ed|ing)?|into|interested in|curious about|fascinat\w*"
+    r"\b(?:lov(?:e|es|ed|ing)|(?<!sounds )(?<!sound )(?<!looks )(?<!feels )(?<!seems )(?<!just )lik(?:e|es|ed|ing)"
+    r"|enjoy(?:s|ed|ing)?|into|interested in|curious about|fascinat\w*"
     r"|obsessed|excit\w*|drawn to|passionate|keen on|fan of|want to (?:do|work|get into|move into|focus|try|go into"
     r"|learn|break|spend)|would like to|prefer|(?:sounds?|seems?|looks?) (?:\w+ )?(?:fun|great|interesting|cool|good|"
     r"exciting|amazing|appealing|perfect)|yes please|count me in|where my heart is|my (?:thing|jam|passion)|"
-    r"right up my "
-    r"street|appeals? to me|sign me up|now we are talking|gets me out of bed|soft spot for|where i shine|love it|"
-    r"excites? me|give me|any day|keen|compelling|draws? me|i am all in|thrilled|can not wait"
+    r"right up my (?:street|alley)|appeals? to me|sign me up|now we are talking|gets me out of bed|soft spot for"
+    r"|where i shine|love it|excites? me|give me|any day|keen|compelling|draws? me|i am all in|thrilled|can not wait"
+    r"|i (?:really )?dig|jump at|keep (?:coming|drifting|going) back to|is a blast"
     r"|fine with|open to|care (?:a lot |most )?about|dream\w*|hooked|person myself|kind of person"
     r"|more of an? [\w -]+ person)\b")
 DISLIKES = re.compile(
@@ -59,11 +63,12 @@ class Clause:
     question: bool
     polarity: int  # +1 likes, -1 dislikes, 0 neither (a mention, a fact, or a double negative)
     first_person: bool
+    cued: bool = True  # whether words that mean a like, a dislike or neither decided the polarity
 
 
 def clauses(text: str) -> list[Clause]:
     """The message cut into clauses, each with its polarity."""
-    low = normalise(text)
+    low = FILLERS.sub(" ", normalise(text))
     out = []
     for sentence in re.split(r"(?<=[.!?\n])", low):
         is_question = sentence.strip().endswith("?")
@@ -71,17 +76,30 @@ def clauses(text: str) -> list[Clause]:
         for i, part in enumerate(parts):
             question = (bool(QUESTION_START.search(part)) and not (TELLING_WHAT.match(part) and not is_question)) or (
                 is_question and (i == len(parts) - 1 or bool(AUX_START.search(part))))
-            out.append(Clause(part, question, polarity(part), bool(FIRST_PERSON.search(part))))
+            value, cued = read_polarity(part)
+            out.append(Clause(part, question, value, bool(FIRST_PERSON.search(part)), cued))
     return out
 
 
 def polarity(clause: str) -> int:
     """+1 when the speaker says they like what the clause names, -1 when they do not, 0 otherwise."""
-    if re.search(r"\bnot that i (?:do not|did not) (?:like|enjoy|love)|i would not say i am (?:not |un)interested",
+    return read_polarity(clause)[0]
+
+
+PAST_VIEW = re.compile(r"\b(?:i )?used to (?:think|find|hate|dislike|love|like|be into)\b")  # no longer held
+
+
+def read_polarity(clause: str) -> tuple[int, bool]:
+    """The clause's polarity, and whether words that mean one decided it (False: no cue either way, so the
+    caller may read it by meaning)."""
+    if re.search(r"\bnot that i (?:do not|did not) (?:like|enjoy|love)|i would not say i am (?:not |un)interested|"
+                 r"would not say no to|(?:come|came|coming) (?:a)?round to|(?:warmed|warming) (?:up )?to|grown on me",
                  clause):
-        return 1  # a denied dislike: "it's not that I don't like governance"
-    if re.search(r"\b(?:could live with|take it or leave it|do not mind|would not mind|fine either way)\b", clause):
-        return 0
+        return 1, True  # a denied dislike, or a view come round to: "it's not that I don't like governance"
+    tolerates = re.search(r"\b(?:could live with|take it or leave it|do not mind|would not mind|fine either way|"
+                          r"not against)\b", clause)
+    if PAST_VIEW.search(clause) or (tolerates and not LIKES.search(clause, tolerates.end())):
+        return 0, True  # "I wouldn't mind X" tolerates; "I wouldn't mind X, it sounds cool" likes
     dislike = DISLIKES.search(clause)
     like = LIKES.search(clause)
     if dislike:
@@ -89,14 +107,14 @@ def polarity(clause: str) -> int:
         # "I wouldn't say I dislike it", "I don't hate it": a negated dislike is no dislike.
         if NEGATOR.search(before[-30:]) and not dislike.group(0).startswith(("not", "no", "nothing", "zero", "do not",
                                                                              "would not", "rather")):
-            return 0
-        return -1
+            return 0, True
+        return -1, True
     if like:
         before = clause[: like.start()]
-        return -1 if re.search(r"\b(?:not|never|no longer)\s+(?:\w+\s+){0,2}$", before) else 1
+        return (-1 if re.search(r"\b(?:not|never|no longer)\s+(?:\w+\s+){0,2}$", before) else 1), True
     if re.match(r"^(?:(?:please|pls) )?(?:not|no|nothing)\b", clause) and len(clause.split()) <= 8:
-        return -1  # "not policy pls", "no theory"
-    return 0
+        return -1, True  # "not policy pls", "no theory"
+    return 0, bool(NEGATOR.search(clause))  # a negation without a cue is not read by meaning
 
 
 def negated_at(text: str, start: int, window: int = 28) -> bool:

@@ -6,6 +6,7 @@ them ("6 months of savings" is runway; "a developer for 18 months" is not)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -25,13 +26,14 @@ class Lexicon(BaseModel):
     topics: dict[str, list[str]]
     skills: dict[str, str]
     backgrounds: dict[str, str]
+    directory: Path | None = None  # the knowledge folder it came from, where preferences.yaml sits too
 
 
 @lru_cache(maxsize=4)
 def load_lexicon(directory: Path) -> Lexicon:
     path = directory / "lexicon.yaml"
     try:
-        return Lexicon.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return Lexicon.model_validate({**yaml.safe_load(path.read_text(encoding="utf-8")), "directory": directory})
     except FileNotFoundError as exc:
         raise KnowledgeError(f"{path}: file not found") from exc
     except (yaml.YAMLError, ValueError) as exc:
@@ -57,17 +59,19 @@ def _find(text: str, phrase: str) -> list[int]:
 
 
 def topics(text: str, knowledge: Knowledge, lexicon: Lexicon) -> list[str]:
-    """Fields a (normalised) text is about: by name, id or alias, and by the lexicon's topic phrases."""
-    found = [(text.find(k) if k in text else 10_000, fid) for fid in field_mentions(text, knowledge)
-             for k in [knowledge.field(fid).name.lower()]]
+    """Fields a (normalised) text is about: by name, id or alias, and by the lexicon's topic phrases. A phrase
+    inside a longer one counts only as the longer one ("governance" in "compute governance")."""
+    spans: list[tuple[int, int, str]] = []
+    for card in knowledge.fields:
+        for name in {card.name.lower(), card.id, card.id.replace("-", " "), *card.aliases}:
+            spans += [(at, at + len(name), card.id) for at in _find(text, name)]
     for phrase, ids in lexicon.topics.items():
-        positions = _find(text, phrase)
-        if positions:
-            found += [(positions[0], fid) for fid in ids]
+        spans += [(at, at + len(phrase), fid) for at in _find(text, phrase) for fid in ids]
+    inside = {(a, b, f) for a, b, f in spans for a2, b2, _ in spans if a2 <= a and b <= b2 and (a2, b2) != (a, b)}
     named = field_mentions(text, knowledge)
     order = {fid: i for i, fid in enumerate(named)}
-    found.sort(key=lambda x: (order.get(x[1], 100 + x[0]),))
-    return list(dict.fromkeys(fid for _, fid in found))
+    found = sorted((span for span in spans if span not in inside), key=lambda x: order.get(x[2], 100 + x[0]))
+    return list(dict.fromkeys(fid for _, _, fid in found))
 
 
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -79,13 +83,16 @@ RUNWAY = [
     re.compile(rf"{NUM}[ -]?(months?|mos?|years?|yrs?)(?: worth)? of {FUNDS}"),
     re.compile(rf"{FUNDS}(?: of| for| is|:| that lasts?| lasting)? (?:about |around |roughly |maybe |~)?{NUM}[ -]?"
                r"(months?|mos?|years?|yrs?)"),
-    re.compile(rf"{FUNDS}(?: \w+){{0,3}} (?:last|cover|carry) (?:me )?(?:for )?(?:about |around |roughly |maybe |~)?"
+    re.compile(rf"{FUNDS}(?: \w+){{0,3}} (?:last|cover|carry|tide me over|keep me going) (?:me )?(?:for )?"
+               rf"(?:about |around |roughly |maybe |~)?"
                rf"{NUM}[ -]?(months?|mos?|years?|yrs?)"),
+    re.compile(rf"{FUNDS}-?wise,? i have (?:got )?(?:about |around |roughly |maybe |~)?{NUM}[ -]?(months?|years?)"),
     re.compile(rf"(?:support|fund|sustain) myself for (?:about |around |maybe )?{NUM}[ -]?(months?|years?)"),
     re.compile(rf"{NUM}[ -]?(months?|years?) (?:of )?runway"),
     re.compile(rf"{NUM}[ -]?(months?|years?) (?:max|at most|tops)\b.*\b(?:runway|savings|paycheck|income)"),
 ]
-HOURS = re.compile(r"(?:~|about |around |maybe |roughly )?(\d+)\s*(?:hours|hrs|hr|h)\b\s*(?:a|per|/|each|every)\s*week")
+HOURS = re.compile(r"(?:~|about |around |maybe |roughly )?(\d+)\s*(?:hours|hrs|hr|h)\b\s*(?:a|per|/|each|every)\s*"
+                   r"(?:week|wk)\b")
 SPARE = re.compile(r"\b(?:spare|free up|give|put in|commit|devote|manage|do|find)\s+(?:maybe |about |around |roughly "
                    r"|~)?(\d+)\s*(?:hours|hrs|hr|h)\b")
 JOB_HOURS = re.compile(r"\b(?:work|job|working)\b")
@@ -93,7 +100,8 @@ LOCATION = re.compile(r"\b(?:based in|live in|living in|located in|i am in|movin
                       r"([A-Z][\w'-]+(?:[ -][A-Z][\w'-]+)?)")
 NEEDS_SALARY = re.compile(r"need (?:a |to earn a |an? )?(?:salary|income|paycheck|pay ?check|steady pay|paid job|job)"
                           r"|need to (?:earn|get paid|make money)|can not afford|cannot afford|have (?:kids|a family|"
-                          r"children|a mortgage)|family to support|job security|pay the bills|paycheck")
+                          r"children|a mortgage)|family to support|job security|pay the bills|paycheck|paycheque|"
+                          r"(?:go|do|manage|live) without (?:a )?(?:salary|income|pay)|rent is due|rent's due")
 RISK_LOW = re.compile(r"risk[- ]averse|job security|play it safe|stable (?:job|income|career)|low risk|something "
                       r"stable|can not (?:take|afford) (?:a |any )?(?:big )?(?:gamble|risk)|no (?:big )?gambles?|"
                       r"nothing (?:too )?(?:speculative|risky)|can not afford (?:an? )?(?:unpaid|risk)|"
@@ -117,7 +125,8 @@ ROLE_WORD = re.compile(r"(?:ist|er|or|ian|ant|ent|ive|eur|dev|sre|pm|phd|postdoc
                        r"musician|writer|editor|lawyer|attorney|paralegal|teacher|lecturer|professor|tutor|parent)$")
 FIELD_OF = re.compile(r"\b(?:phd|doctorate|degree|masters?|msc|bsc|ba|background|training|experience) (?:is )?(?:in|on)"
                       r" ((?:[a-z-]+\s+){0,2}[a-z-]+)")
-TEACH = re.compile(r"\bi (?:teach|taught|lecture|tutor)\b")
+TEACH = re.compile(r"\b(?:i (?:teach|taught|lecture|tutor)|(?:been|years of|years) teaching)\b")
+YEARS_IN = re.compile(r"\b\d+\+? (?:years?|yrs) (?:in|of) ((?:[a-z-]+\s+){0,1}[a-z-]+)")  # "20 years in accounting"
 NOT_ROLES = {"not", "also", "more", "just", "really", "very", "so", "still", "here", "good", "fine", "new", "based",
              "interested", "looking", "thinking", "curious", "obsessed", "burnt", "happy", "able", "keen", "worried",
              "risk", "sure", "afraid", "tired", "done", "open", "comfortable", "fascinated", "excited", "bored"}
@@ -133,7 +142,9 @@ LACKS = [  # (what is lacked, cues) — each cue is negated in the text ("no cod
 ]
 REQUEST = re.compile(r"^(?:please |pls |can you |could you )?(?:write|fix|give|show|make|translate|build|generate|"
                      r"code|debug|tell|explain|help me (?:write|fix|code))\b")
-SCARES = re.compile(r"\b(math|maths|code|coding|programming)\b (?:scares|terrifies|is not my thing|is not for me)")
+SCARES = re.compile(r"\b(math|maths|code|coding|programming)\b (?:scares|terrifies|is not my thing|is not for me|"
+                    r"(?:was|is) my worst subject)|\b(?:hate|hated|bad at|terrible at|awful at) "
+                    r"(math|maths|code|coding|programming)\b")
 
 
 def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
@@ -143,15 +154,22 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
     likes: list[str] = []
     dislikes: list[str] = []
     previous: list[str] = []
+    last_polar = 0
     for c in parts:
         named = topics(c.text, knowledge, lexicon)
-        if not named and c.polarity and re.search(r"\b(?:it|that|this|them|those)\b", c.text):
-            named = previous  # "not policy pls, I'm burnt out on it"
+        if named and not c.cued and not c.question and not _third_person(c):
+            c = replace(c, polarity=_polarity_by_meaning(c.text, knowledge, lexicon))  # "X is a blast"
+            if not c.polarity and last_polar and not previous:  # "I'm allergic to pure theory - decision theory"
+                c = replace(c, polarity=last_polar)
+        if not named and c.polarity and (re.search(r"\b(?:it|that|this|them|those)\b", c.text) or
+                                         len(c.text.split()) <= 5):
+            named = previous  # "not policy pls, I'm burnt out on it"; "compute governance, I'd jump at"
         if not named and c.polarity and not c.question and not _third_person(c):
             named = _topic_by_meaning(c.text, knowledge)
         if not (c.question or c.polarity == 0 or _third_person(c)):
             (likes if c.polarity > 0 else dislikes).extend(named)
         previous = named or previous
+        last_polar = c.polarity if not c.question else 0
     dislikes = list(dict.fromkeys(dislikes))
     likes = [f for f in dict.fromkeys(likes) if f not in dislikes]
     lacks = _lacks(low)
@@ -205,8 +223,31 @@ def _summary_set(items: tuple[tuple[str, str], ...]) -> Any:
     return LabelledSet(list(items), k=1)
 
 
+OTHERS = re.compile(r"^(?:my (?:friend|friends|colleague|colleagues|partner|boss|wife|husband|brother|sister|team|"
+                    r"manager|mum|mom|dad|father|mother|son|daughter|flatmate|roommate|supervisor|advisor|"
+                    r"girlfriend|boyfriend|cousin|kid|kids)|he|she|they|people|everyone|the author)\b")
+
+
 def _third_person(c: Clause) -> bool:
-    return not c.first_person and bool(re.match(r"^(?:my \w+|he|she|they|people|everyone|the author)\b", c.text))
+    """A clause about someone else ("my partner is obsessed with mech interp")."""
+    return bool(OTHERS.match(c.text)) or (not c.first_person and bool(re.match(r"^my \w+\b", c.text)))
+
+
+def _polarity_by_meaning(clause: str, knowledge: Knowledge, lexicon: Lexicon) -> int:
+    if lexicon.directory is None:
+        return 0
+    from advisor.chat.offline.preferences import load_preference_model
+
+    return load_preference_model(lexicon.directory).polarity(mask_fields(clause, knowledge, lexicon))
+
+
+def mask_fields(text: str, knowledge: Knowledge, lexicon: Lexicon) -> str:
+    """The text with every field it names (by name, id, alias or topic phrase) replaced by "it"."""
+    phrases = {p for c in knowledge.fields for p in (c.name.lower(), c.id, c.id.replace("-", " "), *c.aliases)}
+    phrases |= set(lexicon.topics)
+    for phrase in sorted(phrases, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", "it", text)
+    return re.sub(r"\bit(?:[ ,/]+(?:and |or )?it\b)+", "it", text)
 
 
 def _self_description(parts: list[Clause]) -> bool:
@@ -250,7 +291,7 @@ def _lacks(low: str) -> list[str]:
                 out.append(name)
                 break
     for m in SCARES.finditer(low):
-        out.append("mathematics" if m.group(1).startswith("math") else "programming")
+        out.append("mathematics" if (m.group(1) or m.group(2)).startswith("math") else "programming")
     return list(dict.fromkeys(out))
 
 
@@ -286,6 +327,9 @@ def _background(text: str, low: str, parts: list[Clause], lexicon: Lexicon) -> l
             roles.append(role)
     for m in FIELD_OF.finditer(low):
         roles.append(m.group(1).strip())
+    for m in YEARS_IN.finditer(low):
+        if not re.match(r"(?:the|a|an|my|it|this|that|savings|runway|experience|work)\b", m.group(1)):
+            roles.append(m.group(1).strip())
     if TEACH.search(low):
         roles.append("teacher")
     for m in re.finditer(r"\b(?:phd|postdoc|graduate|grad|master'?s|undergrad)(?: student)?\b", low):

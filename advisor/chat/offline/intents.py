@@ -17,7 +17,10 @@ from advisor.knowledge import KnowledgeError
 INTENTS = ("career", "why_rank", "why_fit", "compare", "readings", "what_if", "essay", "help", "smalltalk",
            "off_topic")
 CUES: dict[str, tuple[re.Pattern[str], float]] = {
-    "what_if": (re.compile(r"\b(?:what if|what happens if|suppose|supposing|assume|assuming|imagine|let'?s say|"
+    "what_if": (re.compile(r"^say\b|\b(?:what if|what happens if|suppose|supposing|assume|assuming|imagine|let'?s say|"
+                           r"how would (?:things|the list|the ranking|the order|that|it|this) "
+                           r"(?:shift|change|move|look)|"
+                           r"(?:crank|turn|dial) (?:up|down)|show me the (?:list|ranking) again|"
                            r"if (?:we|you|i|labs|it|that|the|how|automated|auto|model)\b.*\b(?:counted|mattered|"
                            r"matters|weighted|were|was|worked|works|turn(?:s|ed)? out|happen(?:s|ed)?|can be trusted|"
                            r"trusted)|re-?run|re-?rank|recompute|weighted (?:a lot )?(?:more|less)|how (?:would|does) "
@@ -43,6 +46,8 @@ CUES: dict[str, tuple[re.Pattern[str], float]] = {
                             r"what'?s (?:the \w+ one|it) about)\b"), 0.12),
     "smalltalk": (re.compile(r"^\s*(?:thanks?|thank you|thx|ty|cheers|cool|great|awesome|nice|ok(?:ay)?|got it|"
                              r"perfect|brilliant|bye|see you|good ?bye)\b[\w\s,!.']*$"), 0.25),
+    "smalltalk_anywhere": (re.compile(r"\b(?:catch you later|see ya|talk (?:to you )?(?:soon|later)|you are a (?:star|"
+                                      r"legend|gem|lifesaver)|much appreciated|you rock)\b"), 0.25),
     "help": (re.compile(r"^\s*(?:hi|hello|hey|help|what can you do|how (?:does this|do i use)|who are you)\b"), 0.12),
 }
 
@@ -72,7 +77,8 @@ class IntentModel:
 
     def guess(self, message: str, normalised: str) -> IntentGuess:
         scores = self.examples.scores(message)
-        for intent, (cue, boost) in CUES.items():
+        for name, (cue, boost) in CUES.items():
+            intent = name.removesuffix("_anywhere")
             if cue.search(normalised):
                 scores[intent] = scores.get(intent, 0.0) + boost
         order = sorted(scores.items(), key=lambda kv: -kv[1])

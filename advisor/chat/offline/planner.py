@@ -20,6 +20,11 @@ ORDINALS = {"first": 0, "1st": 0, "top": 0, "number one": 0, "#1": 0, "second": 
             "#2": 1, "middle": 1, "third": 2, "3rd": 2, "number three": 2, "#3": 2, "last": -1}
 ORDINAL_REF = re.compile(r"\b(first|1st|top|second|2nd|middle|third|3rd|last|number one|number two|number three)"
                          r"(?: one| field| option| pick| recommendation| choice| area| suggestion)?\b|(#[123])\b")
+DEFINE = re.compile(r"^\W*(?:and |so |ok |okay |hmm,? )?(?:what is|what are|what does|define|explain|describe)\b|in a "
+                    r"nutshell|in plain (?:words|english)|in simple terms|\beli5\b|like i am (?:five|5|new)")
+ESSAY_WORDS = re.compile(r"\b(?:essay|author|post|article|blog|comments?|commenters?|writer)\b")
+LISTED_NOUN = re.compile(r"\b(?:ones?|fields?|options?|picks?|recommendations?|choices?|areas?|suggestions?|#[123]|"
+                         r"of (?:the|those|these) (?:three|two|3|2)|of them|of those|on (?:the|your) list)\b")
 PRONOUN_REF = re.compile(r"\b(?:it|that|this|that one|this one|that field|this field|that area|them|those)\b")
 LEVELS = [
     ("advanced", re.compile(r"\b(?:advanced|deep[- ]dive|anything deep|in[- ]depth|more technical|hardcore|"
@@ -42,8 +47,17 @@ FACTOR_CUES = {
     "human_interaction": re.compile(r"people|human interaction|institution\w*|relationships?|trust between|"
                                     r"people-facing|social|interpersonal|stakeholders?|dealing with"),
 }
-AI_CAN = re.compile(r"\b(?:ai|agents?|models?|machines?|computers?)\b.{0,40}\b(?:as good as|just as well|as well as|"
-                    r"by themselves|on their own|handle|handles|can do|take over|takes over|crack|cracks|copy)\b")
+AI_CAN = re.compile(r"\b(?:ai|ais|agents?|models?|machines?|computers?)\b.{0,80}\b(?:as good as|just as well|"
+                    r"as well as|"
+                    r"by themselves|on their own|handle|handles|can do|take over|takes over|crack|cracks|copy|"
+                    r"(?:get|gets|got|become|becomes|are|were) (?:really |very |super |just as |as )?good at|"
+                    r"better than (?:us|people|humans)|outperform\w*|match (?:us|people|humans))\b")
+# "if every result were easy to check": the factor stops separating the fields
+EASY_EVERYWHERE = re.compile(r"\beasy to (?:check|verify|grade|evaluate|tell)|(?:no|not (?:\w+ ){0,3}any) harder to "
+                             r"automate|just as easy to automate|as easy to automate")
+DENIED = re.compile(r"\b(?:not true|is not true|untrue|wrong|not the case) that\b")  # "not true that labs have no…"
+UP = re.compile(r"\b(?:even more|way more|a lot more|much more|desperate\w*|eager\w*|crank\w* up|turn\w* up|dial\w* "
+                r"up|double\w*|boost\w*|matters? more|count(?:s|ed)? (?:for )?more)\b")
 AI_CANNOT = re.compile(r"hardest (?:thing )?for (?:ai|models?|machines?) to|(?:ai|models?|machines?) (?:can not|"
                        r"will never|never) (?:copy|do|replace)|the (?:real )?bottleneck|only humans")
 DOWN = re.compile(r"\b(?:stop(?:s|ped)? (?:protecting|mattering|counting|helping|caring|being)|no (?:protection|effect|"
@@ -53,12 +67,16 @@ DOWN = re.compile(r"\b(?:stop(?:s|ped)? (?:protecting|mattering|counting|helping
                   r"really|not much|not nearly|zero|no reason|no incentive|little|weaker|weaken|smaller|don'?t buy|"
                   r"doubt|overrated|matter(?:s)? less|counted for less|down|ignore|irrelevant|no longer|lose|lost)\b")
 SCENARIO_CUES = {
-    "trusted-eval-generation": re.compile(r"(?:tests?|evals?|benchmarks?) (?:that )?(?:models?|ai|llms?) (?:write|"
-                                          r"writes|wrote|generate)|(?:eval\w*|benchmark\w*|test\w*)\b.{0,40}\b(?:generat\w*|written|"
+    "trusted-eval-generation": re.compile(r"(?:tests?|test suites?|test cases|evals?|benchmarks?) (?:that )?(?:models?|"
+                                          r"ais?|llms?|agents?) (?:write|writes|wrote|generate|generated|make|build)|"
+                                          r"(?:eval\w*|benchmark\w*|test\w*)\b.{0,40}\b(?:generat\w*|written|"
                                           r"trust\w*|reliable|automat\w*|auto)|(?:generat\w*|model-written|"
                                           r"auto-?generated|automated|automatic|ai-written|llm-written)\b.{0,20}"
                                           r"\beval"),
     "interp-breakthrough": re.compile(r"breakthrough|leap|cracks? (?:interp|mech|reverse-engineering|model internals)|"
+                                      r"(?:crack\w*|solve\w*|figure\w* out) (?:reading |understanding |interpreting )?"
+                                      r"(?:neural (?:nets?|networks)|model internals|how (?:models|networks) work)|"
+                                      r"look inside .{0,40}\b(?:verify|check|see what)|"
                                       r"(?:interp\w*|internals|reverse-engineer\w*|circuits?)\b.{0,60}\b(?:easy to "
                                       r"(?:check|verify|tell|confirm)|simple to (?:check|confirm|verify)|solved|"
                                       r"verifiable)|(?:solve[sd]?|crack(?:s|ed)?) interp"),
@@ -197,6 +215,8 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
     if named or referred:
         scores["off_topic"] = scores.get("off_topic", 0) - 0.25
         scores["help"] = scores.get("help", 0) - 0.1
+    if named and DEFINE.search(low) and not ESSAY_WORDS.search(low):  # "what is CoT monitoring, in plain words?"
+        scores["why_rank"] = scores.get("why_rank", 0) + 0.2
     if len(set(named) | set(_all_references(low, context.recommendations or context.focus)) |
            ({referred} if referred else set())) >= 2:
         scores["compare"] = scores.get("compare", 0) + 0.1
@@ -228,7 +248,7 @@ def _reference(low: str, focus: list[str], recommendations: list[str]) -> str | 
     "that field" the one talked about last."""
     listed = recommendations or focus
     m = ORDINAL_REF.search(low)
-    if listed and m and re.search(r"\b(?:one|field|option|pick|recommendation|choice|area|suggestion|#[123])\b", low):
+    if listed and m and LISTED_NOUN.search(low):
         index = ORDINALS[(m.group(1) or m.group(2)).lower()]
         return listed[index] if -len(listed) <= index < len(listed) else None
     if not focus:
@@ -240,7 +260,7 @@ def _reference(low: str, focus: list[str], recommendations: list[str]) -> str | 
 
 def _all_references(low: str, listed: list[str]) -> list[str]:
     """Every field an ordinal points at ("the second against the third")."""
-    if not re.search(r"\b(?:one|ones|field|option|pick|recommendation|choice|area|suggestion)s?\b", low):
+    if not LISTED_NOUN.search(low):
         return []
     out = []
     for m in ORDINAL_REF.finditer(low):
@@ -269,8 +289,12 @@ def what_if(low: str, message: str, knowledge: Knowledge) -> tuple[str | None, d
         down = False  # "the hardest thing for AI to copy": it protects more
     elif protective and AI_CAN.search(low):
         down = True  # "AI gets as good as people at new ideas": it protects less
+    elif "feedback_quality" in factors and EASY_EVERYWHERE.search(low):
+        down = True  # "if every result were easy to check": checking no longer separates the fields
     else:
-        down = bool(DOWN.search(low)) and not re.search(r"\b(?:even more|way more|a lot more|much more)\b", low)
+        down = bool(DOWN.search(low)) and not UP.search(low)
+        if down and DENIED.search(low):
+            down = False  # "not true that labs have no reason to automate": they do
     return None, {f: DEFAULT_WEIGHTS[f] / 3 if down else DEFAULT_WEIGHTS[f] * 2 for f in factors}
 
 

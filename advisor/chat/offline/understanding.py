@@ -272,7 +272,9 @@ def _statement(parts: list[Clause]) -> bool:
         return False
     if sum(len(c.text.split()) for c in parts) < 5:
         return False
-    role_head = len(parts) >= 2 and len(parts[0].text.split()) <= 4 and not FIRST_PERSON.search(parts[0].text)
+    head = parts[0].text
+    role_head = (len(parts) >= 2 and len(head.split()) <= 4 and not FIRST_PERSON.search(head)
+                 and not re.match(r"(?:you|it|that|this|there|we|they|he|she|thanks?|thank)\b", head))
     return role_head or any(SELF_STATEMENT.match(c.text) and not ABOUT_READING.search(c.text) for c in parts)
 
 

@@ -29,8 +29,11 @@ PRONOUN_REF = re.compile(r"\b(?:it|that|this|that one|this one|that field|this f
 LEVELS = [
     ("advanced", re.compile(r"\b(?:advanced|deep[- ]dive|anything deep|in[- ]depth|more technical|hardcore|"
                             r"cutting[- ]edge|research[- ]level|most advanced|"
-                            r"technical(?:ly)? (?:deep|heavy)|not the overview|recent (?:research|papers)|expert)\b")),
+                            r"technical(?:ly)? (?:deep|heavy)|not the overview|recent (?:research|papers)|expert|"
+                            r"deep and technical|(?:really|very|properly|seriously|most) technical|the technical "
+                            r"(?:paper|one|stuff))\b")),
     ("intermediate", re.compile(r"\b(?:intermediate|not the (?:very )?basics|beyond the basics|next step|"
+                                r"(?:done|past|know|covered|finished|through) the basics|what is next|"
                                 r"comfortable with|mid-level|some background)\b")),
     ("intro", re.compile(r"\b(?:intro|introduction|introductory|beginner|beginners|newbie|starter|start(?:ing)? "
                          r"(?:out|with)|first thing|easy|basics|overview|get into|gentle|primer|101|new to)\b")),

@@ -58,6 +58,10 @@ def _find(text: str, phrase: str) -> list[int]:
     return [m.start() for m in re.finditer(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text)]
 
 
+# "teaching models" is not about teaching people
+MACHINE_PUPIL = re.compile(r" (?:a |the |our )?(?:models?|ais?|llms?|networks?|machines?|agents?)\b")
+
+
 def topics(text: str, knowledge: Knowledge, lexicon: Lexicon) -> list[str]:
     """Fields a (normalised) text is about: by name, id or alias, and by the lexicon's topic phrases. A phrase
     inside a longer one counts only as the longer one ("governance" in "compute governance")."""
@@ -66,7 +70,8 @@ def topics(text: str, knowledge: Knowledge, lexicon: Lexicon) -> list[str]:
         for name in {card.name.lower(), card.id, card.id.replace("-", " "), *card.aliases}:
             spans += [(at, at + len(name), card.id) for at in _find(text, name)]
     for phrase, ids in lexicon.topics.items():
-        spans += [(at, at + len(phrase), fid) for at in _find(text, phrase) for fid in ids]
+        spans += [(at, at + len(phrase), fid) for at in _find(text, phrase) for fid in ids
+                  if fid != "field-building" or not MACHINE_PUPIL.match(text, at + len(phrase))]
     inside = {(a, b, f) for a, b, f in spans for a2, b2, _ in spans if a2 <= a and b <= b2 and (a2, b2) != (a, b)}
     named = field_mentions(text, knowledge)
     order = {fid: i for i, fid in enumerate(named)}

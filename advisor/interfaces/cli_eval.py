@@ -9,7 +9,8 @@ from pathlib import Path
 from advisor.interfaces.terminal import print_json, table
 from advisor.settings import PROJECT_ROOT
 
-SPLITS = ("heldout", "heldout2", "heldout3", "tuning", "tuning2", "tuning3")  # --split all runs every part present
+# --split all runs every part present
+SPLITS = ("heldout", "heldout2", "heldout3", "tuning", "tuning2", "tuning3", "tuning4")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -117,7 +117,7 @@ def fit_score(card: FieldCard, profile: Profile, affinity: float | None = None) 
     for lack in profile.lacks:
         needed = NEEDS.get(lack, set()) & set(card.skills)
         if needed and len(needed) >= (2 if lack == "programming" else 1):
-            score -= 0.35 if lack in ("programming", "machine learning") else 0.25
+            score -= 0.35 if lack in ("programming", "machine learning", "mathematics") else 0.25
             reasons.append(Reason("lacks", f"It asks for {lack}, which you said you don't have yet.",
                                   [f"field:{card.id}#work"]))
     if card.id in profile.dislikes:
@@ -176,8 +176,10 @@ def recommend(knowledge: Knowledge, profile: Profile, ranking: Ranking, weights:
     out.sort(key=lambda r: (-r.total, r.rank * -1, r.field_id))
     best = max((r.fit for r in out), default=0.0)
     if best >= FIT_GATE and not only and weights.fit >= 0.35:  # the safer bets among the fields that fit you first
-        fitting = sorted(out, key=lambda r: -r.fit)[:FIT_FEW]
-        out.sort(key=lambda r: not (r in fitting and r.fit >= FIT_SHARE * best))
+        few = {r.field_id for r in sorted(out, key=lambda r: -r.fit)[:FIT_FEW] if r.fit >= FIT_SHARE * best}
+        fitting = [r for r in out if r.field_id in few]  # safest first, as `out` is ordered
+        rest = sorted((r for r in out if r not in fitting), key=lambda r: -r.fit)  # then the next best fits
+        out = fitting + rest
     return out[:top]
 
 

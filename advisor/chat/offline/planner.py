@@ -20,20 +20,25 @@ ORDINALS = {"first": 0, "1st": 0, "top": 0, "number one": 0, "#1": 0, "second": 
             "#2": 1, "middle": 1, "third": 2, "3rd": 2, "number three": 2, "#3": 2, "last": -1}
 ORDINAL_REF = re.compile(r"\b(first|1st|top|second|2nd|middle|third|3rd|last|number one|number two|number three)"
                          r"(?: one| field| option| pick| recommendation| choice| area| suggestion)?\b|(#[123])\b")
+WHY_PICKED = re.compile(r"^\W*(?:but |and |so |ok,? )?why (?:the|that|this|did you (?:pick|choose|suggest)|pick|choose|"
+                        r"is (?:the|that|this))\b(?!.*\b(?:rank|ranked|exposed|automat\w*)\b)")
 DEFINE = re.compile(r"^\W*(?:and |so |ok |okay |hmm,? )?(?:what is|what are|what does|define|explain|describe)\b|in a "
                     r"nutshell|in plain (?:words|english)|in simple terms|\beli5\b|like i am (?:five|5|new)")
 ESSAY_WORDS = re.compile(r"\b(?:essay|author|post|article|blog|comments?|commenters?|writer)\b")
 LISTED_NOUN = re.compile(r"\b(?:ones?|fields?|options?|picks?|recommendations?|choices?|areas?|suggestions?|#[123]|"
+                         r"number (?:one|two|three)|"
                          r"of (?:the|those|these) (?:three|two|3|2)|of them|of those|on (?:the|your) list)\b")
 PRONOUN_REF = re.compile(r"\b(?:it|that|this|that one|this one|that field|this field|that area|them|those)\b")
 LEVELS = [
-    ("advanced", re.compile(r"\b(?:advanced|deep[- ]dive|anything deep|in[- ]depth|more technical|hardcore|"
+    ("advanced", re.compile(r"\b(?:advanced|deep[- ]dive|anything deep|in[- ]depth|more technical|hardcore|deep end|"
+                            r"the hard stuff|hardest|heavy(?:weight)?|"
                             r"cutting[- ]edge|research[- ]level|most advanced|"
                             r"technical(?:ly)? (?:deep|heavy)|not the overview|recent (?:research|papers)|expert|"
                             r"deep and technical|(?:really|very|properly|seriously|most) technical|the technical "
                             r"(?:paper|one|stuff))\b")),
     ("intermediate", re.compile(r"\b(?:intermediate|not the (?:very )?basics|beyond the basics|next step|"
-                                r"(?:done|past|know|covered|finished|through) the basics|what is next|"
+                                r"(?:done|past|know|covered|finished|through) the (?:basics|intro\w*|beginner\w*|basic)"
+                                r"(?:[- ]level)?|what is next|meaty|meatier|more depth|deeper|"
                                 r"comfortable with|mid-level|some background)\b")),
     ("intro", re.compile(r"\b(?:intro|introduction|introductory|beginner|beginners|newbie|starter|start(?:ing)? "
                          r"(?:out|with)|first thing|easy|basics|overview|get into|gentle|primer|101|new to)\b")),
@@ -51,13 +56,16 @@ FACTOR_CUES = {
                                     r"people-facing|social|interpersonal|stakeholders?|dealing with"),
 }
 AI_CAN = re.compile(r"\b(?:ai|ais|agents?|models?|machines?|computers?)\b.{0,80}\b(?:as good as|just as well|"
-                    r"as well as|"
+                    r"as well as|(?:great|excellent|brilliant|amazing|superhuman|better) at|"
                     r"by themselves|on their own|handle|handles|can do|take over|takes over|crack|cracks|copy|"
                     r"(?:get|gets|got|become|becomes|are|were) (?:really |very |super |just as |as )?good at|"
                     r"better than (?:us|people|humans)|outperform\w*|match (?:us|people|humans))\b")
 # "if every result were easy to check": the factor stops separating the fields
-EASY_EVERYWHERE = re.compile(r"\beasy to (?:check|verify|grade|evaluate|tell)|(?:no|not (?:\w+ ){0,3}any) harder to "
-                             r"automate|just as easy to automate|as easy to automate")
+EASY_EVERYWHERE = re.compile(r"\b(?:any|every|all|everything|anything)\b.{0,40}\beasy to (?:check|verify|grade|"
+                             r"evaluate|tell)|\beasy to (?:check|verify|grade|evaluate|tell)\b.{0,40}\b(?:any|every|"
+                             r"all|everything|anything)\b|(?:no|not (?:\w+ ){0,3}any) harder to automate|"
+                             r"(?:just )?as easy to automate")
+ONLY_EASY = re.compile(r"\bonly\b.{0,30}\b(?:easy|easier) to (?:check|verify|grade|evaluate|tell)")  # it matters more
 DENIED = re.compile(r"\b(?:not true|is not true|untrue|wrong|not the case) that\b")  # "not true that labs have no…"
 UP = re.compile(r"\b(?:even more|way more|a lot more|much more|desperate\w*|eager\w*|crank\w* up|turn\w* up|dial\w* "
                 r"up|double\w*|boost\w*|matters? more|count(?:s|ed)? (?:for )?more)\b")
@@ -72,6 +80,8 @@ DOWN = re.compile(r"\b(?:stop(?:s|ped)? (?:protecting|mattering|counting|helping
 SCENARIO_CUES = {
     "trusted-eval-generation": re.compile(r"(?:tests?|test suites?|test cases|evals?|benchmarks?) (?:that )?(?:models?|"
                                           r"ais?|llms?|agents?) (?:write|writes|wrote|generate|generated|make|build)|"
+                                          r"(?:ai|ais|models?|llms?|agents?) to (?:write|generate|build|make|design) "
+                                          r"(?:the |our |its own )?(?:benchmarks?|tests?|evals?|evaluations?)|"
                                           r"(?:eval\w*|benchmark\w*|test\w*)\b.{0,40}\b(?:generat\w*|written|"
                                           r"trust\w*|reliable|automat\w*|auto)|(?:generat\w*|model-written|"
                                           r"auto-?generated|automated|automatic|ai-written|llm-written)\b.{0,20}"
@@ -177,10 +187,10 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
         plan.calls.append(("recommend_readings", {"fields": plan.fields, "level": plan.level}))
     elif intent == "what_if":
         plan.scenario, plan.weights = what_if(low, message, knowledge)
-        if plan.scenario and not named:
+        if plan.scenario and not (named or referred):
             plan.fields = [c.field for c in knowledge.scenario(plan.scenario).changes][:1]
         else:
-            plan.fields = named[:1]
+            plan.fields = named[:1] or ([referred] if referred else [])  # "does the third one still hold up?"
         args: dict[str, Any] = {"scenario": plan.scenario, "weights": plan.weights}
         plan.calls.append(("rank_fields", args))
         if plan.fields:
@@ -225,10 +235,12 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
         scores["compare"] = scores.get("compare", 0) + 0.1
     else:
         scores["compare"] = scores.get("compare", 0) - 0.15
-    if not context.focus:
+    if not context.focus and not named:
         scores["why_fit"] = scores.get("why_fit", 0) - 0.2
     elif context.last_intent in ("career", "why_fit") and re.fullmatch(r"\s*(?:why|but why|why\?|how so)\W*", low):
         scores["why_fit"] = scores.get("why_fit", 0) + 0.4
+    elif context.last_intent in ("career", "why_fit") and referred and WHY_PICKED.match(low):
+        scores["why_fit"] = scores.get("why_fit", 0) + 0.3  # "why the second one?" right after the picks
     if CHANGE_PICKS.search(low):
         scores["career"] = scores.get("career", 0) + 0.35
     intent = max(scores, key=lambda k: scores[k])
@@ -292,6 +304,8 @@ def what_if(low: str, message: str, knowledge: Knowledge) -> tuple[str | None, d
         down = False  # "the hardest thing for AI to copy": it protects more
     elif protective and AI_CAN.search(low):
         down = True  # "AI gets as good as people at new ideas": it protects less
+    elif "feedback_quality" in factors and ONLY_EASY.search(low):
+        down = False  # "only work that's easy to grade gets automated"
     elif "feedback_quality" in factors and EASY_EVERYWHERE.search(low):
         down = True  # "if every result were easy to check": checking no longer separates the fields
     else:

@@ -16,7 +16,7 @@ CONTRACTIONS = [
 ]
 CLAUSE_BREAK = re.compile(r"[.!?;\n]+|\s+(?:but|though|although|however|whereas|yet)\s+|(?<!anything)(?<!everything)"
                           r"\s+except\s+|,\s*(?:but|though)\s+"
-                          r"|\s+-\s+|\s*/\s+|\s+(?:and|so)\s+(?=i\b)|,\s*(?=i\b)")
+                          r"|\s+-\s+|\s*/\s+|\s+(?:and|so)\s+(?=i\b)|,\s*(?=i\b)|,\s*(?=more (?:the|of the|into)\b)")
 QUESTION_START = re.compile(r"^\s*(?:why|what|which|how|who|where|when|any(?!thing (?:except|but)\b)|got any|tell me|"
                             r"explain)\b")
 FILLERS = re.compile(r",?\s*\b(?:on the other hand|in contrast|by contrast|then again)\b,?")  # no clause of their own
@@ -32,7 +32,11 @@ LIKES = re.compile(
     r"exciting|amazing|appealing|perfect)|yes please|count me in|where my heart is|my (?:thing|jam|passion)|"
     r"right up my (?:street|alley)|appeals? to me|sign me up|now we are talking|gets me out of bed|soft spot for"
     r"|where i shine|love it|excites? me|give me|any day|keen|compelling|draws? me|i am all in|thrilled|can not wait"
-    r"|i (?:really )?dig|jump at|keep (?:coming|drifting|going) back to|is a blast"
+    r"|i (?:really )?dig|jump at|keep (?:coming|drifting|going) back to|is a blast|can not get enough|intrigu\w*"
+    r"|captivat\w*|grips me|feels like home|my happy place|my calling|what i live for|in my wheelhouse|in my element"
+    r"|where my (?:head is at|head'?s at|interests lie|heart lies)|keep (?:reading|thinking) about|daydream\w*"
+    r"|(?:can|could) see myself|what drives me|(?:nerd|geek) out|up for|game for|(?:big|huge) fan|stoked|psyched"
+    r"|pumped|happily (?:spend|do|work|give|dive)|would (?:happily|gladly)|favou?rite|^more (?:the|of the|into)"
     r"|fine with|open to|care (?:a lot |most )?about|dream\w*|hooked|person myself|kind of person"
     r"|more of an? [\w -]+ person)\b")
 DISLIKES = re.compile(
@@ -42,7 +46,12 @@ DISLIKES = re.compile(
     r"|do not see myself|can not see myself|neither|not my thing|no thanks|too fiddly|way too|not for me"
     r"|leaves? me cold|not my cup of tea|bores? me|drains? me|anything (?:except|but)|meh|not so much|rather eat"
     r"|hard pass|pass on|nope|no way|not a fan|turns? me off|can not stand"
-    r"|not (?:\w+ )?(?:pls|please))\b")
+    r"|not (?:\w+ )?(?:pls|please)|not (?:really |quite )?my (?:scene|bag|area|forte|style|vibe)|glaze over|yawn"
+    r"|snooze|(?:sends|puts) me to sleep|bored (?:out of|to)|tedious|mind-numbing|soul-destroying|slog|grind|chore"
+    r"|drudgery|non-starter|deal-?breaker|hard no|no-go|ick|cringe|nightmare|dread\w*|would not touch|run a mile"
+    r"|over my dead body|not in a million years|does nothing for me|do nothing for me|not sold on|lukewarm|unappealing"
+    r"|not appealing|no appeal|(?:do not|can not|fail to) see the appeal|exhausting|miserable|waste of time"
+    r"|put off|turned off)\b")
 THIRD_PERSON = re.compile(r"\b(?:my (?:friend|colleague|partner|boss|wife|husband|brother|sister|team|manager)"
                           r"|he|she|they|the author|people|everyone|someone)\b")
 FIRST_PERSON = re.compile(r"\b(?:i|me|my|myself|mine)\b")
@@ -86,14 +95,17 @@ def polarity(clause: str) -> int:
     return read_polarity(clause)[0]
 
 
-PAST_VIEW = re.compile(r"\b(?:i )?used to (?:think|find|hate|dislike|love|like|be into)\b")  # no longer held
+PAST_VIEW = re.compile(r"\b(?:i )?used to (?:think|find|hate|dislike|love|like|be into)\b|\b(?:back (?:in|when)|years "
+                       r"ago|at one point|in the past|as an? (?:student|undergrad))\b.*\bi was\b|\bi was\b.*\b(?:back "
+                       r"(?:in|when)|years ago)\b")  # a view no longer held
 
 
 def read_polarity(clause: str) -> tuple[int, bool]:
     """The clause's polarity, and whether words that mean one decided it (False: no cue either way, so the
     caller may read it by meaning)."""
     if re.search(r"\bnot that i (?:do not|did not) (?:like|enjoy|love)|i would not say i am (?:not |un)interested|"
-                 r"would not say no to|(?:come|came|coming) (?:a)?round to|(?:warmed|warming) (?:up )?to|grown on me",
+                 r"would not say no to|(?:come|came|coming) (?:a)?round to|(?:warmed|warming) (?:up )?to|grown on me|"
+                 r"not like .{0,30}(?:does|do|did) not (?:interest|appeal|excite)",
                  clause):
         return 1, True  # a denied dislike, or a view come round to: "it's not that I don't like governance"
     tolerates = re.search(r"\b(?:could live with|take it or leave it|do not mind|would not mind|fine either way|"
@@ -121,4 +133,5 @@ def negated_at(text: str, start: int, window: int = 28) -> bool:
     """Whether the words just before `start` negate what follows ("no ml experience", "not a coder")."""
     before = text[max(0, start - window): start]
     return bool(re.search(r"\b(?:no|not|never|without|zero|can not|do not|does not|have not|cannot|lack|lacking)"
-                          r"\b(?:\s+(?:\w+\s+){0,2})?$", before))
+                          r"\b(?:\s+(?:\w+\s+){0,2})?$|\bnot (?:going to|gonna|about to|planning to) (?:learn|become|"
+                          r"be|pick up|start)(?: an?)?\s*$", before))

@@ -72,6 +72,10 @@ def topics(text: str, knowledge: Knowledge, lexicon: Lexicon) -> list[str]:
     for phrase, ids in lexicon.topics.items():
         spans += [(at, at + len(phrase), fid) for at in _find(text, phrase) for fid in ids
                   if fid != "field-building" or not MACHINE_PUPIL.match(text, at + len(phrase))]
+    loose = text.replace("-", " ")  # "decision-theory-ish"
+    for phrase, ids in lexicon.topics.items():
+        spans += [(at, at + len(phrase), fid) for at in _find(loose, phrase) for fid in ids
+                  if " " in phrase and (at, at + len(phrase), fid) not in spans]
     inside = {(a, b, f) for a, b, f in spans for a2, b2, _ in spans if a2 <= a and b <= b2 and (a2, b2) != (a, b)}
     named = field_mentions(text, knowledge)
     order = {fid: i for i, fid in enumerate(named)}
@@ -83,9 +87,11 @@ NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "fiv
                 "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "eighteen": 18, "twenty": 20,
                 "a couple of": 2, "a few": 3, "half a": 0.5}
 NUM = r"(\d+(?:\.\d+)?|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
-FUNDS = r"(?:runway|savings|saved|saved up|money|funding|cash|to live on|of living expenses|financial runway)"
+FUNDS = (r"(?:runway|savings|saved|saved up|money|funding|cash|to live on|of living expenses|financial runway|cushion|"
+         r"buffer|nest egg|in the bank)")
 RUNWAY = [
-    re.compile(rf"{NUM}[ -]?(months?|mos?|years?|yrs?)(?: worth)? of {FUNDS}"),
+    re.compile(rf"{NUM}[ -]?(months?|mos?|years?|yrs?)(?:'s?|s')?(?: worth)?(?: of)? {FUNDS}"),
+    re.compile(rf"{FUNDS}(?: \w+){{0,4}} for (?:about |around |roughly |maybe |~)?{NUM}[ -]?(months?|years?)"),
     re.compile(rf"{FUNDS}(?: of| for| is|:| that lasts?| lasting)? (?:about |around |roughly |maybe |~)?{NUM}[ -]?"
                r"(months?|mos?|years?|yrs?)"),
     re.compile(rf"{FUNDS}(?: \w+){{0,3}} (?:last|cover|carry|tide me over|keep me going) (?:me )?(?:for )?"
@@ -106,20 +112,26 @@ LOCATION = re.compile(r"\b(?:based in|live in|living in|located in|i am in|movin
 NEEDS_SALARY = re.compile(r"need (?:a |to earn a |an? )?(?:salary|income|paycheck|pay ?check|steady pay|paid job|job)"
                           r"|need to (?:earn|get paid|make money)|can not afford|cannot afford|have (?:kids|a family|"
                           r"children|a mortgage)|family to support|job security|pay the bills|paycheck|paycheque|"
-                          r"(?:go|do|manage|live) without (?:a )?(?:salary|income|pay)|rent is due|rent's due")
-RISK_LOW = re.compile(r"risk[- ]averse|job security|play it safe|stable (?:job|income|career)|low risk|something "
+                          r"(?:go|do|manage|live) without (?:a )?(?:salary|income|pay)|rent is due|rent's due|"
+                          r"support my (?:parents|family|kids|children)|stipend[- ]only|can not live on a stipend|"
+                          r"need (?:to be )?paid")
+RISK_LOW = re.compile(r"risk[- ]averse|job security|play it safe|stable (?:job|income|career)|low risk|not a gambler|"
+                      r"steady (?:path|job|career)|rather a steady|no moonshots?|something "
                       r"stable|can not (?:take|afford) (?:a |any )?(?:big )?(?:gamble|risk)|no (?:big )?gambles?|"
                       r"nothing (?:too )?(?:speculative|risky)|can not afford (?:an? )?(?:unpaid|risk)|"
                       r"not (?:much of )?a (?:big )?risk[- ]taker")
-RISK_HIGH = re.compile(r"risk[- ]tolerant|risk tolerance is high|high risk tolerance|happy to (?:take risks?|gamble)"
-                       r"|comfortable with risk|love (?:a )?risk|high[- ]risk|risk[- ]seeking|bet on something weird")
+RISK_HIGH = re.compile(r"risk[- ]tolerant|risk tolerance is high|high risk tolerance|happy to (?:take risks?|gamble|"
+                       r"bet)|bet the farm|long[- ]shot|swing for the fences|(?:happy|willing) to (?:go for|try) a "
+                       r"moonshot|comfortable with risk|love (?:a )?risk|high[- ]risk|risk[- ]seeking|"
+                       r"bet on something weird")
 FIT_SAFETY = re.compile(r"(?:care|matters?) (?:most )?about (?:not being automated|safety from automation|job "
                         r"security|staying relevant)|safety (?:from automation )?matters most|won'?t be automated|"
                         r"will not (?:get|be) automated|still need humans|not (?:get|be) automated")
 FIT_FIRST = re.compile(r"(?:care|matters?) (?:most )?about (?:fit|what i enjoy|my interests?)|fit matters most|"
                        r"enjoy(?:ment)? matters most")
 ROLE = re.compile(
-    r"\b(?:(?:i am|i was|i work as|i worked as|working as|worked as|i have been|been|former|formerly|as)\s+|ex-)"
+    r"(?:\b(?:i am|i was|i work as|i worked as|working as|worked as|i have been|been|former|formerly|(?:job|career|"
+    r"time|years?|yrs|experience|stint|work|living|background) as)\s+|^as\s+|\bex-)"
     r"(?:an?\s+|the\s+)?"
     r"((?:[\w/+.-]+\s+){0,3}?[\w/+.-]+)(?=\s+(?:for|at|in|with|and|but|who|since|by|from|of|here|btw|too|"
     r"myself|turned|now|currently|\w+ing)\b|\s*[,.;:!?()]|\s*$)")
@@ -131,14 +143,14 @@ ROLE_WORD = re.compile(r"(?:ist|er|or|ian|ant|ent|ive|eur|dev|sre|pm|phd|postdoc
 FIELD_OF = re.compile(r"\b(?:phd|doctorate|degree|masters?|msc|bsc|ba|background|training|experience) (?:is )?(?:in|on)"
                       r" ((?:[a-z-]+\s+){0,2}[a-z-]+)")
 TEACH = re.compile(r"\b(?:i (?:teach|taught|lecture|tutor)|(?:been|years of|years) teaching)\b")
-YEARS_IN = re.compile(r"\b\d+\+? (?:years?|yrs) (?:in|of) ((?:[a-z-]+\s+){0,1}[a-z-]+)")  # "20 years in accounting"
+YEARS_IN = re.compile(r"\b\d+\+? (?:years?|yrs) in ((?:[a-z-]+\s+){0,1}[a-z-]+)")  # "20 years in accounting"
 NOT_ROLES = {"not", "also", "more", "just", "really", "very", "so", "still", "here", "good", "fine", "new", "based",
              "interested", "looking", "thinking", "curious", "obsessed", "burnt", "happy", "able", "keen", "worried",
              "risk", "sure", "afraid", "tired", "done", "open", "comfortable", "fascinated", "excited", "bored"}
 NEGATED_ROLE = re.compile(r"(?:i am|i was|i have been|been) (?:not|never|no longer)\b")
 LACKS = [  # (what is lacked, cues) — each cue is negated in the text ("no coding", "not a coder", "can not code")
     ("programming", ["code", "coding", "coder", "programming", "programmer", "software", "python"]),
-    ("machine learning", ["ml", "machine learning", "deep learning"]),
+    ("machine learning", ["ml", "machine learning", "deep learning", "pytorch"]),
     ("mathematics", ["math", "maths", "mathematician", "mathematics"]),
     ("a technical degree", ["technical degree", "technical background"]),
     ("a phd", ["phd"]),
@@ -148,7 +160,8 @@ LACKS = [  # (what is lacked, cues) — each cue is negated in the text ("no cod
 REQUEST = re.compile(r"^(?:please |pls |can you |could you )?(?:write|fix|give|show|make|translate|build|generate|"
                      r"code|debug|tell|explain|help me (?:write|fix|code))\b")
 SCARES = re.compile(r"\b(math|maths|code|coding|programming)\b (?:scares|terrifies|is not my thing|is not for me|"
-                    r"(?:was|is) my worst subject)|\b(?:hate|hated|bad at|terrible at|awful at) "
+                    r"(?:was|is) my worst subject)|\b(?:hate|hated|(?:bad|terrible|awful|weak|not good|not great) "
+                    r"(?:at|with|in)) "
                     r"(math|maths|code|coding|programming)\b")
 
 
@@ -187,7 +200,8 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
                    readings_done=_readings_done(low, knowledge), fit_weight=_fit_weight(low))
 
 
-TOPIC_SIMILARITY = 0.42  # a preference clause this close in meaning to one field's summary is about that field
+TOPIC_SIMILARITY = 0.42  # a preference clause this close in meaning to one field's work is about that field...
+TOPIC_MARGIN = 0.02  # ...when no other field is about as close
 
 
 def topic_by_meaning(text: str, knowledge: Knowledge, floor: float = TOPIC_SIMILARITY) -> list[str]:
@@ -205,8 +219,22 @@ def _topic_by_meaning(clause: str, knowledge: Knowledge) -> list[str]:
                      r"bores?|leaves? cold|is where|shine|please|pls)\b", " ", clause)
     if len(cleaned.split()) < 3:
         return []
-    label, similarity = field_texts(knowledge).nearest(cleaned)
-    return [label] if similarity >= TOPIC_SIMILARITY else []
+    scores = sorted(work_texts(knowledge).scores(cleaned).items(), key=lambda kv: -kv[1])
+    (label, best), (_, second) = scores[0], scores[1]
+    return [label] if best >= TOPIC_SIMILARITY and best - second >= TOPIC_MARGIN else []
+
+
+def work_texts(knowledge: Knowledge) -> Any:
+    """Each field's summary and research tasks (no reading titles, whose words like "LLMs" mislead a preference)."""
+    return _work_set(tuple([(c.id, f"{c.name}: {c.summary}") for c in knowledge.fields] +
+                           [(c.id, task) for c in knowledge.fields for task in c.research_tasks]))
+
+
+@lru_cache(maxsize=4)
+def _work_set(items: tuple[tuple[str, str], ...]) -> Any:
+    from advisor.search.semantic import LabelledSet
+
+    return LabelledSet(list(items), k=1)
 
 
 def field_texts(knowledge: Knowledge) -> Any:
@@ -395,7 +423,7 @@ def _constraints(text: str, low: str) -> Constraints:
     for pattern in RUNWAY:
         m = pattern.search(low)
         if m:
-            amount = _number(m.group(1))
+            amount = _number(m.group(1)) + (0.5 if low[m.end():].startswith(" and a half") else 0)
             months = amount * 12 if m.group(2).startswith(("y", "yr")) else amount
             c["runway_months"] = round(months)  # Constraints clamps it, with a note
             break

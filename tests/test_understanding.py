@@ -63,3 +63,72 @@ def test_material_in_a_job_description_is_not_a_reading_request() -> None:
     assert model.guess(text, normalise(text)).intent != "readings"
     ask = "any good reading material on compute governance?"
     assert model.guess(ask, normalise(ask)).intent == "readings"
+
+
+@pytest.mark.parametrize(("text", "liked", "disliked"), [
+    ("Compute governance bores me stiff, but tech policy more broadly I'm genuinely into.",
+     ["technical-governance"], ["compute-governance"]),
+    ("Back in grad school I was super into agent foundations, but these days CoT monitoring is what gets me up.",
+     ["cot-monitoring"], []),
+    ("My partner is obsessed with mech interp; me, not so much. I'm more of an evals person.", ["evaluations"],
+     ["mechanistic-interpretability"]),
+    ("I used to think forecasting was dull but I've come round to it.", ["forecasting"], []),
+    ("Honestly anything except field building.", [], ["field-building"]),
+])
+def test_likes_and_dislikes_keep_their_owner_their_time_and_their_topic(
+        knowledge: Knowledge, text: str, liked: list[str], disliked: list[str]) -> None:
+    profile = profile_of(text, knowledge)
+    assert profile.interests == liked
+    assert profile.dislikes == disliked
+
+
+def test_an_attitude_without_a_plain_cue_is_read_by_meaning_and_a_fact_is_not(knowledge: Knowledge) -> None:
+    from advisor.chat.offline.text import clauses
+
+    idiom = "model organisms work feels like wading through treacle"
+    assert not clauses(idiom)[0].cued, "no plain cue: the meaning decides"
+    assert profile_of(idiom, knowledge).dislikes == ["model-organisms"]
+    fact = profile_of("I worked on red teaming for two years at my last job.", knowledge)
+    assert not fact.interests and not fact.dislikes
+
+
+def test_a_broken_preferences_file_is_a_clear_error(knowledge_copy) -> None:  # type: ignore[no-untyped-def]
+    from advisor.chat.offline.preferences import load_preference_model
+    from advisor.knowledge import KnowledgeError
+
+    (knowledge_copy / "preferences.yaml").write_text("margin: 2\nlike: []\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"preferences\.yaml"):
+        load_preference_model(knowledge_copy)
+
+
+def test_picks_are_the_fields_that_fit_then_the_next_best_fits_not_the_safest_that_fits_nobody(
+        knowledge: Knowledge) -> None:
+    from advisor.chat.fit import affinity
+    from advisor.knowledge.ranking import rank_fields
+    from advisor.knowledge.recommend import recommend
+
+    profile = profile_of("I'm a social worker with families in crisis, good with courts and agencies, bad with "
+                         "maths and I don't code.", knowledge)
+    assert "mathematics" in profile.lacks and "programming" in profile.lacks
+    picks = recommend(knowledge, profile, rank_fields(knowledge), affinity=affinity(knowledge, profile))
+    assert picks[0].field_id == "field-building"
+    assert "agent-foundations" not in [p.field_id for p in picks]
+    fits = [p.fit for p in picks]
+    assert fits[1:] == sorted(fits[1:], reverse=True)
+
+
+@pytest.mark.parametrize(("text", "factor", "up"), [
+    ("suppose AI turns out to be great at coming up with new research ideas", "research_taste", False),
+    ("what if only work that is easy to grade ever gets automated?", "feedback_quality", True),
+    ("what if every result became easy to check?", "feedback_quality", False),
+    ("what if it is not true that labs have no reason to automate it - they are desperate to", "economic_incentive",
+     True),
+])
+def test_what_if_direction_follows_what_the_sentence_means(knowledge: Knowledge, text: str, factor: str,
+                                                          up: bool) -> None:
+    from advisor.chat.offline.planner import what_if
+    from advisor.knowledge.ranking import DEFAULT_WEIGHTS
+
+    scenario, weights = what_if(normalise(text), text, knowledge)
+    assert scenario is None and weights is not None
+    assert (weights[factor] > DEFAULT_WEIGHTS[factor]) is up

@@ -178,7 +178,9 @@ def recommend(knowledge: Knowledge, profile: Profile, ranking: Ranking, weights:
     if best >= FIT_GATE and not only and weights.fit >= 0.35:  # the safer bets among the fields that fit you first
         few = {r.field_id for r in sorted(out, key=lambda r: -r.fit)[:FIT_FEW] if r.fit >= FIT_SHARE * best}
         fitting = [r for r in out if r.field_id in few]  # safest first, as `out` is ordered
-        rest = sorted((r for r in out if r not in fitting), key=lambda r: -r.fit)  # then the next best fits
+        # then the next best fits, those that ask for what the user lacks last
+        rest = sorted((r for r in out if r not in fitting),
+                      key=lambda r: (any(x.kind == "lacks" for x in r.reasons), -r.fit))
         out = fitting + rest
     return out[:top]
 

@@ -132,3 +132,29 @@ def test_what_if_direction_follows_what_the_sentence_means(knowledge: Knowledge,
     scenario, weights = what_if(normalise(text), text, knowledge)
     assert scenario is None and weights is not None
     assert (weights[factor] > DEFAULT_WEIGHTS[factor]) is up
+
+
+@pytest.mark.parametrize(("turns", "expected"), [
+    (["I'm a physics PhD student who likes linear algebra. Where should I go?", "what would I read for option 3?"], 2),
+    (["I'm an economist who builds market models. Fields for me?", "hmm #2 sounds interesting, tell me more"], 1),
+    (["recent CS grad, decent at PyTorch. what fields?", "any beginner-friendly reading for the 2nd?"], 1),
+])
+def test_list_references_in_their_everyday_forms(turns: list[str], expected: int) -> None:
+    from advisor.chat.offline.planner import _reference
+
+    listed = ["a", "b", "c"]
+    assert _reference(normalise(turns[1]), ["a"], listed) == listed[expected]
+
+
+def test_a_time_word_after_this_is_not_a_reference() -> None:
+    from advisor.chat.offline.planner import _reference
+
+    assert _reference(normalise("what's the weather like this weekend?"), ["a"], ["a", "b"]) is None
+    assert _reference(normalise("why is this ranked so low?"), ["a"], ["a", "b"]) == "a"
+
+
+def test_hours_at_a_current_job_are_not_time_for_this(knowledge: Knowledge) -> None:
+    assert profile_of("At my last job I worked 60 hours a week and it wrecked me.", knowledge
+                      ).constraints.hours_per_week is None
+    assert profile_of("I'm going half-time at work so I can put roughly 20 hours a week into this.", knowledge
+                      ).constraints.hours_per_week == 20

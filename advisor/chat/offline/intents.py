@@ -17,7 +17,9 @@ from advisor.knowledge import KnowledgeError
 INTENTS = ("career", "why_rank", "why_fit", "compare", "readings", "what_if", "essay", "help", "smalltalk",
            "off_topic")
 CUES: dict[str, tuple[re.Pattern[str], float]] = {
-    "what_if": (re.compile(r"^say\b|\b(?:what if|what happens if|suppose|supposing|assume|assuming|imagine|let'?s say|"
+    "what_if": (re.compile(r"^say\b|\b(?:what if|what happens if|supp?ose|supp?osing|assume|assuming|imagine|"
+                           r"let'?s say|"
+                           r"(?:fare|hold up|cope|change|move|look|shift) if|"
                            r"how would (?:things|the list|the ranking|the order|that|it|this) "
                            r"(?:shift|change|move|look)|"
                            r"(?:crank|turn|dial) (?:up|down)|show me the (?:list|ranking) again|"

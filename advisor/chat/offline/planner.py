@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.chat.offline.intents import IntentGuess, IntentModel
+from advisor.chat.offline.intents import CUES, IntentGuess, IntentModel
 from advisor.chat.offline.text import negated_at, normalise
 from advisor.chat.offline.understanding import Lexicon, read_profile, topic_by_meaning, topics
 from advisor.knowledge import Knowledge
@@ -16,19 +16,26 @@ from advisor.knowledge.profile import Profile
 from advisor.knowledge.ranking import DEFAULT_WEIGHTS
 
 READING_TOPIC_SIMILARITY = 0.4
-ORDINALS = {"first": 0, "1st": 0, "top": 0, "number one": 0, "#1": 0, "second": 1, "2nd": 1, "number two": 1,
-            "#2": 1, "middle": 1, "third": 2, "3rd": 2, "number three": 2, "#3": 2, "last": -1}
+ORDINALS = {"first": 0, "1st": 0, "top": 0, "number one": 0, "#1": 0, "1": 0, "second": 1, "2nd": 1, "number two": 1,
+            "#2": 1, "2": 1, "middle": 1, "third": 2, "3rd": 2, "number three": 2, "#3": 2, "3": 2, "last": -1}
 ORDINAL_REF = re.compile(r"\b(first|1st|top|second|2nd|middle|third|3rd|last|number one|number two|number three)"
-                         r"(?: one| field| option| pick| recommendation| choice| area| suggestion)?\b|(#[123])\b")
+                         r"(?: one| field| option| pick| recommendation| choice| area| suggestion)?\b|(#[123])\b|"
+                         r"\b(?:option|pick|number|choice|suggestion|no\.?) ?#?([123])\b")
 WHY_PICKED = re.compile(r"^\W*(?:but |and |so |ok,? )?why (?:the|that|this|did you (?:pick|choose|suggest)|pick|choose|"
                         r"is (?:the|that|this))\b(?!.*\b(?:rank|ranked|exposed|automat\w*)\b)")
 DEFINE = re.compile(r"^\W*(?:and |so |ok |okay |hmm,? )?(?:what is|what are|what does|define|explain|describe)\b|in a "
                     r"nutshell|in plain (?:words|english)|in simple terms|\beli5\b|like i am (?:five|5|new)")
+WHAT_IF_START = re.compile(r"^\W*(?:what if|supp?ose|imagine|assume|let'?s say|say)\b")
+ESSAY_SAYS = re.compile(r"\b(?:say|says|said|write|writes|wrote|mention\w*|think|thinks|claim\w*|argue\w*|conclude\w*|"
+                        r"predict\w*|reckon\w*)\b")
+CHOICE = re.compile(r"\b(?:which|or|vs\.?|versus|between|than)\b")
 ESSAY_WORDS = re.compile(r"\b(?:essay|author|post|article|blog|comments?|commenters?|writer)\b")
-LISTED_NOUN = re.compile(r"\b(?:ones?|fields?|options?|picks?|recommendations?|choices?|areas?|suggestions?|#[123]|"
-                         r"number (?:one|two|three)|"
+LISTED_NOUN = re.compile(r"#[123]\b|\bthe (?:first|second|third|last|1st|2nd|3rd)\b\s*(?:[?.!,]|$)|"
+                         r"\b(?:ones?|fields?|options?|picks?|recommendations?|choices?|areas?|suggestions?|"
+                         r"number (?:one|two|three|[123])|no\.? ?[123]|"
                          r"of (?:the|those|these) (?:three|two|3|2)|of them|of those|on (?:the|your) list)\b")
-PRONOUN_REF = re.compile(r"\b(?:it|that|this|that one|this one|that field|this field|that area|them|those)\b")
+PRONOUN_REF = re.compile(r"\b(?:it|that|this|them|those)\b(?! (?:weekend|week|time|day|year|month|morning|evening|"
+                         r"afternoon|night|summer|winter|semester|term)\b)")
 LEVELS = [
     ("advanced", re.compile(r"\b(?:advanced|deep[- ]dive|anything deep|in[- ]depth|more technical|hardcore|deep end|"
                             r"the hard stuff|hardest|heavy(?:weight)?|"
@@ -61,15 +68,18 @@ AI_CAN = re.compile(r"\b(?:ai|ais|agents?|models?|machines?|computers?)\b.{0,80}
                     r"(?:get|gets|got|become|becomes|are|were) (?:really |very |super |just as |as )?good at|"
                     r"better than (?:us|people|humans)|outperform\w*|match (?:us|people|humans))\b")
 # "if every result were easy to check": the factor stops separating the fields
-EASY_EVERYWHERE = re.compile(r"\b(?:any|every|all|everything|anything)\b.{0,40}\beasy to (?:check|verify|grade|"
-                             r"evaluate|tell)|\beasy to (?:check|verify|grade|evaluate|tell)\b.{0,40}\b(?:any|every|"
-                             r"all|everything|anything)\b|(?:no|not (?:\w+ ){0,3}any) harder to automate|"
-                             r"(?:just )?as easy to automate")
+CHECK_EASY = (r"(?:easy to (?:check|verify|grade|evaluate|tell)|(?:check\w*|verif\w*|grad\w*|evaluat\w*)(?: \w+){0,3} "
+              r"(?:becomes?|became|gets?|got|is|are|were) (?:\w+ )?(?:easy|trivial))")
+EASY_EVERYWHERE = re.compile(rf"\b(?:any|every|all|everything|anything)\b.{{0,40}}{CHECK_EASY}|{CHECK_EASY}.{{0,40}}"
+                             r"\b(?:any|every|all|everything|anything)\b|(?:no|not (?:\w+ ){0,3}any) harder to "
+                             r"automate|(?:just )?as easy to automate")
+MATTERS_MORE = re.compile(r"\b(?:matters?|mattered|counts?|counted|weighs?|weighed) (?:\w+ ){0,2}more\b|\bmore "
+                          r"important\b")
 ONLY_EASY = re.compile(r"\bonly\b.{0,30}\b(?:easy|easier) to (?:check|verify|grade|evaluate|tell)")  # it matters more
 DENIED = re.compile(r"\b(?:not true|is not true|untrue|wrong|not the case) that\b")  # "not true that labs have no…"
 UP = re.compile(r"\b(?:even more|way more|a lot more|much more|desperate\w*|eager\w*|crank\w* up|turn\w* up|dial\w* "
                 r"up|double\w*|boost\w*|matters? more|count(?:s|ed)? (?:for )?more)\b")
-AI_CANNOT = re.compile(r"hardest (?:thing )?for (?:ai|models?|machines?) to|(?:ai|models?|machines?) (?:can not|"
+AI_CANNOT = re.compile(r"hard(?:est)? (?:thing )?for (?:ai|ais|models?|machines?)|(?:ai|models?|machines?) (?:can not|"
                        r"will never|never) (?:copy|do|replace)|the (?:real )?bottleneck|only humans")
 DOWN = re.compile(r"\b(?:stop(?:s|ped)? (?:protecting|mattering|counting|helping|caring|being)|no (?:protection|effect|"
                   r"difference)|no (?:\w+ )?(?:reason|incentive|money|interest)|dries up|dry up|nobody|no one|"
@@ -80,8 +90,9 @@ DOWN = re.compile(r"\b(?:stop(?:s|ped)? (?:protecting|mattering|counting|helping
 SCENARIO_CUES = {
     "trusted-eval-generation": re.compile(r"(?:tests?|test suites?|test cases|evals?|benchmarks?) (?:that )?(?:models?|"
                                           r"ais?|llms?|agents?) (?:write|writes|wrote|generate|generated|make|build)|"
-                                          r"(?:ai|ais|models?|llms?|agents?) to (?:write|generate|build|make|design) "
-                                          r"(?:the |our |its own )?(?:benchmarks?|tests?|evals?|evaluations?)|"
+                                          r"(?:ai|ais|models?|llms?|agents?)\b.{0,30}\b(?:write|generate|build|make|"
+                                          r"design)s? (?:the |our |its own |their own )?(?:benchmarks?|tests?|test "
+                                          r"suites?|evals?|eval suites?|evaluations?)|"
                                           r"(?:eval\w*|benchmark\w*|test\w*)\b.{0,40}\b(?:generat\w*|written|"
                                           r"trust\w*|reliable|automat\w*|auto)|(?:generat\w*|model-written|"
                                           r"auto-?generated|automated|automatic|ai-written|llm-written)\b.{0,20}"
@@ -89,7 +100,9 @@ SCENARIO_CUES = {
     "interp-breakthrough": re.compile(r"breakthrough|leap|cracks? (?:interp|mech|reverse-engineering|model internals)|"
                                       r"(?:crack\w*|solve\w*|figure\w* out) (?:reading |understanding |interpreting )?"
                                       r"(?:neural (?:nets?|networks)|model internals|how (?:models|networks) work)|"
-                                      r"look inside .{0,40}\b(?:verify|check|see what)|"
+                                      r"look inside .{0,40}\b(?:verify|check|see what)|(?:interp\w*|internals)\b.{0,60}"
+                                      r"\b(?:(?:can|could) be verified|verified automatic\w*|easy|easier|trivial|"
+                                      r"straightforward|big win|major win|the kind of win|solved)\b|"
                                       r"(?:interp\w*|internals|reverse-engineer\w*|circuits?)\b.{0,60}\b(?:easy to "
                                       r"(?:check|verify|tell|confirm)|simple to (?:check|confirm|verify)|solved|"
                                       r"verifiable)|(?:solve[sd]?|crack(?:s|ed)?) interp"),
@@ -228,8 +241,13 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
     if named or referred:
         scores["off_topic"] = scores.get("off_topic", 0) - 0.25
         scores["help"] = scores.get("help", 0) - 0.1
-    if named and DEFINE.search(low) and not ESSAY_WORDS.search(low):  # "what is CoT monitoring, in plain words?"
+    if named and DEFINE.search(low) and not ESSAY_WORDS.search(low) and not CUES["readings"][0].search(low):
+        # "what is CoT monitoring, in plain words?" (but not "what is a good first read on…")
         scores["why_rank"] = scores.get("why_rank", 0) + 0.2
+    if ESSAY_WORDS.search(low) and ESSAY_SAYS.search(low) and not WHAT_IF_START.match(low):  # "does the author say…"
+        scores["essay"] = scores.get("essay", 0) + 0.2
+    if len(named) >= 2 and CHOICE.search(low):  # "which is least likely to go first: A, B or C?"
+        scores["compare"] = scores.get("compare", 0) + 0.15
     if len(set(named) | set(_all_references(low, context.recommendations or context.focus)) |
            ({referred} if referred else set())) >= 2:
         scores["compare"] = scores.get("compare", 0) + 0.1
@@ -251,7 +269,8 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
     return intent
 
 
-CHANGE_PICKS = re.compile(r"\b(?:change|affect|update|alter|shift)\b.{0,25}\b(?:picks?|recommendations?|"
+CHANGE_PICKS = re.compile(r"\b(?:redo|re-do|rerun|re-run|try again|run (?:it|that) again|start over)\b|"
+                          r"\b(?:change|affect|update|alter|shift)\b.{0,25}\b(?:picks?|recommendations?|"
                           r"suggestions?|advice|list for me|what you(?:'d| would) recommend)\b|"
                           r"\b(?:does|would|will) (?:that|this|it) change anything\b")
 ON_TOPIC = re.compile(r"\b(?:ai|safety|alignment|field|fields|research|career|automat\w*|essay|author|post|read|"
@@ -264,7 +283,7 @@ def _reference(low: str, focus: list[str], recommendations: list[str]) -> str | 
     listed = recommendations or focus
     m = ORDINAL_REF.search(low)
     if listed and m and LISTED_NOUN.search(low):
-        index = ORDINALS[(m.group(1) or m.group(2)).lower()]
+        index = ORDINALS[(m.group(1) or m.group(2) or m.group(3)).lower()]
         return listed[index] if -len(listed) <= index < len(listed) else None
     if not focus:
         return None
@@ -279,7 +298,7 @@ def _all_references(low: str, listed: list[str]) -> list[str]:
         return []
     out = []
     for m in ORDINAL_REF.finditer(low):
-        index = ORDINALS[(m.group(1) or m.group(2)).lower()]
+        index = ORDINALS[(m.group(1) or m.group(2) or m.group(3)).lower()]
         if -len(listed) <= index < len(listed):
             out.append(listed[index])
     return out
@@ -300,7 +319,10 @@ def what_if(low: str, message: str, knowledge: Knowledge) -> tuple[str | None, d
     if not factors:
         return None, None
     protective = set(factors) <= {"research_taste", "human_interaction"}
-    if protective and AI_CANNOT.search(low):
+    denied = bool(DENIED.search(low))  # "what if the author is wrong that…": the opposite of what follows
+    if MATTERS_MORE.search(low):
+        down, denied = False, False  # "matters way more than you assumed"
+    elif protective and AI_CANNOT.search(low):
         down = False  # "the hardest thing for AI to copy": it protects more
     elif protective and AI_CAN.search(low):
         down = True  # "AI gets as good as people at new ideas": it protects less
@@ -310,8 +332,10 @@ def what_if(low: str, message: str, knowledge: Knowledge) -> tuple[str | None, d
         down = True  # "if every result were easy to check": checking no longer separates the fields
     else:
         down = bool(DOWN.search(low)) and not UP.search(low)
-        if down and DENIED.search(low):
-            down = False  # "not true that labs have no reason to automate": they do
+        if UP.search(low):
+            denied = False  # "not true that labs have no reason to automate - they are desperate to"
+    if denied:
+        down = not down
     return None, {f: DEFAULT_WEIGHTS[f] / 3 if down else DEFAULT_WEIGHTS[f] * 2 for f in factors}
 
 

@@ -51,7 +51,7 @@ DISLIKES = re.compile(
     r"|drudgery|non-starter|deal-?breaker|hard no|no-go|ick|cringe|nightmare|dread\w*|would not touch|run a mile"
     r"|over my dead body|not in a million years|does nothing for me|do nothing for me|not sold on|lukewarm|unappealing"
     r"|not appealing|no appeal|(?:do not|can not|fail to) see the appeal|exhausting|miserable|waste of time"
-    r"|put off|turned off)\b")
+    r"|put off|turned off|not looking to (?:do|get into|work on|go into))\b")
 THIRD_PERSON = re.compile(r"\b(?:my (?:friend|colleague|partner|boss|wife|husband|brother|sister|team|manager)"
                           r"|he|she|they|the author|people|everyone|someone)\b")
 FIRST_PERSON = re.compile(r"\b(?:i|me|my|myself|mine)\b")

@@ -104,9 +104,9 @@ RUNWAY = [
 ]
 HOURS = re.compile(r"(?:~|about |around |maybe |roughly )?(\d+)\s*(?:hours|hrs|hr|h)\b\s*(?:a|per|/|each|every)\s*"
                    r"(?:week|wk)\b")
-SPARE = re.compile(r"\b(?:spare|free up|give|put in|commit|devote|manage|do|find)\s+(?:maybe |about |around |roughly "
-                   r"|~)?(\d+)\s*(?:hours|hrs|hr|h)\b")
-JOB_HOURS = re.compile(r"\b(?:work|job|working)\b")
+SPARE = re.compile(r"\b(?:spare|free up|give|put(?: in)?|commit|devote|manage|do|find)\s+(?:maybe |about |around "
+                   r"|roughly |~)?(\d+)\s*(?:hours|hrs|hr|h)\b")
+JOB_HOURS = re.compile(r"\b(?:work|works|worked|job|working|shifts?|on call)\b(?: \w+){0,2} $")  # "I work 45 hours"
 LOCATION = re.compile(r"\b(?:based in|live in|living in|located in|i am in|moving to|relocating to|relocate to)\s+"
                       r"([A-Z][\w'-]+(?:[ -][A-Z][\w'-]+)?)")
 NEEDS_SALARY = re.compile(r"need (?:a |to earn a |an? )?(?:salary|income|paycheck|pay ?check|steady pay|paid job|job)"
@@ -114,7 +114,7 @@ NEEDS_SALARY = re.compile(r"need (?:a |to earn a |an? )?(?:salary|income|paychec
                           r"children|a mortgage)|family to support|job security|pay the bills|paycheck|paycheque|"
                           r"(?:go|do|manage|live) without (?:a )?(?:salary|income|pay)|rent is due|rent's due|"
                           r"support my (?:parents|family|kids|children)|stipend[- ]only|can not live on a stipend|"
-                          r"need (?:to be )?paid")
+                          r"need (?:to be )?paid|can not (?:quit|leave) (?:my )?(?:job|day job|work)?")
 RISK_LOW = re.compile(r"risk[- ]averse|job security|play it safe|stable (?:job|income|career)|low risk|not a gambler|"
                       r"steady (?:path|job|career)|rather a steady|no moonshots?|something "
                       r"stable|can not (?:take|afford) (?:a |any )?(?:big )?(?:gamble|risk)|no (?:big )?gambles?|"
@@ -356,7 +356,8 @@ def _background(text: str, low: str, parts: list[Clause], lexicon: Lexicon) -> l
         if role and not negated_at(low, m.start()) and not NEGATED_ROLE.match(low, m.start()):
             roles.append(role)
     head = re.match(r"^\s*([\w/+ .-]{2,40}?)\s*(?:[,.;:!]|\s-\s|\s—\s|$)", low)  # "Corporate lawyer, 8 yrs ..."
-    if head and not re.match(r"^(?:i|hi|hey|hello|so|ok|what|why|how|which|my|the|a|an|tell|please)\b", head.group(1)):
+    if head and not re.match(r"^(?:i|hi|hey|hello|so|ok|what|why|how|which|my|the|a|an|tell|please|can|could|would|"
+                             r"will|do|does|is|are|help|any|give|show|fix)\b", head.group(1)):
         role = _clean_role(re.split(r"\s+(?:with|at|in|for|from|of|and|who|since)\s+", head.group(1))[0])
         if role:
             roles.append(role)
@@ -432,9 +433,8 @@ def _constraints(text: str, low: str) -> Constraints:
         if m:
             amount = _number(m.group(1))
             c["runway_months"] = round(amount * 12 if m.group(2).startswith("y") else amount)
-    hours = [(m, low[max(0, m.start() - 25): m.start()]) for m in HOURS.finditer(low)]
-    spare = [m for m, before in hours if not JOB_HOURS.search(before)] or list(SPARE.finditer(low)) or [
-        m for m, _ in hours]
+    hours = [(m, low[max(0, m.start() - 30): m.start()]) for m in HOURS.finditer(low)]
+    spare = [m for m, before in hours if not JOB_HOURS.search(before)] or list(SPARE.finditer(low))
     if spare:
         c["hours_per_week"] = int(spare[-1].group(1))
     place = LOCATION.search(text.replace("’", "'").replace("I'm in", "i am in"))

@@ -31,7 +31,8 @@ CUES: dict[str, tuple[re.Pattern[str], float]] = {
     "compare": (re.compile(r"\b(?:compare|compared|comparison|vs\.?|versus|better bet|safer bet than|more or less|"
                            r"stack up|difference between|which one is|or the other|than)\b"), 0.12),
     "readings": (re.compile(r"\b(?:to read|should i read|worth reading|what is next on|"
-                            r"(?:anything|something)(?: [\w-]+){0,4} (?:on|about) (?!me\b|myself\b|my\b|\d)|"
+                            r"(?<!do )(?<!doing )(?<!say )(?:anything|something)(?: [\w-]+){0,4} (?:on|about) "
+                            r"(?!me\b|myself\b|my\b|\d)|"
                             r"read(?:ing)? (?:up )?(?:on|about|next|first|for)|"
                             r"(?:first|good|gentle|easy|quick) read|where do i start|stuff on|material on|"
                             r"reading list|readings|papers?|books?|resources?|links?|"

@@ -66,7 +66,8 @@ AI_CAN = re.compile(r"\b(?:ai|ais|agents?|models?|machines?|computers?)\b.{0,80}
                     r"as well as|(?:great|excellent|brilliant|amazing|superhuman|better) at|"
                     r"by themselves|on their own|handle|handles|can do|take over|takes over|crack|cracks|copy|"
                     r"(?:get|gets|got|become|becomes|are|were) (?:really |very |super |just as |as )?good at|"
-                    r"better than (?:us|people|humans)|outperform\w*|match (?:us|people|humans))\b")
+                    r"better than (?:us|people|humans)|outperform\w*|match (?:us|people|humans)|"
+                    r"pick(?:s|ed)? (?:it )?up|learn(?:s|ed)?|master(?:s|ed)?|acquire[sd]?)\b")
 # "if every result were easy to check": the factor stops separating the fields
 CHECK_EASY = (r"(?:easy to (?:check|verify|grade|evaluate|tell)|(?:check\w*|verif\w*|grad\w*|evaluat\w*)(?: \w+){0,3} "
               r"(?:becomes?|became|gets?|got|is|are|were) (?:\w+ )?(?:easy|trivial))")
@@ -82,7 +83,8 @@ UP = re.compile(r"\b(?:even more|way more|a lot more|much more|desperate\w*|eage
 AI_CANNOT = re.compile(r"hard(?:est)? (?:thing )?for (?:ai|ais|models?|machines?)|(?:ai|models?|machines?) (?:can not|"
                        r"will never|never) (?:copy|do|replace)|the (?:real )?bottleneck|only humans")
 DOWN = re.compile(r"\b(?:stop(?:s|ped)? (?:protecting|mattering|counting|helping|caring|being)|no (?:protection|effect|"
-                  r"difference)|no (?:\w+ )?(?:reason|incentive|money|interest)|dries up|dry up|nobody|no one|"
+                  r"difference)|no (?:\w+ )?(?:reason|incentive|money|interest)|dr(?:y|ies|ied) up|nobody|no one|"
+                  r"for nothing|"
                   r"gives? no|not protect\w*|less|lower|barely|hardly|doesn'?t|does not|do not|did not|isn'?t|is not|"
                   r"are not|aren'?t|not "
                   r"really|not much|not nearly|zero|no reason|no incentive|little|weaker|weaken|smaller|don'?t buy|"
@@ -105,7 +107,7 @@ SCENARIO_CUES = {
                                       r"straightforward|big win|major win|the kind of win|solved)\b|"
                                       r"(?:interp\w*|internals|reverse-engineer\w*|circuits?)\b.{0,60}\b(?:easy to "
                                       r"(?:check|verify|tell|confirm)|simple to (?:check|confirm|verify)|solved|"
-                                      r"verifiable)|(?:solve[sd]?|crack(?:s|ed)?) interp"),
+                                      r"verifiable)|(?:solve[sd]?|solving|crack\w*) (?:mech\w* )?interp"),
 }
 ESSAY_ASPECTS = {
     "author": re.compile(r"\bwho (?:\w+ )?(?:wrote|is the author|authored|is behind)|author'?s name|their name|"

@@ -37,7 +37,7 @@ LIKES = re.compile(
     r"|where my (?:head is at|head'?s at|interests lie|heart lies)|keep (?:reading|thinking) about|daydream\w*"
     r"|(?:can|could) see myself|what drives me|(?:nerd|geek) out|up for|game for|(?:big|huge) fan|stoked|psyched"
     r"|pumped|happily (?:spend|do|work|give|dive)|would (?:happily|gladly)|favou?rite|^more (?:the|of the|into)"
-    r"|fine with|open to|care (?:a lot |most )?about|dream\w*|hooked|person myself|kind of person"
+    r"|fine with|open to|care (?:a lot |most |more |deeply |mostly )?about|dream\w*|hooked|person myself|kind of person"
     r"|more of an? [\w -]+ person)\b")
 DISLIKES = re.compile(
     r"\b(?:hat(?:e|es|ed|ing)|dislik(?:e|es|ed)|bor(?:ed|ing)|dull|avoid|can not stand|not for me|never again"

@@ -159,10 +159,10 @@ LACKS = [  # (what is lacked, cues) — each cue is negated in the text ("no cod
 ]
 REQUEST = re.compile(r"^(?:please |pls |can you |could you )?(?:write|fix|give|show|make|translate|build|generate|"
                      r"code|debug|tell|explain|help me (?:write|fix|code))\b")
-SCARES = re.compile(r"\b(math|maths|code|coding|programming)\b (?:scares|terrifies|is not my thing|is not for me|"
-                    r"(?:was|is) my worst subject)|\b(?:hate|hated|(?:bad|terrible|awful|weak|not good|not great) "
+SCARES = re.compile(r"\b(math|maths|proofs|code|coding|programming)\b (?:scares|terrifies|is not my thing|is not for "
+                    r"me|(?:was|is) my worst subject)|\b(?:hate|hated|(?:bad|terrible|awful|weak|not good|not great) "
                     r"(?:at|with|in)) "
-                    r"(math|maths|code|coding|programming)\b")
+                    r"(math|maths|proofs|code|coding|programming)\b")
 
 
 def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
@@ -216,7 +216,8 @@ def _topic_by_meaning(clause: str, knowledge: Knowledge) -> list[str]:
     clearly closest in meaning."""
     cleaned = re.sub(r"\b(?:i am|i|me|my|really|honestly|super|very|so|just|what|curious about|interested in|love|"
                      r"like|enjoy|hate|fascinated by|whether|sounds?|perfect|appeals? to|give|any day|sign up|"
-                     r"bores?|leaves? cold|is where|shine|please|pls)\b", " ", clause)
+                     r"bores?|leaves? cold|is where|shine|please|pls|care (?:more |most |a lot |deeply |mostly )?about|"
+                     r"want to|would love to|i would|keen on)\b", " ", clause)
     if len(cleaned.split()) < 3:
         return []
     scores = sorted(work_texts(knowledge).scores(cleaned).items(), key=lambda kv: -kv[1])
@@ -326,7 +327,7 @@ def _lacks(low: str) -> list[str]:
                 out.append(name)
                 break
     for m in SCARES.finditer(low):
-        out.append("mathematics" if (m.group(1) or m.group(2)).startswith("math") else "programming")
+        out.append("mathematics" if (m.group(1) or m.group(2)).startswith(("math", "proof")) else "programming")
     return list(dict.fromkeys(out))
 
 

@@ -249,3 +249,27 @@ def test_phone_width_has_no_sideways_scrolling(browser: Any, app: RunningApp) ->
     screenshot(page, "phone-3-plan")
     assert page.evaluate(width) <= PHONE["width"] + 1
     v.close()
+
+
+def test_a_resumed_conversation_shows_the_thumbs_given_earlier(browser: Any, app: RunningApp) -> None:
+    v = Visit(browser, app)
+    v.send("Why is scalable oversight ranked first?")
+    v.page.locator("#adv-chat button[aria-label='Dislike'], #adv-chat button[title='Dislike']").last.click()
+    v.page.wait_for_function("document.querySelector('#adv-feedback-note').innerText.includes('saved')")
+    v.close()
+    store = SessionStore(app.sessions_db)
+    code = next(s.name for s in store.list() if any(
+        (m.meta.get("feedback") or {}).get("rating") == "down" for m in store.messages(s.name)))
+
+    w = Visit(browser, app)  # another tab, later: resume by the code
+    page = w.page
+    page.get_by_text("Resume a conversation").click()
+    page.fill("#adv-resume textarea", code)
+    page.get_by_role("button", name="Resume", exact=True).click()
+    page.wait_for_function("document.querySelectorAll('#adv-chat [data-testid=user]').length == 1")
+    page.wait_for_selector("#adv-chat button[aria-label='Disliked']")  # the thumb shows as given
+    assert page.locator("#adv-chat button[aria-label='Liked']").count() == 0
+    page.locator("#adv-new").click()  # a new conversation starts without thumbs
+    page.wait_for_function("document.querySelectorAll('#adv-chat [data-testid=user]').length == 0")
+    assert page.locator("#adv-chat button[aria-label='Disliked']").count() == 0
+    w.close()

@@ -173,6 +173,20 @@ def test_feedback_is_stored_with_the_turn(tmp_path: Path) -> None:
         store.set_feedback("web-a", 1, "meh")
 
 
+def test_a_resumed_conversation_shows_the_thumbs_given_earlier(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path / "s.sqlite3")
+    for i in (1, 2, 3):
+        store.append("web-b", "user", f"question {i}")
+        store.append("web-b", "assistant", f"answer {i}")
+    store.set_feedback("web-b", 1, "up")
+    store.set_feedback("web-b", 3, "down", "too long")
+    conv = resume("web-b", store.messages("web-b"))
+    assert conv.thumbs() == ["Like", None, "Dislike"]
+    view = TurnView(conv, "question 4")  # a new turn: its messages have no thumbs yet
+    view.apply(ToolCalled(name="rank_fields", args={}))
+    assert conv.thumbs() == ["Like", None, "Dislike", None]
+
+
 def test_login_comes_from_advisor_ui_auth() -> None:
     assert load_settings({}).ui_login is None
     assert load_settings({"ADVISOR_UI_AUTH": "ana:s3:cret"}).ui_login == ("ana", "s3:cret")

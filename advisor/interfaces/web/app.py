@@ -163,12 +163,13 @@ def build_ui(service: ConversationService) -> gr.Blocks:
         for button in followups:
             button.click(ask, inputs=[button, mode, conv], outputs=[message, *chat_out],
                          api_visibility="private").then(**load_plan)
+        show_thumbs = {"fn": h.thumbs, "inputs": conv, "outputs": chatbot, "api_visibility": "private"}
         new.click(readable_errors(h.new_conversation), outputs=[*chat_out, session_note, feedback_note],
-                  api_name="new_conversation").then(**load_plan)
+                  api_name="new_conversation").then(**load_plan).then(**show_thumbs)
         chatbot.clear(readable_errors(h.new_conversation), outputs=[*chat_out, session_note, feedback_note],
-                      api_visibility="private").then(**load_plan)
+                      api_visibility="private").then(**load_plan).then(**show_thumbs)
         resume.click(readable_errors(h.resume), inputs=code, outputs=[*chat_out, session_note, feedback_note],
-                     api_name="resume").then(**load_plan)
+                     api_name="resume").then(**load_plan).then(**show_thumbs)
 
         def on_like(state: Conversation | None, data: gr.LikeData) -> tuple[Any, ...]:
             return h.feedback(state, data.index, data.liked)

@@ -41,6 +41,9 @@ TOOL_LABELS = {
 }
 
 
+THUMBS = {"up": "Like", "down": "Dislike"}  # a stored rating as the chat's feedback buttons name it
+
+
 def new_session_id() -> str:
     """A session name nobody can guess, so one tab never lands in another person's conversation."""
     return f"web-{secrets.token_hex(8)}"
@@ -59,11 +62,19 @@ class Conversation:
     understood: str = "nothing yet"
     feedback_turn: int | None = None  # the answer the last thumbs up/down was about
     feedback_rating: str | None = None
+    ratings: dict[int, str] = field(default_factory=dict)  # answer number -> "up" or "down", shown as thumbs
 
     def add(self, message: dict[str, Any], turn: int | None) -> int:
         self.messages.append(message)
         self.turn_of.append(turn)
         return len(self.messages) - 1
+
+    def thumbs(self) -> list[str | None]:
+        """One entry per assistant message, as the chat shows thumbs: the rating on each answer's last message."""
+        last = {turn: i for i, turn in enumerate(self.turn_of) if turn is not None}
+        return [THUMBS.get(self.ratings.get(turn, "")) if turn is not None and last[turn] == i else None
+                for i, (m, turn) in enumerate(zip(self.messages, self.turn_of, strict=True))
+                if m["role"] == "assistant"]
 
     def turn_at(self, index: int) -> int | None:
         """The answer a chat message belongs to (a liked bubble may be any message of the answer's group)."""
@@ -87,6 +98,9 @@ def resume(session: str, stored: list[Message]) -> Conversation:
         conv.sources[conv.answers] = cites
         known = {int(c["n"]) for c in cites}
         conv.add({"role": "assistant", "content": answer_markdown(m.content, conv.answers, known)}, conv.answers)
+        rating = (m.meta.get("feedback") or {}).get("rating")
+        if rating in THUMBS:
+            conv.ratings[conv.answers] = rating
     return conv
 
 

@@ -113,6 +113,13 @@ class WebHandlers:
                    for i in range(3)]
         return (conv.messages, sources_html(conv.sources), *buttons, self.understood(conv), status, conv)
 
+    def thumbs(self, conv: Conversation | None) -> Any:
+        """The thumbs given earlier, shown again on a resumed (or cleared on a new) conversation; the page keeps
+        them itself as they are clicked."""
+        import gradio as gr
+
+        return gr.update(feedback_value=conv.thumbs() if conv else [])
+
     def understood(self, conv: Conversation) -> str:
         return f"**What I understood about you:** {conv.understood}"
 
@@ -185,6 +192,7 @@ class WebHandlers:
         rating = "up" if liked is True else "down"
         self.store.set_feedback(conv.session, turn, rating)
         conv.feedback_turn, conv.feedback_rating = turn, rating
+        conv.ratings[turn] = rating
         note = (f"Thanks: {'👍' if rating == 'up' else '👎'} saved with answer {turn}. "
                 "Add a comment if you like (optional).")
         return gr.update(visible=True), note, conv
@@ -203,6 +211,7 @@ class WebHandlers:
             raise SessionError("There is no answer to rate yet.")
         self.store.set_feedback(conv.session, int(turn), rating, comment or "")
         conv.feedback_turn, conv.feedback_rating = int(turn), rating
+        conv.ratings[int(turn)] = rating
         return f"Feedback saved with answer {int(turn)}.", conv
 
     # --- the ranking ---------------------------------------------------------------------------------------

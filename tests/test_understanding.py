@@ -123,6 +123,12 @@ def test_picks_are_the_fields_that_fit_then_the_next_best_fits_not_the_safest_th
     ("what if every result became easy to check?", "feedback_quality", False),
     ("what if it is not true that labs have no reason to automate it - they are desperate to", "economic_incentive",
      True),
+    ("what if money for automating safety research dried up completely?", "economic_incentive", False),
+    ("what if relationships with policymakers count for nothing?", "human_interaction", False),
+    ("wat if fuzzy, hard-to-grade work stays impossible for AIs?", "feedback_quality", True),
+    ("rerank assuming models get just as good at fuzzy work as at crisp work", "feedback_quality", False),
+    ("research taste shouldn't protect a field much, redo the list", "research_taste", False),
+    ("what if commercial incentives are the main driver of what gets automated?", "economic_incentive", True),
 ])
 def test_what_if_direction_follows_what_the_sentence_means(knowledge: Knowledge, text: str, factor: str,
                                                           up: bool) -> None:

@@ -19,7 +19,9 @@ INTENTS = ("career", "why_rank", "why_fit", "compare", "readings", "what_if", "e
 CUES: dict[str, tuple[re.Pattern[str], float]] = {
     "what_if": (re.compile(r"^say\b|\b(?:what if|what happens if|supp?ose|supp?osing|assume|assuming|imagine|"
                            r"let'?s say|"
-                           r"(?:fare|hold up|cope|change|move|look|shift) if|"
+                           r"(?:fare|hold up|cope|change|move|look|shift) if|^(?:and |but |so |ok,? )?if\b|redo|"
+                           r"(?:list|rank) (?:the fields |them |it )?again|the list then|\bif (?:models?|ais?|agents?|"
+                           r"an ai)\b.{0,60}\b(?:could|can|were|got|get|became|become)\b|treat .{0,40} as|as if\b|"
                            r"how would (?:things|the list|the ranking|the order|that|it|this) "
                            r"(?:shift|change|move|look)|"
                            r"(?:crank|turn|dial) (?:up|down)|show me the (?:list|ranking) again|"

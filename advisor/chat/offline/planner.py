@@ -52,43 +52,59 @@ LEVELS = [
 ]
 FACTOR_CUES = {
     "feedback_quality": re.compile(r"verif\w*|check\w*|feedback|measur\w*|testable|ground truth|evaluat\w+ (?:the )?"
-                                   r"(?:results|outputs)|how easy (?:it is )?to (?:tell|judge)"),
+                                   r"(?:results|outputs)|how easy (?:it is )?to (?:tell|judge)|supervis\w*|"
+                                   r"grad(?:e|ed|er|ers|ing)\b|fuzzy|crisp|signal of success|success signal|legible"),
     "economic_incentive": re.compile(r"incentive\w*|economic\w*|money|commercial\w*|profit\w*|funding|labs? "
                                      r"(?:want|care|invest|pour|spend|have)|reason to automate|market|pressure|"
-                                     r"business"),
+                                     r"business|pay(?:s|ing)? to automate|cost cent(?:re|er)|invest\w*|billions?"),
     "research_taste": re.compile(r"taste|new concepts?|novel (?:ideas|concepts)|conceptual|creativ\w*|insight\w*|"
                                  r"original (?:ideas|thinking)|coming up with|nose for|(?:which|what|good|right) "
-                                 r"questions|new ideas|judg(?:e)?ment"),
+                                 r"questions|new ideas|judg(?:e)?ment|novel\b|original\b|research ideas|research "
+                                 r"directions|what to work on|ideas"),
     "human_interaction": re.compile(r"people|human interaction|institution\w*|relationships?|trust between|"
-                                    r"people-facing|social|interpersonal|stakeholders?|dealing with"),
+                                    r"people-facing|social|interpersonal|stakeholders?|dealing with|ppl|lobby\w*|"
+                                    r"regulators?|policymakers?|officials|tutor\w*|taught|teach\w*|mentor\w*|"
+                                    r"negotiat\w*|persuad\w*|schmooz\w*|networking|diplomac\w*"),
 }
 AI_CAN = re.compile(r"\b(?:ai|ais|agents?|models?|machines?|computers?)\b.{0,80}\b(?:as good as|just as well|"
                     r"as well as|(?:great|excellent|brilliant|amazing|superhuman|better) at|"
                     r"by themselves|on their own|handle|handles|can do|take over|takes over|crack|cracks|copy|"
                     r"(?:get|gets|got|become|becomes|are|were) (?:really |very |super |just as |as )?good at|"
                     r"better than (?:us|people|humans)|outperform\w*|match (?:us|people|humans)|"
-                    r"pick(?:s|ed)? (?:it )?up|learn(?:s|ed)?|master(?:s|ed)?|acquire[sd]?)\b")
+                    r"pick(?:s|ed)? (?:it )?up|learn(?:s|ed)?|master(?:s|ed)?|acquire[sd]?|develop\w*|gain\w*|"
+                    r"(?:reliabl\w*|good) enough to|reliabl\w* (?:grade|judge|check|verify|evaluate)|"
+                    r"start(?:s|ed)? producing|produc\w+ (?:genuinely )?novel)\b|"
+                    r"\bby (?:an? )?(?:ai|ais|bots?|models?|machines?)\b|\b(?:ai|llm) (?:tutors?|teachers?|mentors?|"
+                    r"lobbyists?|diplomats?|negotiators?|graders?|reviewers?)\b")
 # "if every result were easy to check": the factor stops separating the fields
 CHECK_EASY = (r"(?:easy to (?:check|verify|grade|evaluate|tell)|(?:check\w*|verif\w*|grad\w*|evaluat\w*)(?: \w+){0,3} "
               r"(?:becomes?|became|gets?|got|is|are|were) (?:\w+ )?(?:easy|trivial))")
-EASY_EVERYWHERE = re.compile(rf"\b(?:any|every|all|everything|anything)\b.{{0,40}}{CHECK_EASY}|{CHECK_EASY}.{{0,40}}"
-                             r"\b(?:any|every|all|everything|anything)\b|(?:no|not (?:\w+ ){0,3}any) harder to "
-                             r"automate|(?:just )?as easy to automate")
+UNIVERSAL = r"(?:\b(?:any|every|all|everything|anything)\b|across the board|everywhere|universally)"
+EASY_EVERYWHERE = re.compile(rf"{UNIVERSAL}.{{0,40}}{CHECK_EASY}|{CHECK_EASY}.{{0,40}}{UNIVERSAL}|(?:no|not (?:\w+ )"
+                             r"{0,3}any) harder to automate|(?:just )?as easy to automate")
 MATTERS_MORE = re.compile(r"\b(?:matters?|mattered|counts?|counted|weighs?|weighed) (?:\w+ ){0,2}more\b|\bmore "
-                          r"important\b")
-ONLY_EASY = re.compile(r"\bonly\b.{0,30}\b(?:easy|easier) to (?:check|verify|grade|evaluate|tell)")  # it matters more
+                          r"important\b|main (?:driver|thing|factor)|more than anything|only thing that matters|"
+                          r"double (?:the )?weight|(?:give|put) (?:it |\w+ )?(?:double|more|extra) weight")
+ONLY_EASY = re.compile(r"\bonly\b.{0,30}\b(?:easy|easier) to (?:check|verify|grade|evaluate|tell)|\bonly\b.{0,40}\b"
+                       r"(?:where|when|if)\b.{0,20}\b(?:clear|automatic|crisp|easy|objective)\b")  # it matters more
+FUZZY = re.compile(r"\b(?:fuzzy|messy|open-ended|hard[- ]to[- ](?:supervise|grade|check|verify)|conceptual|"
+                   r"any research output|every field|across the board)\b")  # work whose results are hard to check
 DENIED = re.compile(r"\b(?:not true|is not true|untrue|wrong|not the case) that\b")  # "not true that labs have no…"
 UP = re.compile(r"\b(?:even more|way more|a lot more|much more|desperate\w*|eager\w*|crank\w* up|turn\w* up|dial\w* "
                 r"up|double\w*|boost\w*|matters? more|count(?:s|ed)? (?:for )?more)\b")
-AI_CANNOT = re.compile(r"hard(?:est)? (?:thing )?for (?:ai|ais|models?|machines?)|(?:ai|models?|machines?) (?:can not|"
-                       r"will never|never) (?:copy|do|replace)|the (?:real )?bottleneck|only humans")
+AI_CANNOT = re.compile(r"(?:hard(?:est)?|impossible) (?:thing )?for (?:ai|ais|models?|machines?)|(?:ai|ais|models?|"
+                       r"machines?) (?:can not|could not|will never|never|are unable to) \w+|the (?:real )?bottleneck|"
+                       r"only humans|(?:the )?(?:very )?last thing (?:ai|ais|models?) (?:learns?|can do|masters?|"
+                       r"gets?)|"
+                       r"ultimate safe|safe zone|out of reach for (?:ai|models)")
 DOWN = re.compile(r"\b(?:stop(?:s|ped)? (?:protecting|mattering|counting|helping|caring|being)|no (?:protection|effect|"
                   r"difference)|no (?:\w+ )?(?:reason|incentive|money|interest)|dr(?:y|ies|ied) up|nobody|no one|"
-                  r"for nothing|"
+                  r"for nothing|should not|need not|shouldn'?t|no protection|"
                   r"gives? no|not protect\w*|less|lower|barely|hardly|doesn'?t|does not|do not|did not|isn'?t|is not|"
                   r"are not|aren'?t|not "
                   r"really|not much|not nearly|zero|no reason|no incentive|little|weaker|weaken|smaller|don'?t buy|"
-                  r"doubt|overrated|matter(?:s)? less|counted for less|down|ignore|irrelevant|no longer|lose|lost)\b")
+                  r"doubt|overrated|matter(?:s)? less|counted for less|down|ignor\w*|irrelevant|no longer|lose|lost|"
+                  r"cost cent(?:re|er)|never pay)\b")
 SCENARIO_CUES = {
     "trusted-eval-generation": re.compile(r"(?:tests?|test suites?|test cases|evals?|benchmarks?) (?:that )?(?:models?|"
                                           r"ais?|llms?|agents?) (?:write|writes|wrote|generate|generated|make|build)|"
@@ -97,14 +113,15 @@ SCENARIO_CUES = {
                                           r"suites?|evals?|eval suites?|evaluations?)|"
                                           r"(?:eval\w*|benchmark\w*|test\w*)\b.{0,40}\b(?:generat\w*|written|"
                                           r"trust\w*|reliable|automat\w*|auto)|(?:generat\w*|model-written|"
-                                          r"auto-?generated|automated|automatic|ai-written|llm-written)\b.{0,20}"
-                                          r"\beval"),
+                                          r"auto-?generated|automated|automatic|ai-written|llm-written|machine-made|"
+                                          r"ai-made|model-made|llm-made)\b.{0,20}\b(?:eval|test|benchmark)"),
     "interp-breakthrough": re.compile(r"breakthrough|leap|cracks? (?:interp|mech|reverse-engineering|model internals)|"
                                       r"(?:crack\w*|solve\w*|figure\w* out) (?:reading |understanding |interpreting )?"
                                       r"(?:neural (?:nets?|networks)|model internals|how (?:models|networks) work)|"
                                       r"look inside .{0,40}\b(?:verify|check|see what)|(?:interp\w*|internals)\b.{0,60}"
                                       r"\b(?:(?:can|could) be verified|verified automatic\w*|easy|easier|trivial|"
-                                      r"straightforward|big win|major win|the kind of win|solved)\b|"
+                                      r"straightforward|big win|major win|the kind of win|solved|advance|legible|"
+                                      r"checkable|stop being fuzzy|no longer fuzzy)\b|"
                                       r"(?:interp\w*|internals|reverse-engineer\w*|circuits?)\b.{0,60}\b(?:easy to "
                                       r"(?:check|verify|tell|confirm)|simple to (?:check|confirm|verify)|solved|"
                                       r"verifiable)|(?:solve[sd]?|solving|crack\w*) (?:mech\w* )?interp"),
@@ -205,7 +222,9 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
         if plan.scenario and not (named or referred):
             plan.fields = [c.field for c in knowledge.scenario(plan.scenario).changes][:1]
         else:
-            plan.fields = named[:1] or ([referred] if referred else [])  # "does the third one still hold up?"
+            # "what happens to the second one?"; with a scenario, a field it names is part of the scenario
+            ordinal = referred and (ORDINAL_REF.search(low) or plan.scenario)
+            plan.fields = [referred] if ordinal and referred else named[:1] or ([referred] if referred else [])
         args: dict[str, Any] = {"scenario": plan.scenario, "weights": plan.weights}
         plan.calls.append(("rank_fields", args))
         if plan.fields:
@@ -246,6 +265,12 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
     if named and DEFINE.search(low) and not ESSAY_WORDS.search(low) and not CUES["readings"][0].search(low):
         # "what is CoT monitoring, in plain words?" (but not "what is a good first read on…")
         scores["why_rank"] = scores.get("why_rank", 0) + 0.2
+    if WHAT_IF_START.match(low):
+        if re.match(r"^\W*what if i\b", low):  # "what if I can't code, can I still do evals?" is about them
+            scores["what_if"] = scores.get("what_if", 0) - 0.3
+            scores["career"] = scores.get("career", 0) + 0.15
+        else:
+            scores["essay"] = scores.get("essay", 0) - 0.15
     if ESSAY_WORDS.search(low) and ESSAY_SAYS.search(low) and not WHAT_IF_START.match(low):  # "does the author say…"
         scores["essay"] = scores.get("essay", 0) + 0.2
     if len(named) >= 2 and CHOICE.search(low):  # "which is least likely to go first: A, B or C?"
@@ -328,6 +353,10 @@ def what_if(low: str, message: str, knowledge: Knowledge) -> tuple[str | None, d
         down = False  # "the hardest thing for AI to copy": it protects more
     elif protective and AI_CAN.search(low):
         down = True  # "AI gets as good as people at new ideas": it protects less
+    elif "feedback_quality" in factors and FUZZY.search(low) and AI_CANNOT.search(low):
+        down = False  # "fuzzy, hard-to-supervise work stays impossible for AI": checkability decides more
+    elif "feedback_quality" in factors and FUZZY.search(low) and AI_CAN.search(low):
+        down = True  # "AI gets as good at fuzzy work as at crisp work": checkability decides less
     elif "feedback_quality" in factors and ONLY_EASY.search(low):
         down = False  # "only work that's easy to grade gets automated"
     elif "feedback_quality" in factors and EASY_EVERYWHERE.search(low):

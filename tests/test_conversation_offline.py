@@ -285,3 +285,16 @@ def test_numbers_out_of_range_are_kept_in_range_and_said(advisor: Chat) -> None:
     assert c["runway_months"] == 600 and c["hours_per_week"] == 100
     assert any("720 months" in f for f in answer.flags) and any("200 hours" in f for f in answer.flags)
     assert advisor.ask("and what should I read?").profile["constraints"]["runway_months"] == 600  # still loads
+
+
+def test_a_what_if_offers_its_opposite_reading_and_taking_it_flips_the_change(advisor: Chat) -> None:
+    from advisor.knowledge.ranking import DEFAULT_WEIGHTS
+
+    default = DEFAULT_WEIGHTS["economic_incentive"]
+    first = advisor.ask("what if labs have little reason to automate safety research?")
+    assert first.what_if and first.what_if["weights"]["economic_incentive"] < default
+    opposite = first.followups[0]
+    assert opposite == "Or did you mean economic incentive should count more?"
+    second = advisor.ask(opposite)
+    assert second.intent == "what_if" and second.what_if["weights"]["economic_incentive"] > default
+    assert second.followups[0] == "Or did you mean economic incentive should count less?"

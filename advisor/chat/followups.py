@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from advisor.knowledge import Knowledge
+from advisor.knowledge.ranking import DEFAULT_WEIGHTS, FACTOR_BY_NAME
 from advisor.prompts import Prompts
 
 
 def suggest_followups(knowledge: Knowledge, prompts: Prompts, intent: str, recommended: list[str],
-                      discussed: list[str], asked: str = "") -> list[str]:
-    """Follow-ups about the fields of this turn (recommended first), never the question just asked."""
+                      discussed: list[str], asked: str = "", what_if: dict[str, Any] | None = None) -> list[str]:
+    """Follow-ups about the fields of this turn (recommended first), never the question just asked. After a
+    what-if that moved one factor, the opposite reading comes first, so a misread is one click to fix."""
+    opposite = _opposite(what_if)
+    rest = _about_fields(knowledge, prompts, intent, recommended, discussed, asked)
+    return list(dict.fromkeys([*( [prompts.render("followup_whatif_opposite", **opposite)] if opposite else []),
+                               *rest]))[:3]
+
+
+def _opposite(what_if: dict[str, Any] | None) -> dict[str, str] | None:
+    weights = (what_if or {}).get("weights") or {}
+    if (what_if or {}).get("scenario") or len(weights) != 1:
+        return None
+    (name, weight), = weights.items()
+    if name not in FACTOR_BY_NAME or weight == DEFAULT_WEIGHTS[name]:
+        return None
+    return {"factor": FACTOR_BY_NAME[name].label.lower(), "way": "more" if weight < DEFAULT_WEIGHTS[name] else "less"}
+
+
+def _about_fields(knowledge: Knowledge, prompts: Prompts, intent: str, recommended: list[str],
+                  discussed: list[str], asked: str) -> list[str]:
     focus = recommended or discussed
     if not focus:
         first = knowledge.fields[0]

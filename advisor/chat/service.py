@@ -241,7 +241,7 @@ class ConversationService:
         citations = turn.grounder.citations()
         recs = list(turn.box.recommended)
         followups = suggest_followups(self.knowledge, self.prompts, turn.intent, recs, turn.box.fields_discussed,
-                                      text)
+                                      text, turn.box.what_if if turn.intent == "what_if" else None)
         if citations:
             yield Sources(citations=citations)
         yield FollowUps(items=followups)

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, Field
 
+from advisor.chat.offline.data import read_data
 from advisor.knowledge import KnowledgeError
 
 INTENTS = ("career", "why_rank", "why_fit", "compare", "readings", "what_if", "essay", "help", "smalltalk",
@@ -94,10 +94,4 @@ class IntentModel:
 
 @lru_cache(maxsize=4)
 def load_intent_model(directory: Path) -> IntentModel:
-    path = directory / "intents.yaml"
-    try:
-        return IntentModel(IntentExamples.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))))
-    except FileNotFoundError as exc:
-        raise KnowledgeError(f"{path}: file not found") from exc
-    except (yaml.YAMLError, ValueError) as exc:
-        raise KnowledgeError(f"{path}: {exc}") from exc
+    return IntentModel(read_data(directory / "intents.yaml", IntentExamples))

@@ -8,10 +8,9 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, Field
 
-from advisor.knowledge import KnowledgeError
+from advisor.chat.offline.data import read_data
 
 FILLER = re.compile(r"\b(?:on the other hand|in contrast|though|however|honestly|to be honest|tbh|frankly|really|"
                     r"genuinely|actually|for me|to me|personally)\b")  # words that carry no attitude
@@ -45,10 +44,4 @@ class PreferenceModel:
 
 @lru_cache(maxsize=4)
 def load_preference_model(directory: Path) -> PreferenceModel:
-    path = directory / "preferences.yaml"
-    try:
-        return PreferenceModel(PreferenceExamples.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))))
-    except FileNotFoundError as exc:
-        raise KnowledgeError(f"{path}: file not found") from exc
-    except (yaml.YAMLError, ValueError) as exc:
-        raise KnowledgeError(f"{path}: {exc}") from exc
+    return PreferenceModel(read_data(directory / "preferences.yaml", PreferenceExamples))

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
+from advisor.chat.offline.data import read_data
 from advisor.chat.offline.text import FIRST_PERSON, NEGATOR, Clause, clauses, negated_at, normalise
 from advisor.knowledge import Knowledge, KnowledgeError
 from advisor.knowledge.names import field_mentions
@@ -31,13 +32,7 @@ class Lexicon(BaseModel):
 
 @lru_cache(maxsize=4)
 def load_lexicon(directory: Path) -> Lexicon:
-    path = directory / "lexicon.yaml"
-    try:
-        return Lexicon.model_validate({**yaml.safe_load(path.read_text(encoding="utf-8")), "directory": directory})
-    except FileNotFoundError as exc:
-        raise KnowledgeError(f"{path}: file not found") from exc
-    except (yaml.YAMLError, ValueError) as exc:
-        raise KnowledgeError(f"{path}: {exc}") from exc
+    return read_data(directory / "lexicon.yaml", Lexicon, directory=directory)
 
 
 @lru_cache(maxsize=4)

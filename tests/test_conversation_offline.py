@@ -298,3 +298,14 @@ def test_a_what_if_offers_its_opposite_reading_and_taking_it_flips_the_change(ad
     second = advisor.ask(opposite)
     assert second.intent == "what_if" and second.what_if["weights"]["economic_incentive"] > default
     assert second.followups[0] == "Or did you mean economic incentive should count less?"
+
+
+def test_exact_weights_from_the_chart_are_ranked_exactly_and_a_bad_one_is_a_clear_error(advisor: Chat) -> None:
+    """The web page's "ask about this change" writes the sliders' values; the chat ranks with those values."""
+    exact = advisor.ask("What if feedback quality mattered more (feedback_quality=10)?")
+    assert exact.what_if == {"scenario": None, "weights": {"feedback_quality": 10.0}}
+    both = advisor.ask("what if we trust automated eval generation (feedback_quality=6, research_taste=0)?")
+    assert both.what_if == {"scenario": "trusted-eval-generation",
+                            "weights": {"feedback_quality": 6.0, "research_taste": 0.0}}
+    bad = advisor.ask("what if feedback_quality=5000?")
+    assert "can't rank with that weight" in bad.answer and "feedback_quality" in bad.answer

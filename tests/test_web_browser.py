@@ -134,7 +134,11 @@ def test_talk_cite_open_source_move_a_weight_and_see_the_chart_change(browser: A
     page.click("#adv-ask-change")
     page.wait_for_function("document.querySelectorAll('#adv-chat [data-testid=user]').length === 2")
     page.wait_for_function("document.querySelector('#adv-status').innerText.startsWith('Answered')")
-    assert "What if" in page.locator("#adv-chat [data-testid=user]").last.inner_text()
+    asked = page.locator("#adv-chat [data-testid=user]").last.inner_text()
+    assert "What if" in asked and "feedback_quality=10" in asked  # the slider's exact value, not just "more"
+    store = SessionStore(app.sessions_db)
+    answered = [m.meta.get("what_if") for s in store.list() for m in store.messages(s.name) if m.role == "assistant"]
+    assert {"scenario": None, "weights": {"feedback_quality": 10.0}} in answered
 
     assert not v.outside_requests(), v.outside_requests()
     assert len(v.requests) > 10

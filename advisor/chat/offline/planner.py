@@ -331,11 +331,19 @@ def _all_references(low: str, listed: list[str]) -> list[str]:
     return out
 
 
+EXACT_WEIGHT = re.compile(r"\b(feedback_quality|economic_incentive|research_taste|human_interaction)\s*=\s*"
+                          r"(\d{1,4}(?:\.\d+)?)")  # "feedback_quality=10", as the web page's sliders write it
+
+
 def what_if(low: str, message: str, knowledge: Knowledge) -> tuple[str | None, dict[str, float] | None]:
-    """The named scenario, or the factor weights, that a what-if means."""
-    for sid, cue in SCENARIO_CUES.items():
-        if cue.search(low):
-            return sid, None
+    """The named scenario, or the factor weights, that a what-if means. Weights given exactly
+    ("feedback_quality=10") are taken as they are, with any scenario named beside them."""
+    scenario = next((sid for sid, cue in SCENARIO_CUES.items() if cue.search(low)), None)
+    exact = {name: float(value) for name, value in EXACT_WEIGHT.findall(low)}
+    if exact:
+        return scenario, exact  # the ranking tool checks them and says what is wrong
+    if scenario:
+        return scenario, None
     factors = [name for name, cue in FACTOR_CUES.items() if cue.search(low)]
     if not factors:
         from advisor.search.semantic import LabelledSet

@@ -14,7 +14,7 @@ from advisor.chat.tools import Explained, Found, Ranked, ReadingsPlanned, Recomm
 from advisor.knowledge import Knowledge
 from advisor.knowledge.explain import Explanation
 from advisor.knowledge.profile import Profile
-from advisor.knowledge.ranking import FactorContribution
+from advisor.knowledge.ranking import FactorContribution, RankingInputError, check_weights
 from advisor.knowledge.recommend import PlannedReading, Reason, Recommendation, Weights
 from advisor.prompts import Prompts
 
@@ -278,6 +278,10 @@ def _compare(plan: Plan, box: TurnResults, mode: Mode) -> str:
 def _what_if(plan: Plan, box: TurnResults, mode: Mode) -> str:
     ranking = box.last(Ranked)
     if not isinstance(ranking, Ranked):
+        try:
+            check_weights(plan.weights or {})
+        except RankingInputError as exc:  # "what if feedback_quality=5000?": say what is wrong
+            return f"I can't rank with that weight. {exc}"
         return box.say("answer_help")
     if ranking.scenario:
         s = box.knowledge.scenario(ranking.scenario)

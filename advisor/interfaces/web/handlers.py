@@ -262,7 +262,8 @@ class WebHandlers:
             parts.append(f"{' and '.join(less)} mattered less")
         focus = selected or next((m.field_id for m in sorted(moves.values(), key=lambda m: m.new_rank)
                                   if m.old_rank != m.new_rank), None)
-        question = "What if " + ", and ".join(parts) + "?"
+        exact = ", ".join(f"{f.name}={weights[f.name]:g}" for f in FACTORS if weights[f.name] != f.default_weight)
+        question = "What if " + ", and ".join(parts) + (f" ({exact})" if exact else "") + "?"
         if focus:
             m = moves[focus]
             name = self.knowledge.field(focus).name

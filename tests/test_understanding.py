@@ -164,3 +164,15 @@ def test_hours_at_a_current_job_are_not_time_for_this(knowledge: Knowledge) -> N
                       ).constraints.hours_per_week is None
     assert profile_of("I'm going half-time at work so I can put roughly 20 hours a week into this.", knowledge
                       ).constraints.hours_per_week == 20
+
+
+@pytest.mark.parametrize("text", ["honestly taste shouldn't count for much here",
+                                  "ignore the people-and-institutions factor please",
+                                  "I think the essay overrates lab incentives"])
+def test_talk_about_how_much_a_factor_counts_is_a_what_if(knowledge: Knowledge, text: str) -> None:
+    from advisor.chat.offline.planner import Context, plan_turn
+    from advisor.knowledge.profile import Profile
+
+    plan = plan_turn(text, knowledge, load_lexicon(KNOWLEDGE_DIR), load_intent_model(KNOWLEDGE_DIR),
+                     Context(Profile(), []))
+    assert plan.intent == "what_if" and plan.weights

@@ -26,6 +26,10 @@ WHY_PICKED = re.compile(r"^\W*(?:but |and |so |ok,? )?why (?:the|that|this|did y
 DEFINE = re.compile(r"^\W*(?:and |so |ok |okay |hmm,? )?(?:what is|what are|what does|define|explain|describe)\b|in a "
                     r"nutshell|in plain (?:words|english)|in simple terms|\beli5\b|like i am (?:five|5|new)")
 WHAT_IF_START = re.compile(r"^\W*(?:what if|supp?ose|imagine|assume|let'?s say|say)\b")
+WEIGHT_TALK = re.compile(r"\b(?:should(?: not)? count|counts? (?:much|less|more|for)|matters? (?:less|more|much)|"
+                         r"ignore the|main (?:driver|bottleneck)|overrates?|underrates?|protects? (?:\w+ ){0,3}(?:less|"
+                         r"more)|re-?rank|what does the (?:list|ranking) look like|show me the (?:list|ranking)|the "
+                         r"factor|full stop|how would (?:that|this|it) rank)\b|= safe")
 ESSAY_SAYS = re.compile(r"\b(?:say|says|said|write|writes|wrote|mention\w*|think|thinks|claim\w*|argue\w*|conclude\w*|"
                         r"predict\w*|reckon\w*)\b")
 CHOICE = re.compile(r"\b(?:which|or|vs\.?|versus|between|than)\b")
@@ -53,18 +57,22 @@ LEVELS = [
 FACTOR_CUES = {
     "feedback_quality": re.compile(r"verif\w*|check\w*|feedback|measur\w*|testable|ground truth|evaluat\w+ (?:the )?"
                                    r"(?:results|outputs)|how easy (?:it is )?to (?:tell|judge)|supervis\w*|"
-                                   r"grad(?:e|ed|er|ers|ing)\b|fuzzy|crisp|signal of success|success signal|legible"),
+                                   r"grad(?:e|ed|er|ers|ing)\b|fuzzy|crisp|signal of success|success signal|legible|"
+                                   r"well-specified|clear grader"),
     "economic_incentive": re.compile(r"incentive\w*|economic\w*|money|commercial\w*|profit\w*|funding|labs? "
                                      r"(?:want|care|invest|pour|spend|have)|reason to automate|market|pressure|"
-                                     r"business|pay(?:s|ing)? to automate|cost cent(?:re|er)|invest\w*|billions?"),
+                                     r"business|pay(?:s|ing)? to automate|cost cent(?:re|er)|invest\w*|billions?|"
+                                     r"a dime|"
+                                     r"profitable|reason to pay|econ\b"),
     "research_taste": re.compile(r"taste|new concepts?|novel (?:ideas|concepts)|conceptual|creativ\w*|insight\w*|"
                                  r"original (?:ideas|thinking)|coming up with|nose for|(?:which|what|good|right) "
                                  r"questions|new ideas|judg(?:e)?ment|novel\b|original\b|research ideas|research "
-                                 r"directions|what to work on|ideas"),
+                                 r"directions|what to work on|ideas|invent\w*|frames?\b|paradigms?"),
     "human_interaction": re.compile(r"people|human interaction|institution\w*|relationships?|trust between|"
                                     r"people-facing|social|interpersonal|stakeholders?|dealing with|ppl|lobby\w*|"
                                     r"regulators?|policymakers?|officials|tutor\w*|taught|teach\w*|mentor\w*|"
-                                    r"negotiat\w*|persuad\w*|schmooz\w*|networking|diplomac\w*"),
+                                    r"negotiat\w*|persuad\w*|schmooz\w*|networking|diplomac\w*|diplomats?|governments?|"
+                                    r"communit\w*|human contact|policy briefs|consultations?"),
 }
 AI_CAN = re.compile(r"\b(?:ai|ais|agents?|models?|machines?|computers?)\b.{0,80}\b(?:as good as|just as well|"
                     r"as well as|(?:great|excellent|brilliant|amazing|superhuman|better) at|"
@@ -75,7 +83,13 @@ AI_CAN = re.compile(r"\b(?:ai|ais|agents?|models?|machines?|computers?)\b.{0,80}
                     r"(?:reliabl\w*|good) enough to|reliabl\w* (?:grade|judge|check|verify|evaluate)|"
                     r"start(?:s|ed)? producing|produc\w+ (?:genuinely )?novel)\b|"
                     r"\bby (?:an? )?(?:ai|ais|bots?|models?|machines?)\b|\b(?:ai|llm) (?:tutors?|teachers?|mentors?|"
-                    r"lobbyists?|diplomats?|negotiators?|graders?|reviewers?)\b")
+                    r"lobbyists?|diplomats?|negotiators?|graders?|reviewers?)\b|\b(?:easy|trivial|simple|no problem) "
+                    r"for (?:ai|ais|models?|llms?|machines?)\b|\b(?:ai|ais|models?|llms?)\b.{0,60}\bbetter \w+"
+                    r"(?: \w+)? than "
+                    r"(?:most|us|people|humans|experts|senior)|reliabl\w* (?:propos|produc|generat|invent|com)\w*|\bas "
+                    r"\w+(?: and \w+)? as (?:a )?(?:human|humans|people|person)\b|ai-written|ai representatives?|"
+                    r"(?:verifier|grader|checker)s?\b.{0,40}\b(?:reliabl\w*|can|could) (?:grade|check|verify|judge)|"
+                    r"just as easy for (?:ai|models?|llms?)")
 # "if every result were easy to check": the factor stops separating the fields
 CHECK_EASY = (r"(?:easy to (?:check|verify|grade|evaluate|tell)|(?:check\w*|verif\w*|grad\w*|evaluat\w*)(?: \w+){0,3} "
               r"(?:becomes?|became|gets?|got|is|are|were) (?:\w+ )?(?:easy|trivial))")
@@ -84,19 +98,23 @@ EASY_EVERYWHERE = re.compile(rf"{UNIVERSAL}.{{0,40}}{CHECK_EASY}|{CHECK_EASY}.{{
                              r"{0,3}any) harder to automate|(?:just )?as easy to automate")
 MATTERS_MORE = re.compile(r"\b(?:matters?|mattered|counts?|counted|weighs?|weighed) (?:\w+ ){0,2}more\b|\bmore "
                           r"important\b|main (?:driver|thing|factor)|more than anything|only thing that matters|"
-                          r"double (?:the )?weight|(?:give|put) (?:it |\w+ )?(?:double|more|extra) weight")
+                          r"double (?:the )?weight|(?:give|put) (?:it |\w+ )?(?:double|more|extra) weight|main "
+                          r"bottleneck|(?:=|means|equals) safe|full stop")
 ONLY_EASY = re.compile(r"\bonly\b.{0,30}\b(?:easy|easier) to (?:check|verify|grade|evaluate|tell)|\bonly\b.{0,40}\b"
                        r"(?:where|when|if)\b.{0,20}\b(?:clear|automatic|crisp|easy|objective)\b")  # it matters more
 FUZZY = re.compile(r"\b(?:fuzzy|messy|open-ended|hard[- ]to[- ](?:supervise|grade|check|verify)|conceptual|"
                    r"any research output|every field|across the board)\b")  # work whose results are hard to check
-DENIED = re.compile(r"\b(?:not true|is not true|untrue|wrong|not the case) that\b")  # "not true that labs have no…"
+DENIED = re.compile(r"\b(?:not true|is not true|untrue|wrong|not the case) that\b|\bdisagree (?:with [\w' ]{0,30})?"
+                    r"that\b|assumption dropped")  # "not true that labs have no…"
 UP = re.compile(r"\b(?:even more|way more|a lot more|much more|desperate\w*|eager\w*|crank\w* up|turn\w* up|dial\w* "
                 r"up|double\w*|boost\w*|matters? more|count(?:s|ed)? (?:for )?more)\b")
 AI_CANNOT = re.compile(r"(?:hard(?:est)?|impossible) (?:thing )?for (?:ai|ais|models?|machines?)|(?:ai|ais|models?|"
                        r"machines?) (?:can not|could not|will never|never|are unable to) \w+|the (?:real )?bottleneck|"
                        r"only humans|(?:the )?(?:very )?last thing (?:ai|ais|models?) (?:learns?|can do|masters?|"
                        r"gets?)|"
-                       r"ultimate safe|safe zone|out of reach for (?:ai|models)")
+                       r"ultimate safe|safe zone|out of reach for (?:ai|models)|keeps? failing|fail(?:s|ing)? at|but "
+                       r"(?:they |it )?(?:still )?(?:can not|could not|never)|stays? human|remains? human|human "
+                       r"forever|harder to automate|hard for llms")
 DOWN = re.compile(r"\b(?:stop(?:s|ped)? (?:protecting|mattering|counting|helping|caring|being)|no (?:protection|effect|"
                   r"difference)|no (?:\w+ )?(?:reason|incentive|money|interest)|dr(?:y|ies|ied) up|nobody|no one|"
                   r"for nothing|should not|need not|shouldn'?t|no protection|"
@@ -104,7 +122,8 @@ DOWN = re.compile(r"\b(?:stop(?:s|ped)? (?:protecting|mattering|counting|helping
                   r"are not|aren'?t|not "
                   r"really|not much|not nearly|zero|no reason|no incentive|little|weaker|weaken|smaller|don'?t buy|"
                   r"doubt|overrated|matter(?:s)? less|counted for less|down|ignor\w*|irrelevant|no longer|lose|lost|"
-                  r"cost cent(?:re|er)|never pay)\b")
+                  r"cost cent(?:re|er)|never pay|never makes?|a dime|unprofitable|whether or not|regardless of|"
+                  r"overrates?)\b")
 SCENARIO_CUES = {
     "trusted-eval-generation": re.compile(r"(?:tests?|test suites?|test cases|evals?|benchmarks?) (?:that )?(?:models?|"
                                           r"ais?|llms?|agents?) (?:write|writes|wrote|generate|generated|make|build)|"
@@ -265,13 +284,17 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
     if named and DEFINE.search(low) and not ESSAY_WORDS.search(low) and not CUES["readings"][0].search(low):
         # "what is CoT monitoring, in plain words?" (but not "what is a good first read on…")
         scores["why_rank"] = scores.get("why_rank", 0) + 0.2
+    weight_talk = bool(WEIGHT_TALK.search(low)) and any(cue.search(low) for cue in FACTOR_CUES.values())
+    if weight_talk:  # "taste shouldn't count much", "ignore the X factor"
+        scores["what_if"] = scores.get("what_if", 0) + 0.35
     if WHAT_IF_START.match(low):
         if re.match(r"^\W*what if i\b", low):  # "what if I can't code, can I still do evals?" is about them
             scores["what_if"] = scores.get("what_if", 0) - 0.3
             scores["career"] = scores.get("career", 0) + 0.15
         else:
             scores["essay"] = scores.get("essay", 0) - 0.15
-    if ESSAY_WORDS.search(low) and ESSAY_SAYS.search(low) and not WHAT_IF_START.match(low):  # "does the author say…"
+    if ESSAY_WORDS.search(low) and ESSAY_SAYS.search(low) and not (WHAT_IF_START.match(low) or weight_talk):
+        # "does the author say anything about X?" (not "X protects less than the author thinks")
         scores["essay"] = scores.get("essay", 0) + 0.2
     if len(named) >= 2 and CHOICE.search(low):  # "which is least likely to go first: A, B or C?"
         scores["compare"] = scores.get("compare", 0) + 0.15
@@ -361,14 +384,14 @@ def what_if(low: str, message: str, knowledge: Knowledge) -> tuple[str | None, d
         down = False  # "the hardest thing for AI to copy": it protects more
     elif protective and AI_CAN.search(low):
         down = True  # "AI gets as good as people at new ideas": it protects less
-    elif "feedback_quality" in factors and FUZZY.search(low) and AI_CANNOT.search(low):
+    elif "feedback_quality" in factors and EASY_EVERYWHERE.search(low):
+        down = True  # "if every result were easy to check": checking no longer separates the fields
+    elif "feedback_quality" in factors and ONLY_EASY.search(low):
+        down = False  # "only work that's easy to grade gets automated"
+    elif "feedback_quality" in factors and AI_CANNOT.search(low):
         down = False  # "fuzzy, hard-to-supervise work stays impossible for AI": checkability decides more
     elif "feedback_quality" in factors and FUZZY.search(low) and AI_CAN.search(low):
         down = True  # "AI gets as good at fuzzy work as at crisp work": checkability decides less
-    elif "feedback_quality" in factors and ONLY_EASY.search(low):
-        down = False  # "only work that's easy to grade gets automated"
-    elif "feedback_quality" in factors and EASY_EVERYWHERE.search(low):
-        down = True  # "if every result were easy to check": checking no longer separates the fields
     else:
         down = bool(DOWN.search(low)) and not UP.search(low)
         if UP.search(low):

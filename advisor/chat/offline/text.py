@@ -14,7 +14,7 @@ CONTRACTIONS = [
     (r"\bi'?m\b", "i am"), (r"\bi'?ve\b", "i have"), (r"\bi'?d\b", "i would"), (r"\bi'?ll\b", "i will"),
     (r"\b(it|that|there|what|who|he|she)'s\b", r"\1 is"), (r"\b(you|we|they)'re\b", r"\1 are"),
 ]
-TYPOS = [(r"\bw(?:at|ht|ut|hta|aht) if\b", "what if"), (r"\bsupp?ose\b", "suppose"), (r"\bimagin\b", "imagine"),
+TYPOS = [(r"\bw(?:at|ht|ut|hta|aht|hat) ?if\b", "what if"), (r"\bsupp?ose\b", "suppose"), (r"\bimagin\b", "imagine"),
          (r"\bw/\s?", "with "), (r"\bppl\b", "people")]  # common slips that would hide a cue
 CLAUSE_BREAK = re.compile(r"[.!?;\n]+|\s+(?:but|though|although|however|whereas|yet)\s+|(?<!anything)(?<!everything)"
                           r"\s+except\s+|,\s*(?:but|though)\s+"

@@ -14,9 +14,8 @@ def suggest_followups(knowledge: Knowledge, prompts: Prompts, intent: str, recom
     """Follow-ups about the fields of this turn (recommended first), never the question just asked. After a
     what-if that moved one factor, the opposite reading comes first, so a misread is one click to fix."""
     opposite = _opposite(what_if)
-    rest = _about_fields(knowledge, prompts, intent, recommended, discussed, asked)
-    return list(dict.fromkeys([*( [prompts.render("followup_whatif_opposite", **opposite)] if opposite else []),
-                               *rest]))[:3]
+    first = [prompts.render("followup_whatif_opposite", **opposite)] if opposite else []
+    return list(dict.fromkeys([*first, *_about_fields(knowledge, prompts, intent, recommended, discussed, asked)]))[:3]
 
 
 def _opposite(what_if: dict[str, Any] | None) -> dict[str, str] | None:

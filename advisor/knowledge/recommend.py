@@ -164,7 +164,7 @@ def recommend(knowledge: Knowledge, profile: Profile, ranking: Ranking, weights:
         ranked = ranking.get(card.id)
         safety = 1.0 - ranked.score
         total = (weights.fit * fit + weights.safety * safety) / (weights.fit + weights.safety)
-        if any(r.kind == "lacks" for r in fit_reasons):
+        if _asks_for_a_lack(fit_reasons):
             total *= LACKS_PENALTY  # it asks for what you said you lack: not a pick for its safety alone
         if fit < 0.1 and not profile.is_empty():
             total *= NO_FIT_PENALTY  # safe but nothing in common with you: rarely good advice
@@ -180,9 +180,13 @@ def recommend(knowledge: Knowledge, profile: Profile, ranking: Ranking, weights:
         fitting = [r for r in out if r.field_id in few]  # safest first, as `out` is ordered
         # then the next best fits, those that ask for what the user lacks last
         rest = sorted((r for r in out if r not in fitting),
-                      key=lambda r: (any(x.kind == "lacks" for x in r.reasons), -r.fit))
+                      key=lambda r: (_asks_for_a_lack(r.reasons), -r.fit))
         out = fitting + rest
     return out[:top]
+
+
+def _asks_for_a_lack(reasons: list[Reason]) -> bool:
+    return any(r.kind == "lacks" for r in reasons)
 
 
 def nearest_level(knowledge: Knowledge, field_ids: list[str], profile: Profile, level: str) -> str:

@@ -61,13 +61,17 @@ class Conversation:
     followups: list[str] = field(default_factory=list)
     understood: str = "nothing yet"
     feedback_turn: int | None = None  # the answer the last thumbs up/down was about
-    feedback_rating: str | None = None
     ratings: dict[int, str] = field(default_factory=dict)  # answer number -> "up" or "down", shown as thumbs
 
     def add(self, message: dict[str, Any], turn: int | None) -> int:
         self.messages.append(message)
         self.turn_of.append(turn)
         return len(self.messages) - 1
+
+    def rate(self, turn: int, rating: str) -> None:
+        """Remember a thumbs up or down on answer `turn` (the comment box then belongs to that answer)."""
+        self.feedback_turn = turn
+        self.ratings[turn] = rating
 
     def thumbs(self) -> list[str | None]:
         """One entry per assistant message, as the chat shows thumbs: the rating on each answer's last message."""

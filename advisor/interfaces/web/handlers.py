@@ -191,8 +191,7 @@ class WebHandlers:
             return gr.update(visible=False), "", conv
         rating = "up" if liked is True else "down"
         self.store.set_feedback(conv.session, turn, rating)
-        conv.feedback_turn, conv.feedback_rating = turn, rating
-        conv.ratings[turn] = rating
+        conv.rate(turn, rating)
         note = (f"Thanks: {'👍' if rating == 'up' else '👎'} saved with answer {turn}. "
                 "Add a comment if you like (optional).")
         return gr.update(visible=True), note, conv
@@ -200,9 +199,10 @@ class WebHandlers:
     def feedback_comment(self, conv: Conversation | None, comment: str) -> tuple[Any, ...]:
         import gradio as gr
 
-        if conv is None or conv.feedback_turn is None or conv.feedback_rating is None:
+        rating = conv.ratings.get(conv.feedback_turn) if conv and conv.feedback_turn is not None else None
+        if conv is None or conv.feedback_turn is None or rating is None:
             raise SessionError("Rate an answer with 👍 or 👎 first, then add your comment.")
-        self.store.set_feedback(conv.session, conv.feedback_turn, conv.feedback_rating, comment)
+        self.store.set_feedback(conv.session, conv.feedback_turn, rating, comment)
         return gr.update(visible=False), f"Comment saved with answer {conv.feedback_turn}. Thank you.", "", conv
 
     def rate(self, conv: Conversation | None, turn: float, rating: str, comment: str | None) -> tuple[Any, ...]:
@@ -210,8 +210,7 @@ class WebHandlers:
         if conv is None:
             raise SessionError("There is no answer to rate yet.")
         self.store.set_feedback(conv.session, int(turn), rating, comment or "")
-        conv.feedback_turn, conv.feedback_rating = int(turn), rating
-        conv.ratings[int(turn)] = rating
+        conv.rate(int(turn), rating)
         return f"Feedback saved with answer {int(turn)}.", conv
 
     # --- the ranking ---------------------------------------------------------------------------------------

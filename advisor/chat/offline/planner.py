@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.chat.offline.intents import CUES, IntentGuess, IntentModel
-from advisor.chat.offline.text import negated_at, normalise
+from advisor.chat.offline.text import WHAT_IF_START, negated_at, normalise
 from advisor.chat.offline.understanding import Lexicon, read_profile, topic_by_meaning, topics
 from advisor.knowledge import Knowledge
 from advisor.knowledge.profile import Profile
@@ -25,7 +25,6 @@ WHY_PICKED = re.compile(r"^\W*(?:but |and |so |ok,? )?why (?:the|that|this|did y
                         r"is (?:the|that|this))\b(?!.*\b(?:rank|ranked|exposed|automat\w*)\b)")
 DEFINE = re.compile(r"^\W*(?:and |so |ok |okay |hmm,? )?(?:what is|what are|what does|define|explain|describe)\b|in a "
                     r"nutshell|in plain (?:words|english)|in simple terms|\beli5\b|like i am (?:five|5|new)")
-WHAT_IF_START = re.compile(r"^\W*(?:what if|supp?ose|imagine|assume|let'?s say|say)\b")
 WEIGHT_TALK = re.compile(r"\b(?:should(?: not)? count|counts? (?:much|less|more|for)|matters? (?:less|more|much)|"
                          r"ignore the|main (?:driver|bottleneck)|overrates?|underrates?|protects? (?:\w+ ){0,3}(?:less|"
                          r"more)|re-?rank|what does the (?:list|ranking) look like|show me the (?:list|ranking)|the "

@@ -23,6 +23,7 @@ QUESTION_START = re.compile(r"^\s*(?:why|what|which|how|who|where|when|any(?!thi
                             r"explain)\b")
 FILLERS = re.compile(r",?\s*\b(?:on the other hand|in contrast|by contrast|then again)\b,?")  # no clause of their own
 # "What I like is figuring out…" tells, it does not ask.
+WHAT_IF_START = re.compile(r"^\W*(?:what if|suppose|supposing|imagine|assume|assuming|let us say|let'?s say|say)\b")
 TELLING_WHAT = re.compile(r"^\s*what (?:i|really|truly|gets me|excites me|draws me|keeps me)\b.*\b(?:is|are|was)\b")
 AUX_START = re.compile(r"^\s*(?:is|are|does|do|did|can|could|should|would|will|was|were|has|have)\b")
 NEGATOR = re.compile(r"\b(?:not|no|never|without|nothing|zero|neither|nor|hardly|none)\b")

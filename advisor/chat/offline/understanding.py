@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel
 
 from advisor.chat.offline.data import read_data
-from advisor.chat.offline.text import FIRST_PERSON, NEGATOR, Clause, clauses, negated_at, normalise
+from advisor.chat.offline.text import FIRST_PERSON, NEGATOR, WHAT_IF_START, Clause, clauses, negated_at, normalise
 from advisor.knowledge import Knowledge, KnowledgeError
 from advisor.knowledge.names import field_mentions
 from advisor.knowledge.profile import Constraints, Profile
@@ -286,7 +286,6 @@ def _self_description(parts: list[Clause]) -> bool:
                for c in parts)
 
 
-WHAT_IF_START = re.compile(r"^(?:what if|suppose|supposing|imagine|assume|assuming|let us say|let's say|say)\b")
 
 
 SELF_STATEMENT = re.compile(r"^(?:i|my)\b")

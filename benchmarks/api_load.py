@@ -17,7 +17,6 @@ import contextlib
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from tests.processes import ADVISOR, advisor_serve, free_port  # noqa: E402  (ROOT is on the path only from here)
 
 QUESTIONS = [  # a mix of the advisor's intents; stateless, so every request is one turn of the same work
     "I'm a backend engineer with 6 months of runway and I like interpretability. What should I work on?",
@@ -44,12 +45,6 @@ WARMUP = 8
 DEADLINE_S = 900.0
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
@@ -61,30 +56,9 @@ def server(home: Path, port: int) -> Iterator[str]:
            "GRADIO_ANALYTICS_ENABLED": "False", "ANONYMIZED_TELEMETRY": "False"}
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ADVISOR_API_TOKENS", "CHROMA_HOST"):
         env.pop(var, None)
-    advisor = str(Path(sys.executable).parent / "advisor")
-    subprocess.run([advisor, "index"], env=env, check=True, stdout=subprocess.DEVNULL)
-    proc = subprocess.Popen([advisor, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-web"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        import httpx
-
-        deadline = time.monotonic() + 120
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"advisor serve did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
-            time.sleep(0.2)
+    subprocess.run([ADVISOR, "index"], env=env, check=True, stdout=subprocess.DEVNULL)
+    with advisor_serve(env, home / "serve.log", "--host", "127.0.0.1", "--no-web", port=port) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 async def load(base: str, clients: int, requests: int, stream: bool) -> dict[str, float]:

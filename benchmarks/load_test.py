@@ -18,14 +18,12 @@ import argparse
 import contextlib
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +32,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from tests.processes import advisor_serve  # noqa: E402  (ROOT is on the path only from here)
 
 ADVISOR = str(Path(sys.executable).with_name("advisor"))
 FIELDS = ["adversarial-robustness", "agent-foundations", "ai-control", "cooperative-ai", "cot-monitoring",
@@ -159,39 +159,9 @@ def _related(field_id: str) -> set[str]:
     return {"mechanistic-interpretability"} if field_id == "automated-interpretability" else set()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def server(env: dict[str, str], log: Path) -> Iterator[str]:
+def server(env: dict[str, str], log: Path) -> contextlib.AbstractContextManager[str]:
     """`advisor serve --no-web` on a free loopback port, stopped on exit; yields its base URL."""
-    port = free_port()
-    out = log.open("w")
-    proc = subprocess.Popen([ADVISOR, "serve", "--no-web", "--port", str(port)], env=env, stdout=out,
-                            stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"advisor serve did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.25)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        out.close()
+    return advisor_serve(env, log, "--no-web")
 
 
 def serving_env(home: Path, database_url: str | None) -> dict[str, str]:

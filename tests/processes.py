@@ -1,5 +1,5 @@
-"""Processes the tests start on this machine: a free loopback port, and `advisor serve` run as a user runs it
-(started on a free port, ready once /healthz answers, always stopped)."""
+"""Processes the tests (and the load benchmarks) start on this machine: a free loopback port, and `advisor serve`
+run as a user runs it (started on a free port, ready once /healthz answers, always stopped)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ def advisor_serve(env: dict[str, str], log: Path, *args: str, port: int | None =
                         break
                 except httpx.HTTPError:
                     pass
-                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"advisor serve did not start: {log.read_text()[-3000:]}")
                 time.sleep(0.25)
             yield base
         finally:

@@ -129,13 +129,24 @@ def test_picks_are_the_fields_that_fit_then_the_next_best_fits_not_the_safest_th
     ("rerank assuming models get just as good at fuzzy work as at crisp work", "feedback_quality", False),
     ("research taste shouldn't protect a field much, redo the list", "research_taste", False),
     ("what if commercial incentives are the main driver of what gets automated?", "economic_incentive", True),
+    # a factor named in no plain word, read by meaning against knowledge/what_if_factors.yaml
+    ("what if whether a lab could save a fortune by automating an area decided everything?", "economic_incentive",
+     True),
+    # a denial covers its own part only; the part after the dash is said outright
+    ("say the author is wrong that taste barely matters - it is the one thing models never manage", "research_taste",
+     True),
+    # AI that keeps falling short at something leaves that thing protecting more; AI that gains it, less
+    ("imagine language models keep fumbling anything to do with winning a regulator's trust", "human_interaction",
+     True),
+    ("picture chatbots that charm ministers better than any diplomat", "human_interaction", False),
+    ("rank them with the commercial angle put to one side", "economic_incentive", False),
 ])
 def test_what_if_direction_follows_what_the_sentence_means(knowledge: Knowledge, text: str, factor: str,
                                                           up: bool) -> None:
-    from advisor.chat.offline.planner import what_if
+    from advisor.chat.offline.what_if import what_if
     from advisor.knowledge.ranking import DEFAULT_WEIGHTS
 
-    scenario, weights = what_if(normalise(text), text, knowledge)
+    scenario, weights = what_if(normalise(text), text, KNOWLEDGE_DIR)
     assert scenario is None and weights is not None
     assert (weights[factor] > DEFAULT_WEIGHTS[factor]) is up
 

@@ -18,6 +18,11 @@ INTENTS = ("career", "why_rank", "why_fit", "compare", "readings", "what_if", "e
            "off_topic")
 CUES: dict[str, tuple[re.Pattern[str], float]] = {
     "what_if": (re.compile(r"^say\b|\b(?:what if|what happens if|supp?ose|supp?osing|assume|assuming|imagine|"
+                           r"in a world (?:where|in which)|hypothetically|pretend|picture (?:a|an|this|that|if|ai|"
+                           r"models?|chatbots?|labs?)|in the (?:case|event) that|scenario (?:where|in which)|"
+                           r"what would happen|(?:could|might|can) (?:the essay|the author|they|he|she|it) be (?:wrong|"
+                           r"mistaken|off)|is the (?:essay|author|post) (?:wrong|mistaken|overrat\w*|underrat\w*|"
+                           r"overstat\w*|understat\w*)|try it with|"
                            r"let'?s say|"
                            r"(?:fare|hold up|cope|change|move|look|shift) if|^(?:and |but |so |ok,? )?if\b|redo|"
                            r"(?:list|rank) (?:the fields |them |it )?again|the list then|\bif (?:models?|ais?|agents?|"

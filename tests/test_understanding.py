@@ -74,12 +74,31 @@ def test_material_in_a_job_description_is_not_a_reading_request() -> None:
      ["mechanistic-interpretability"]),
     ("I used to think forecasting was dull but I've come round to it.", ["forecasting"], []),
     ("Honestly anything except field building.", [], ["field-building"]),
+    # idioms with a word inside them, a view the writer has moved away from, "that" pointing back
+    ("Forecasting is not exactly my cup of tea, and I've gone off evals lately.", [],
+     ["forecasting", "evaluations"]),
+    ("I used to be keen on agent foundations. Unlearning - that's where I want to be.", ["unlearning"], []),
 ])
 def test_likes_and_dislikes_keep_their_owner_their_time_and_their_topic(
         knowledge: Knowledge, text: str, liked: list[str], disliked: list[str]) -> None:
     profile = profile_of(text, knowledge)
     assert profile.interests == liked
     assert profile.dislikes == disliked
+
+
+def test_a_skill_said_in_passing_is_neither_a_skill_nor_matched_on(knowledge: Knowledge) -> None:
+    profile = profile_of("I drive buses for the city council. I did a little coding as a teenager, nothing serious.",
+                         knowledge)
+    assert not {"programming", "python", "software engineering"} & set(profile.skills)
+    assert profile.about and "coding" not in " ".join(profile.about)
+    hobby = profile_of("I've tinkered with Python in my spare time.", knowledge)
+    assert not {"programming", "python"} & set(hobby.skills)
+    assert "python" in profile_of("I write Python every day at work.", knowledge).skills
+
+
+def test_a_job_title_with_no_verb_is_a_background(knowledge: Knowledge) -> None:
+    profile = profile_of("Certified actuary at a mid-sized pension fund, pricing longevity risk.", knowledge)
+    assert any("actuary" in b for b in profile.background)
 
 
 def test_an_attitude_without_a_plain_cue_is_read_by_meaning_and_a_fact_is_not(knowledge: Knowledge) -> None:

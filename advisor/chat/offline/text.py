@@ -26,6 +26,12 @@ FILLERS = re.compile(r",?\s*\b(?:on the other hand|in contrast|by contrast|then 
 WHAT_IF_START = re.compile(r"^\W*(?:what if|suppose|supposing|imagine|assume|assuming|let us say|let'?s say|say)\b")
 TELLING_WHAT = re.compile(r"^\s*what (?:i|really|truly|gets me|excites me|draws me|keeps me)\b.*\b(?:is|are|was)\b")
 AUX_START = re.compile(r"^\s*(?:is|are|does|do|did|can|could|should|would|will|was|were|has|have)\b")
+# A skill said in passing ("I did some maths at school", "hacked together a bit of code, nothing fancy"): not what
+# the person does, so it is neither recorded as a skill nor matched against the fields' work.
+IN_PASSING = re.compile(r"\b(?:a (?:bit|little|touch) of|bits of|dabbl\w*|tinker\w*|hack\w* (?:\w+ )?together|"
+                        r"nothing fancy|nothing serious|at (?:school|uni|university|college)|in (?:high )?school|"
+                        r"a-?levels?|gcses?|as a (?:kid|child|teen|teenager|hobby)|in my (?:spare|free) time|for fun|"
+                        r"hobby|like everyone|back in the day|amateur|casual(?:ly)?|the basics)\b")
 NEGATOR = re.compile(r"\b(?:not|no|never|without|nothing|zero|neither|nor|hardly|none)\b")
 LIKES = re.compile(
     r"\b(?:lov(?:e|es|ed|ing)|(?<!sounds )(?<!sound )(?<!looks )(?<!feels )(?<!seems )(?<!just )lik(?:e|es|ed|ing)"
@@ -41,12 +47,15 @@ LIKES = re.compile(
     r"|(?:can|could) see myself|what drives me|(?:nerd|geek) out|up for|game for|(?:big|huge) fan|stoked|psyched"
     r"|pumped|happily (?:spend|do|work|give|dive)|would (?:happily|gladly)|favou?rite|^more (?:the|of the|into)"
     r"|fine with|open to|care (?:a lot |most |more |deeply |mostly )?about|dream\w*|hooked|person myself|kind of person"
-    r"|more of an? [\w -]+ person)\b")
+    r"|more of an? [\w -]+ person|what i am after|where i want to be|i would (?:pick|choose|go for|opt for)"
+    r"|floats? my boat|wants? to (?:\w+ ){0,3}(?:think about|work on|focus on|study|dig into))\b")
 DISLIKES = re.compile(
     r"\b(?:hat(?:e|es|ed|ing)|dislik(?:e|es|ed)|bor(?:ed|ing)|dull|avoid|can not stand|not for me|never again"
     r"|burn(?:t|ed) out|tired of|sick of|allergic to|zero interest|no interest|nothing (?:with|about|on|in)"
     r"|not (?:\w+ )?(?:into|interested|a fan|keen|for me)|do not (?:want|like|enjoy|care)|would not want|rather not"
-    r"|do not see myself|can not see myself|neither|not my thing|no thanks|too fiddly|way too|not for me"
+    r"|do not see myself|can not see myself|neither|not (?:really |quite |exactly |entirely )?my (?:thing|cup of tea)"
+    r"|no thanks|too fiddly|way too|not for me|(?:does|do|did) not (?:really )?float my boat|(?:gone|went|going) off"
+    r"|lost (?:my |all |any )?interest|fallen out of love|not what i am after"
     r"|leaves? me cold|not my cup of tea|bores? me|drains? me|anything (?:except|but)|meh|not so much|rather eat"
     r"|hard pass|pass on|nope|no way|not a fan|turns? me off|can not stand"
     r"|not (?:\w+ )?(?:pls|please)|not (?:really |quite )?my (?:scene|bag|area|forte|style|vibe)|glaze over|yawn"
@@ -100,7 +109,8 @@ def polarity(clause: str) -> int:
     return read_polarity(clause)[0]
 
 
-PAST_VIEW = re.compile(r"\b(?:i )?used to (?:think|find|hate|dislike|love|like|be into)\b|\b(?:back (?:in|when)|years "
+PAST_VIEW = re.compile(r"\b(?:i )?used to (?:think|find|hate|dislike|love|like|be into|be (?:\w+ )?(?:obsessed|"
+                       r"into|keen|crazy|mad|passionate|excited|a fan))\b|\b(?:back (?:in|when)|years "
                        r"ago|at one point|in the past|as an? (?:student|undergrad))\b.*\bi was\b|\bi was\b.*\b(?:back "
                        r"(?:in|when)|years ago)\b")  # a view no longer held
 

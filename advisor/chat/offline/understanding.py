@@ -15,7 +15,16 @@ import yaml
 from pydantic import BaseModel
 
 from advisor.chat.offline.data import read_data
-from advisor.chat.offline.text import FIRST_PERSON, NEGATOR, WHAT_IF_START, Clause, clauses, negated_at, normalise
+from advisor.chat.offline.text import (
+    FIRST_PERSON,
+    IN_PASSING,
+    NEGATOR,
+    WHAT_IF_START,
+    Clause,
+    clauses,
+    negated_at,
+    normalise,
+)
 from advisor.knowledge import Knowledge, KnowledgeError
 from advisor.knowledge.names import field_mentions
 from advisor.knowledge.profile import Constraints, Profile
@@ -130,7 +139,8 @@ ROLE = re.compile(
     r"(?:an?\s+|the\s+)?"
     r"((?:[\w/+.-]+\s+){0,3}?[\w/+.-]+)(?=\s+(?:for|at|in|with|and|but|who|since|by|from|of|here|btw|too|"
     r"myself|turned|now|currently|\w+ing)\b|\s*[,.;:!?()]|\s*$)")
-ROLE_WORD = re.compile(r"(?:ist|er|or|ian|ant|ent|ive|eur|dev|sre|pm|phd|postdoc|student|person|lead|head|nurse|doctor|"
+ROLE_WORD = re.compile(r"(?:ist|er|or|ian|ant|ent|ive|eur|ary|wife|smith|wright|chef|cook|pilot|soldier|marine|clerk|"
+                       r"dev|sre|pm|phd|postdoc|student|person|lead|head|nurse|doctor|"
                        r"vet|tech|founder|analyst|officer|scientist|engineer|trainer|coach|clinician|journalist|"
                        r"reporter|consultant|admin|ops|accountant|medic|surgeon|chemist|economist|quant|hacker|"
                        r"hunter|candidate|grad|graduate|academic|faculty|fellow|intern|veteran|designer|artist|"
@@ -139,7 +149,8 @@ FIELD_OF = re.compile(r"\b(?:phd|doctorate|degree|masters?|msc|bsc|ba|background
                       r" ((?:[a-z-]+\s+){0,2}[a-z-]+)")
 TEACH = re.compile(r"\b(?:i (?:teach|taught|lecture|tutor)|(?:been|years of|years) teaching)\b")
 YEARS_IN = re.compile(r"\b\d+\+? (?:years?|yrs) in ((?:[a-z-]+\s+){0,1}[a-z-]+)")  # "20 years in accounting"
-NOT_ROLES = {"not", "also", "more", "just", "really", "very", "so", "still", "here", "good", "fine", "new", "based",
+NOT_ROLES = {"not", "after", "also", "more", "just", "really", "very", "so", "still", "here", "good", "fine", "new",
+             "based",
              "interested", "looking", "thinking", "curious", "obsessed", "burnt", "happy", "able", "keen", "worried",
              "risk", "sure", "afraid", "tired", "done", "open", "comfortable", "fascinated", "excited", "bored"}
 NEGATED_ROLE = re.compile(r"(?:i am|i was|i have been|been) (?:not|never|no longer)\b")
@@ -309,7 +320,8 @@ def _statement(parts: list[Clause]) -> bool:
 def _about(parts: list[Clause]) -> list[str]:
     """What the person said about themselves, for matching by meaning: their statements without the negated or
     disliking ones (an embedding does not read "no", so "no policy work" would pull towards policy)."""
-    kept = [c.text for c in parts if not c.question and c.polarity >= 0 and not NEGATOR.search(c.text)]
+    kept = [c.text for c in parts if not c.question and c.polarity >= 0 and not NEGATOR.search(c.text)
+            and not IN_PASSING.search(c.text)]
     return [". ".join(kept)[:400]] if kept else []
 
 
@@ -328,7 +340,7 @@ def _lacks(low: str) -> list[str]:
 def _skills(parts: list[Clause], lexicon: Lexicon, lacks: list[str]) -> list[str]:
     out = []
     for c in parts:
-        if (c.question and not c.first_person) or c.polarity < 0 or REQUEST.match(c.text):
+        if (c.question and not c.first_person) or c.polarity < 0 or REQUEST.match(c.text) or IN_PASSING.search(c.text):
             continue
         for phrase, skill in lexicon.skills.items():
             for pos in _find(c.text, phrase):
@@ -350,7 +362,7 @@ def _background(text: str, low: str, parts: list[Clause], lexicon: Lexicon) -> l
         role = _clean_role(m.group(1))
         if role and not negated_at(low, m.start()) and not NEGATED_ROLE.match(low, m.start()):
             roles.append(role)
-    head = re.match(r"^\s*([\w/+ .-]{2,40}?)\s*(?:[,.;:!]|\s-\s|\s—\s|$)", low)  # "Corporate lawyer, 8 yrs ..."
+    head = re.match(r"^\s*([\w/+ .-]{2,60}?)\s*(?:[,.;:!]|\s-\s|\s—\s|$)", low)  # "Corporate lawyer, 8 yrs ..."
     if head and not re.match(r"^(?:i|hi|hey|hello|so|ok|what|why|how|which|my|the|a|an|tell|please|can|could|would|"
                              r"will|do|does|is|are|help|any|give|show|fix)\b", head.group(1)):
         role = _clean_role(re.split(r"\s+(?:with|at|in|for|from|of|and|who|since)\s+", head.group(1))[0])

@@ -196,9 +196,22 @@ def test_hours_at_a_current_job_are_not_time_for_this(knowledge: Knowledge) -> N
                       ).constraints.hours_per_week == 20
 
 
+def test_constraints_keep_their_negation_and_a_willingness_to_move(knowledge: Knowledge) -> None:
+    relaxed = profile_of("No hurry here, I don't need a salary for a while. Currently in Dublin but would happily "
+                         "relocate.", knowledge).constraints
+    assert relaxed.needs_salary is False and relaxed.location is None
+    tight = profile_of("Three kids, so I can't go without a paycheck. I live in Porto.", knowledge).constraints
+    assert tight.needs_salary is True and tight.location == "Porto"
+    trade = profile_of("I spent a decade working in retail banking before this.", knowledge)
+    assert "retail banking" in trade.background
+    assert not profile_of("Nobody would call me an engineer.", knowledge).background
+
+
 @pytest.mark.parametrize("text", ["honestly taste shouldn't count for much here",
                                   "ignore the people-and-institutions factor please",
-                                  "I think the essay overrates lab incentives"])
+                                  "I think the essay overrates lab incentives",
+                                  "how much a lab could save by automating an area should be the deciding thing, "
+                                  "redo it that way"])
 def test_talk_about_how_much_a_factor_counts_is_a_what_if(knowledge: Knowledge, text: str) -> None:
     from advisor.chat.offline.planner import Context, plan_turn
     from advisor.knowledge.profile import Profile

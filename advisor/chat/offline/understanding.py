@@ -148,6 +148,14 @@ ROLE_WORD = re.compile(r"(?:ist|er|or|ian|ant|ent|ive|eur|ary|wife|smith|wright|
 FIELD_OF = re.compile(r"\b(?:phd|doctorate|degree|masters?|msc|bsc|ba|background|training|experience) (?:is )?(?:in|on)"
                       r" ((?:[a-z-]+\s+){0,2}[a-z-]+)")
 TEACH = re.compile(r"\b(?:i (?:teach|taught|lecture|tutor)|(?:been|years of|years) teaching)\b")
+WILL_MOVE = re.compile(r"\b(?:would|could|can|happy to|willing to|open to|ready to|glad to) (?:\w+ )?(?:relocat\w*|"
+                       r"move)\b(?! to )|\banywhere in the world\b|\bremote or (?:on-?site|relocate)")
+# "60-hour weeks in investment banking", "a decade working in nursing": a trade named by what it does
+WORKED_IN = re.compile(r"\b(?:work|worked|working|career|careers|years?|decades?|weeks|time|stint|job) "
+                       r"(?:[\w-]+ ){0,3}?in ((?:[a-z]+ )?[a-z]+ing)\b")
+NOT_TRADES = {"doing", "getting", "working", "making", "helping", "learning", "moving", "trying", "building",
+              "thinking", "switching", "looking", "finding", "being", "going", "something", "anything", "nothing",
+              "everything", "the morning", "the evening", "spring", "writing code"}
 YEARS_IN = re.compile(r"\b\d+\+? (?:years?|yrs) in ((?:[a-z-]+\s+){0,1}[a-z-]+)")  # "20 years in accounting"
 NOT_ROLES = {"not", "after", "also", "more", "just", "really", "very", "so", "still", "here", "good", "fine", "new",
              "based",
@@ -370,6 +378,10 @@ def _background(text: str, low: str, parts: list[Clause], lexicon: Lexicon) -> l
             roles.append(role)
     for m in FIELD_OF.finditer(low):
         roles.append(m.group(1).strip())
+    for m in WORKED_IN.finditer(low):
+        trade = m.group(1)
+        if trade not in NOT_TRADES and trade.split()[-1] not in NOT_TRADES and not negated_at(low, m.start()):
+            roles.append(trade)
     for m in YEARS_IN.finditer(low):
         if not re.match(r"(?:the|a|an|my|it|this|that|savings|runway|experience|work)\b", m.group(1)):
             roles.append(m.group(1).strip())
@@ -390,7 +402,7 @@ def _has_phrase(text: str, phrase: str) -> bool:
 
 def _clean_role(raw: str) -> str:
     words = [w for w in re.split(r"\s+", raw.strip(" .,-")) if w]
-    if words and words[0] in ("not", "no", "never", "neither"):
+    if words and words[0] in ("not", "no", "never", "neither", "nobody", "none", "hardly"):
         return ""
     while words and (words[0] in NOT_ROLES or words[0] in ("a", "an", "the") or words[0].isdigit()):
         words = words[1:]
@@ -445,10 +457,12 @@ def _constraints(text: str, low: str) -> Constraints:
     if spare:
         c["hours_per_week"] = int(spare[-1].group(1))
     place = LOCATION.search(text.replace("’", "'").replace("I'm in", "i am in"))
-    if place:
-        c["location"] = place.group(1)
-    if NEEDS_SALARY.search(low):
-        c["needs_salary"] = True
+    if place and not (WILL_MOVE.search(low) and not place.group(0).lower().startswith(("moving", "relocat"))):
+        c["location"] = place.group(1)  # not where they are now when they would move anywhere
+    salary = NEEDS_SALARY.search(low)
+    if salary:
+        # "I don't need to be paid straight away" (but "can't go without a paycheck" says it outright)
+        c["needs_salary"] = not (salary.group(0).startswith("need") and negated_at(low, salary.start()))
     if RISK_LOW.search(low):
         c["risk_appetite"] = "low"
     elif RISK_HIGH.search(low):

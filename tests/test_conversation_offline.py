@@ -115,6 +115,27 @@ def test_compare_and_essay_questions(advisor: Chat) -> None:
     assert "lost when the post was scraped" in second.answer and "#2" not in second.answer
 
 
+def test_what_the_essay_gives_no_numbers_or_name_for_is_said_plainly(advisor: Chat) -> None:
+    odds = advisor.ask("does the author put a percentage chance on each area being automated?")
+    assert odds.intent == "essay" and odds.answer.startswith("The essay does not give probabilities")
+    source = advisor.ask("which post from january was the author pointing people to?")
+    assert source.answer.startswith("The essay does not name it")
+    assert_grounded(source)
+    cited = {c.passage_id.split("-")[0] for c in source.citations}
+    assert {"essay", "fact"} <= cited, "the essay's own words and the public fact about it, each cited"
+
+
+def test_follow_ups_in_everyday_words(advisor: Chat) -> None:
+    advisor.ask("I'm a school librarian who loves helping people find things. What should I look at?")
+    both = advisor.ask("so which of those two at the top is harder to automate?")
+    compared = [e.args["fields"] for e in advisor.events if getattr(e, "type", "") == "tool_called"
+                and e.name == "compare_fields"]
+    assert both.intent == "compare" and compared and len(compared[0]) == 2
+    assert advisor.ask("why do you reckon the first one fits me?").intent == "why_fit"
+    assert advisor.ask("ok and what else are you able to do?").intent == "help"
+    assert advisor.ask("any decent fantasy novels for the train?").intent == "off_topic"
+
+
 def test_modes_change_the_answer(settings: Settings, knowledge: Knowledge) -> None:
     q = "Why is evals ranked where it is?"
     concise = Chat(make_service(settings, knowledge), "m1", "concise").ask(q)

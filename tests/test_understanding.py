@@ -159,6 +159,7 @@ def test_picks_are_the_fields_that_fit_then_the_next_best_fits_not_the_safest_th
      True),
     ("picture chatbots that charm ministers better than any diplomat", "human_interaction", False),
     ("rank them with the commercial angle put to one side", "economic_incentive", False),
+    ("suppose winning the trust of officials is not really hard for AI after all", "human_interaction", False),
 ])
 def test_what_if_direction_follows_what_the_sentence_means(knowledge: Knowledge, text: str, factor: str,
                                                           up: bool) -> None:

@@ -37,7 +37,8 @@ class SourceBook:
         return n
 
     def add_passage(self, knowledge: Knowledge, passage_id: str) -> int:
-        """Add an essay passage, a field-card section (`field:<id>#section`), an assessment claim or a reading."""
+        """Add an essay passage, a field-card section (`field:<id>#section`), an assessment claim, a public fact
+        about the post or a reading."""
         if passage_id.startswith("essay-"):
             p = knowledge.passage(passage_id)
             who = "post" if p.kind == "post" else "comment"
@@ -52,6 +53,9 @@ class SourceBook:
             for claim in a.claims:
                 if claim.id == passage_id:
                     return self.add(f"{a.title} ({a.authors})", a.url, claim.text, claim.id, "assessment")
+        for fact in knowledge.essay.public_facts:
+            if fact.id == passage_id:
+                return self.add(f"{knowledge.essay.title} (public facts)", fact.source, fact.claim, fact.id, "fact")
         for card in knowledge.fields:
             for r in card.readings:
                 if r.url == passage_id:

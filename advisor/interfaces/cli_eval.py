@@ -11,7 +11,7 @@ from advisor.settings import PROJECT_ROOT
 
 # --split all runs every part present
 SPLITS = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
-          "tuning", "tuning2", "tuning3", "tuning4", "tuning5", "tuning6", "tuning7", "tuning8")
+          "tuning", "tuning2", "tuning3", "tuning4", "tuning5", "tuning6", "tuning7", "tuning8", "tuning9")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

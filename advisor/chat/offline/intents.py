@@ -37,7 +37,9 @@ CUES: dict[str, tuple[re.Pattern[str], float]] = {
                 0.35),
     "compare": (re.compile(r"\b(?:compare|compared|comparison|vs\.?|versus|better bet|safer bet than|more or less|"
                            r"stack up|difference between|which one is|or the other|than)\b"), 0.12),
-    "readings": (re.compile(r"\b(?:to read|should i read|worth reading|what is next on|"
+    "readings": (re.compile(r"\b(?:to read|should i read|worth reading|what is next on|stuff (?:on|about)|"
+                            r"(?:intro|beginner|intermediate|advanced) level|not the overview|the actual (?:papers|"
+                            r"experiments|research)|(?:done|read|finished) the (?:\w+ )?intro|"
                             r"(?<!do )(?<!doing )(?<!say )(?:anything|something)(?: [\w-]+){0,4} (?:on|about) "
                             r"(?!me\b|myself\b|my\b|\d)|"
                             r"read(?:ing)? (?:up )?(?:on|about|next|first|for)|"
@@ -50,8 +52,10 @@ CUES: dict[str, tuple[re.Pattern[str], float]] = {
                          r"commenters?|comments?|the list in|on the list|the two factors|wrote the|the piece)\b"),
               0.22),
     "why_fit": (re.compile(r"\bwhy (?:for me|me|would (?:that|it|this)(?: one)? (?:suit|fit)|that one for|did you "
-                           r"(?:pick|choose|recommend))|(?:suit|fit|match)(?:es)? (?:me|someone like me|my)\b|"
-                           r"for someone like me|\bwhy\b.*\bfor me\b|(?:good |great )?(?:match|fit) for me"), 0.30),
+                           r"(?:pick|choose|recommend))|(?:suits?|fits?|match(?:es)?) (?:me|someone like me|my)\b|"
+                           r"for someone like me|\bwhy\b.*\bfor me\b|(?:good |great )?(?:match|fit) for me|\bmy "
+                           r"(?:background|experience|profile|skills|cv)\b.{0,30}\b(?:makes?|good|right|fit|match)|"
+                           r"(?:pick|chose|choose|recommend)\w* .{0,40}\bfor me\b"), 0.40),
     "why_rank": (re.compile(r"\b(?:why|how come|what makes|what puts|explain|rank(?:ed|s|ing)?|position|exposed|"
                             r"automat\w* (?:first|last|soon|risk)|tell me (?:more )?about|what is it about|"
                             r"what'?s (?:the \w+ one|it) about)\b"), 0.12),
@@ -60,6 +64,8 @@ CUES: dict[str, tuple[re.Pattern[str], float]] = {
     "smalltalk_anywhere": (re.compile(r"\b(?:catch you later|see ya|talk (?:to you )?(?:soon|later)|you are a (?:star|"
                                       r"legend|gem|lifesaver)|much appreciated|you rock)\b"), 0.25),
     "help": (re.compile(r"^\s*(?:hi|hello|hey|help|what can you do|how (?:does this|do i use)|who are you)\b"), 0.12),
+    "help_anywhere": (re.compile(r"\bwhat (?:else )?(?:can|could) you (?:do|help with)\b|\bwhat else (?:do|can) you\b|"
+                                 r"\bwhat are you (?:for|able to do)\b"), 0.3),
 }
 
 

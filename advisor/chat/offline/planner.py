@@ -53,7 +53,12 @@ ESSAY_ASPECTS = {
     "author": re.compile(r"\bwho (?:\w+ )?(?:wrote|is the author|authored|is behind)|author'?s name|their name|"
                          r"name of the author|"
                          r"who'?s the (?:author|writer)"),
-    "when": re.compile(r"\bwhen (?:does|do|will|would)|what year|timeline|how soon|by when"),
+    "source": re.compile(r"\bjanuary\b|\b(?:name|title|link) of (?:the |that )?(?:\w+ )?(?:post|article|paper) (?:it|"
+                         r"the author|they|he|she) recommends"),
+    "when": re.compile(r"\bwhen (?:does|do|will|would)|what year|timeline|how soon|by when|\bwhen\b.{0,50}\b(?:"
+                       r"automat\w*|happen\w*|replaced|go)\b|\b20[2-9]\d\b|what date"),
+    "numbers": re.compile(r"\bprobabilit\w*|\bpercent\w*|\bodds\b|\bchances? (?:of|that)\b|\blikelihoods?\b|"
+                          r"\b\d+ ?%|\bnumbers? (?:on|for) (?:each|every|the)\b"),
     "count": re.compile(r"\bhow many (?:fields|areas|items)"),
     "factors": re.compile(r"\b(?:two|2|the) factors?\b|criteria|how (?:does|did) (?:the essay|the author|it) rank"),
     "position": re.compile(r"#\s?[2-9]|\b(?:second|third|fourth|fifth|2nd|3rd|last|bottom|number "
@@ -138,6 +143,9 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
         if not named and not referred:  # a topic in its own words: "stuff on models hiding their goals"
             named = topic_by_meaning(message, knowledge, READING_TOPIC_SIMILARITY)
             target = named or target
+            if not named and not AI_WORDS.search(low) and _subject_words(low):  # "any good sci-fi books?"
+                plan.intent = "off_topic"
+                return plan
         plan.fields = target[:3] if named else target[:1]
         plan.level = reading_level(low)
         plan.calls.append(("recommend_readings", {"fields": plan.fields, "level": plan.level}))
@@ -162,6 +170,19 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
     elif intent == "clarify":
         plan.alternatives = [guess.intent, guess.runner_up]
     return plan
+
+
+GENERIC = re.compile(r"\b(?:i|me|my|you|your|we|a|an|the|any|some|good|great|best|first|next|what|which|should|"
+                     r"could|would|can|do|does|know|recommend\w*|suggest\w*|read|reading|readings|reads|books?|papers?|"
+                     r"articles?|stuff|things?|something|anything|start|to|on|about|for|with|of|is|are|btw|so|ok|"
+                     r"okay|and|or|please|pls|thanks|also|then|now|just|really|level|intro|beginner|advanced|"
+                     r"intermediate|easy|short|long|list|more|other|else|there|where|begin|after|that|this|it|"
+                     r"them|those|these|links?|resources?|material|got|have|has|give|get|want|need|like|would|be)\b")
+
+
+def _subject_words(low: str) -> list[str]:
+    """The words of a reading request that name its subject ("sci-fi" in "any good sci-fi books?")."""
+    return re.findall(r"[a-z][a-z-]+", GENERIC.sub(" ", low))
 
 
 def reading_level(low: str) -> str | None:
@@ -203,7 +224,7 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
     if len(named) >= 2 and CHOICE.search(low):  # "which is least likely to go first: A, B or C?"
         scores["compare"] = scores.get("compare", 0) + 0.15
     if len(set(named) | set(_all_references(low, context.recommendations or context.focus)) |
-           ({referred} if referred else set())) >= 2:
+           ({referred} if referred else set())) >= 2 or (BOTH.search(low) and len(context.focus) >= 2):
         scores["compare"] = scores.get("compare", 0) + 0.1
     else:
         scores["compare"] = scores.get("compare", 0) - 0.15
@@ -223,6 +244,10 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
     return intent
 
 
+BOTH = re.compile(r"\b(?:(?:those|these|the) two|both of (?:them|those|these)|(?:which|either) of (?:them|those|"
+                  r"these))\b")  # "which of those two goes first?" after two fields were talked about
+AI_WORDS = re.compile(r"\b(?:ai|agi|safety|alignment|aligned|ml|machine learning|models?|llms?|neural|automat\w*|"
+                      r"research|field|fields|career|essay|author|post|governance|interp\w*|evals?|chatbots?)\b")
 CHANGE_PICKS = re.compile(r"\b(?:redo|re-do|rerun|re-run|try again|run (?:it|that) again|start over)\b|"
                           r"\b(?:change|affect|update|alter|shift)\b.{0,25}\b(?:picks?|recommendations?|"
                           r"suggestions?|advice|list for me|what you(?:'d| would) recommend)\b|"

@@ -31,7 +31,8 @@ AUX_START = re.compile(r"^\s*(?:is|are|does|do|did|can|could|should|would|will|w
 IN_PASSING = re.compile(r"\b(?:a (?:bit|little|touch) of|bits of|dabbl\w*|tinker\w*|hack\w* (?:\w+ )?together|"
                         r"nothing fancy|nothing serious|at (?:school|uni|university|college)|in (?:high )?school|"
                         r"a-?levels?|gcses?|as a (?:kid|child|teen|teenager|hobby)|in my (?:spare|free) time|for fun|"
-                        r"hobby|like everyone|back in the day|amateur|casual(?:ly)?|the basics)\b")
+                        r"hobby|like everyone|back in the day|amateur|casual(?:ly)?|the basics|years ago|"
+                        r"that is about it|that is all|one (?:\w+ )?(?:module|class|course|unit))\b")
 NEGATOR = re.compile(r"\b(?:not|no|never|without|nothing|zero|neither|nor|hardly|none)\b")
 LIKES = re.compile(
     r"\b(?:lov(?:e|es|ed|ing)|(?<!sounds )(?<!sound )(?<!looks )(?<!feels )(?<!seems )(?<!just )lik(?:e|es|ed|ing)"

@@ -348,7 +348,7 @@ def _lacks(low: str) -> list[str]:
 def _skills(parts: list[Clause], lexicon: Lexicon, lacks: list[str]) -> list[str]:
     out = []
     for c in parts:
-        if (c.question and not c.first_person) or c.polarity < 0 or REQUEST.match(c.text) or IN_PASSING.search(c.text):
+        if c.question or c.polarity < 0 or REQUEST.match(c.text) or IN_PASSING.search(c.text):
             continue
         for phrase, skill in lexicon.skills.items():
             for pos in _find(c.text, phrase):

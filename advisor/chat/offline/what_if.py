@@ -230,7 +230,7 @@ def _read_direction(part: str, factors: list[str], about_ai: bool) -> tuple[bool
     if MATTERS_MORE.search(claim):
         down, denied = False, False  # "matters way more than you assumed"
     elif protective and AI_CANNOT.search(claim):
-        down = False  # "the hardest thing for AI to copy": it protects more
+        down = _negated(AI_CANNOT, claim)  # "the hardest thing for AI to copy": it protects more ("isn't", less)
     elif protective and AI_CAN.search(claim):
         down = True  # "AI gets as good as people at new ideas": it protects less
     elif "feedback_quality" in factors and ONLY_EASY.search(claim):
@@ -238,7 +238,8 @@ def _read_direction(part: str, factors: list[str], about_ai: bool) -> tuple[bool
     elif "feedback_quality" in factors and EASY_EVERYWHERE.search(claim):
         down = True  # "if every result were easy to check": checking no longer separates the fields
     elif "feedback_quality" in factors and AI_CANNOT.search(claim):
-        down = False  # "fuzzy, hard-to-supervise work stays impossible for AI": checkability decides more
+        # "fuzzy, hard-to-supervise work stays impossible for AI": checkability decides more
+        down = _negated(AI_CANNOT, claim)
     elif "feedback_quality" in factors and FUZZY.search(claim) and AI_CAN.search(claim):
         down = True  # "AI gets as good at fuzzy work as at crisp work": checkability decides less
     elif "human_interaction" in factors and NO_PEOPLE_NEEDED.search(claim):
@@ -260,3 +261,8 @@ def _read_direction(part: str, factors: list[str], about_ai: bool) -> tuple[bool
         down, strength = not down, max(strength, 1)
     return down, strength
 
+
+def _negated(pattern: re.Pattern[str], claim: str) -> bool:
+    """Whether the pattern's first match is negated ("X isn't actually hard for AI")."""
+    m = pattern.search(claim)
+    return bool(m) and bool(re.search(r"\b(?:not|never|no longer)\s+(?:\w+\s+){0,2}$", claim[: m.start()]))

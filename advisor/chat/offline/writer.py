@@ -321,7 +321,12 @@ def _essay(plan: Plan, box: TurnResults, mode: Mode) -> str:
     hits = [h for r in box.results if isinstance(r.payload, Found) for h in r.payload.hits if h.kind == "essay"]
     lines: list[str] = []
     aspect = plan.essay_aspect
-    if aspect in ("author", "when", "count", "position", "first", "factors"):
+    if aspect == "source":
+        fact = next(f for f in k.essay.public_facts if f.id == "fact-january-post")
+        lines.append(box.say("essay_source", cite_essay=box.cite(fact.supports), fact=fact.claim,
+                             cite_fact=box.cite([fact.id])))
+        hits = [h for h in hits if h.passage_id not in (*fact.supports, fact.id)]  # not quoted twice
+    elif aspect in ("author", "when", "count", "position", "first", "factors", "numbers"):
         lines.append(box.say(f"essay_{aspect}"))
         if aspect == "first":
             lines[-1] += " " + box.cite(k.essay_rank_passages())
@@ -331,7 +336,7 @@ def _essay(plan: Plan, box: TurnResults, mode: Mode) -> str:
             return box.say("essay_silent", name=card.name)
         lines.append(box.say("essay_field", name=card.name, says=card.essay.says) + " " + box.cite(card.essay.passages))
         hits = [h for h in hits if h.passage_id not in card.essay.passages]
-    if aspect in ("author", "when", "count", "position") and mode != "detailed":
+    if aspect in ("author", "when", "count", "position", "numbers", "source") and mode != "detailed":
         return "\n".join(lines)
     quotes = hits[: 2 if mode == "concise" or lines else 4]
     if quotes:

@@ -104,3 +104,14 @@ def test_bad_weights_are_rejected_with_the_accepted_form(text: str) -> None:
 def test_bad_overrides_are_rejected(knowledge: Knowledge, text: str) -> None:
     with pytest.raises(RankingInputError):
         parse_override(text, knowledge)
+
+
+def test_a_field_among_the_more_exposed_is_told_by_what_exposes_it(knowledge: Knowledge) -> None:
+    from advisor.knowledge.recommend import safety_reasons
+
+    ranking = rank_fields(knowledge)
+    exposed, safe = ranking.fields[1], ranking.fields[-1]
+    exposed_text = safety_reasons(knowledge.field(exposed.id), ranking, knowledge)[0].text
+    top = max(exposed.factors, key=lambda f: f.contribution)
+    assert f"What exposes it most is {top.label}" in exposed_text
+    assert "What protects it most" in safety_reasons(knowledge.field(safe.id), ranking, knowledge)[0].text

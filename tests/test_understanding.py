@@ -78,6 +78,11 @@ def test_material_in_a_job_description_is_not_a_reading_request() -> None:
     ("Forecasting is not exactly my cup of tea, and I've gone off evals lately.", [],
      ["forecasting", "evaluations"]),
     ("I used to be keen on agent foundations. Unlearning - that's where I want to be.", ["unlearning"], []),
+    # a bare field set against a refused one, and a choice between two
+    ("Scalable oversight, not forecasting.", ["scalable-oversight"], ["forecasting"]),
+    ("I'd sooner spend my days on unlearning than on model organisms.", ["unlearning"], ["model-organisms"]),
+    # two negations are neither a like nor a dislike
+    ("I don't not like red teaming.", [], []),
 ])
 def test_likes_and_dislikes_keep_their_owner_their_time_and_their_topic(
         knowledge: Knowledge, text: str, liked: list[str], disliked: list[str]) -> None:
@@ -160,6 +165,9 @@ def test_picks_are_the_fields_that_fit_then_the_next_best_fits_not_the_safest_th
     ("picture chatbots that charm ministers better than any diplomat", "human_interaction", False),
     ("rank them with the commercial angle put to one side", "economic_incentive", False),
     ("suppose winning the trust of officials is not really hard for AI after all", "human_interaction", False),
+    # how much a factor counts, said in words of weight
+    ("I'd weigh checkability more heavily than the essay does", "feedback_quality", True),
+    ("what if labs simply lack any reason to automate this work?", "economic_incentive", False),
 ])
 def test_what_if_direction_follows_what_the_sentence_means(knowledge: Knowledge, text: str, factor: str,
                                                           up: bool) -> None:
@@ -206,6 +214,17 @@ def test_constraints_keep_their_negation_and_a_willingness_to_move(knowledge: Kn
     trade = profile_of("I spent a decade working in retail banking before this.", knowledge)
     assert "retail banking" in trade.background
     assert not profile_of("Nobody would call me an engineer.", knowledge).background
+    staying = profile_of("I live in Lisbon and can't relocate for family reasons.", knowledge).constraints
+    assert staying.location == "Lisbon"
+    sold_up = profile_of("Money isn't a concern, I sold my company last year.", knowledge).constraints
+    assert sold_up.needs_salary is False
+
+
+def test_what_someone_else_has_or_does_is_not_the_writers(knowledge: Knowledge) -> None:
+    profile = profile_of("My sister is a Python developer with two months of runway. I'm a midwife.", knowledge)
+    assert "python" not in profile.skills
+    assert profile.constraints.runway_months is None
+    assert "python" in profile_of("I'm a Python developer with two months of runway.", knowledge).skills
 
 
 @pytest.mark.parametrize("text", ["honestly taste shouldn't count for much here",

@@ -10,8 +10,9 @@ from advisor.interfaces.terminal import print_json, table
 from advisor.settings import PROJECT_ROOT
 
 # --split all runs every part present
-SPLITS = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
-          "tuning", "tuning2", "tuning3", "tuning4", "tuning5", "tuning6", "tuning7", "tuning8", "tuning9")
+SPLITS = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9",
+          "tuning", "tuning2", "tuning3", "tuning4", "tuning5", "tuning6", "tuning7", "tuning8", "tuning9",
+          "tuning10")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -135,8 +135,13 @@ def safety_reasons(card: FieldCard, ranking: Ranking, knowledge: Knowledge) -> l
         where = f"the essay ranks it #{essay_rank}, the most likely to be automated first"
     else:
         where = f"our model (not the essay) puts it {words} of the {total} fields"
-    strongest = max(ranked.factors, key=lambda f: f.weight * (1 - f.value))
-    text = f"On automation, {where}. What protects it most is {strongest.label}: {_sentence(strongest.rationale)}"
+    if ranked.rank <= total // 2:  # among the more exposed: what exposes it, not a protection it barely has
+        strongest = max(ranked.factors, key=lambda f: f.contribution)
+        verb = "exposes it most"
+    else:
+        strongest = max(ranked.factors, key=lambda f: f.weight * (1 - f.value))
+        verb = "protects it most"
+    text = f"On automation, {where}. What {verb} is {strongest.label}: {_sentence(strongest.rationale)}"
     reasons = [Reason("safety", text, [f"field:{card.id}#factors", *knowledge.essay_rank_passages(card.id)])]
     if card.essay.passages:
         reasons.append(Reason("essay", f"What the essay says: {card.essay.says}", card.essay.passages[:2]))

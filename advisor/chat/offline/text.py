@@ -18,7 +18,10 @@ TYPOS = [(r"\bw(?:at|ht|ut|hta|aht|hat) ?if\b", "what if"), (r"\bsupp?ose\b", "s
          (r"\bw/\s?", "with "), (r"\bppl\b", "people")]  # common slips that would hide a cue
 CLAUSE_BREAK = re.compile(r"[.!?;\n]+|\s+(?:but|though|although|however|whereas|yet)\s+|(?<!anything)(?<!everything)"
                           r"\s+except\s+|,\s*(?:but|though)\s+"
-                          r"|\s+-\s+|\s*/\s+|\s+(?:and|so)\s+(?=i\b)|,\s*(?=i\b)|,\s*(?=more (?:the|of the|into)\b)")
+                          r"|\s+-\s+|\s*/\s+|\s+(?:and|so)\s+(?=i\b)|,\s*(?=i\b)|,\s*(?=more (?:the|of the|into)\b)"
+                          r"|,\s*(?=(?:it is )?just that\b)|,\s*(?=not\s+\w)")
+# "I used to think X was fluff, now I find Y fascinating": the view held now is a clause of its own
+SINCE_THEN = re.compile(r",\s*(?=(?:but )?(?:now|these days|nowadays|today)\b)")
 QUESTION_START = re.compile(r"^\s*(?:why|what|which|how|who|where|when|any(?!thing (?:except|but)\b)|got any|tell me|"
                             r"explain)\b")
 FILLERS = re.compile(r",?\s*\b(?:on the other hand|in contrast|by contrast|then again)\b,?")  # no clause of their own
@@ -35,7 +38,8 @@ IN_PASSING = re.compile(r"\b(?:a (?:bit|little|touch) of|bits of|dabbl\w*|tinker
                         r"that is about it|that is all|one (?:\w+ )?(?:module|class|course|unit))\b")
 NEGATOR = re.compile(r"\b(?:not|no|never|without|nothing|zero|neither|nor|hardly|none)\b")
 LIKES = re.compile(
-    r"\b(?:lov(?:e|es|ed|ing)|(?<!sounds )(?<!sound )(?<!looks )(?<!feels )(?<!seems )(?<!just )lik(?:e|es|ed|ing)"
+    r"\b(?:lov(?:e|es|ed|ing)|ador(?:e|es|ed|ing)"
+    r"|(?<!sounds )(?<!sound )(?<!looks )(?<!feels )(?<!seems )(?<!just )lik(?:e|es|ed|ing)"
     r"|enjoy(?:s|ed|ing)?|into|interested in|curious about|fascinat\w*"
     r"|obsessed|excit\w*|drawn to|passionate|keen on|fan of|want to (?:do|work|get into|move into|focus|try|go into"
     r"|learn|break|spend)|would like to|prefer|(?:sounds?|seems?|looks?) (?:\w+ )?(?:fun|great|interesting|cool|good|"
@@ -49,14 +53,18 @@ LIKES = re.compile(
     r"|pumped|happily (?:spend|do|work|give|dive)|would (?:happily|gladly)|favou?rite|^more (?:the|of the|into)"
     r"|fine with|open to|care (?:a lot |most |more |deeply |mostly )?about|dream\w*|hooked|person myself|kind of person"
     r"|more of an? [\w -]+ person|what i am after|where i want to be|i would (?:pick|choose|go for|opt for)"
-    r"|floats? my boat|wants? to (?:\w+ ){0,3}(?:think about|work on|focus on|study|dig into))\b")
+    r"|floats? my boat|wants? to (?:\w+ ){0,3}(?:think about|work on|focus on|study|dig into)"
+    r"|my idea of (?:a good time|fun|heaven)|(?:want|wants|wanted) to (?:just )?(?:build|write|poke|explore|research"
+    r"|make|be)|take a shot at"
+    r"|^(?:i am )?(?:looking|leaning) (?:at|into|towards)|(?:now|these days|nowadays),? it is .{1,60} for me$)\b")
 DISLIKES = re.compile(
     r"\b(?:hat(?:e|es|ed|ing)|dislik(?:e|es|ed)|bor(?:ed|ing)|dull|avoid|can not stand|not for me|never again"
     r"|burn(?:t|ed) out|tired of|sick of|allergic to|zero interest|no interest|nothing (?:with|about|on|in)"
     r"|not (?:\w+ )?(?:into|interested|a fan|keen|for me)|do not (?:want|like|enjoy|care)|would not want|rather not"
     r"|do not see myself|can not see myself|neither|not (?:really |quite |exactly |entirely )?my (?:thing|cup of tea)"
     r"|no thanks|too fiddly|way too|not for me|(?:does|do|did) not (?:really )?float my boat|(?:gone|went|going) off"
-    r"|lost (?:my |all |any )?interest|fallen out of love|not what i am after"
+    r"|lost (?:my |all |any )?interest|fallen out of love|not what i am after|(?:does|do|did) not (?:really )?(?:grab|"
+    r"excite|interest|appeal to|thrill|move) me"
     r"|leaves? me cold|not my cup of tea|bores? me|drains? me|anything (?:except|but)|meh|not so much|rather eat"
     r"|hard pass|pass on|nope|no way|not a fan|turns? me off|can not stand"
     r"|not (?:\w+ )?(?:pls|please)|not (?:really |quite )?my (?:scene|bag|area|forte|style|vibe)|glaze over|yawn"
@@ -97,6 +105,7 @@ def clauses(text: str) -> list[Clause]:
     for sentence in re.split(r"(?<=[.!?\n])", low):
         is_question = sentence.strip().endswith("?")
         parts = [p.strip(" ,") for p in CLAUSE_BREAK.split(sentence) if p.strip(" ,")]
+        parts = [q.strip(" ,") for p in parts for q in (SINCE_THEN.split(p) if PAST_VIEW.search(p) else [p])]
         for i, part in enumerate(parts):
             question = (bool(QUESTION_START.search(part)) and not (TELLING_WHAT.match(part) and not is_question)) or (
                 is_question and (i == len(parts) - 1 or bool(AUX_START.search(part))))
@@ -119,6 +128,8 @@ PAST_VIEW = re.compile(r"\b(?:i )?used to (?:think|find|hate|dislike|love|like|b
 def read_polarity(clause: str) -> tuple[int, bool]:
     """The clause's polarity, and whether words that mean one decided it (False: no cue either way, so the
     caller may read it by meaning)."""
+    if re.search(r"\b(?:do|does|did|would) not not\b", clause):
+        return 0, True  # "I don't not like RLHF": no dislike, and not quite a like
     if re.search(r"\bnot that i (?:do not|did not) (?:like|enjoy|love)|i would not say i am (?:not |un)interested|"
                  r"would not say no to|(?:come|came|coming) (?:a)?round to|(?:warmed|warming) (?:up )?to|grown on me|"
                  r"not like .{0,30}(?:does|do|did) not (?:interest|appeal|excite)",
@@ -140,7 +151,8 @@ def read_polarity(clause: str) -> tuple[int, bool]:
     if like:
         before = clause[: like.start()]
         return (-1 if re.search(r"\b(?:not|never|no longer)\s+(?:\w+\s+){0,2}$", before) else 1), True
-    if re.match(r"^(?:(?:please|pls) )?(?:not|no|nothing)\b", clause) and len(clause.split()) <= 8:
+    if (re.match(r"^(?:(?:please|pls) )?(?:not|no|nothing)\b", clause) and len(clause.split()) <= 8
+            and not re.match(r"^(?:no|not) (?:idea|clue|sure|worries|problem|yet|really|at all)\b", clause)):
         return -1, True  # "not policy pls", "no theory"
     return 0, bool(NEGATOR.search(clause))  # a negation without a cue is not read by meaning
 

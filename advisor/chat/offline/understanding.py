@@ -118,7 +118,14 @@ NEEDS_SALARY = re.compile(r"need (?:a |to earn a |an? )?(?:salary|income|paychec
                           r"children|a mortgage)|family to support|job security|pay the bills|paycheck|paycheque|"
                           r"(?:go|do|manage|live) without (?:a )?(?:salary|income|pay)|rent is due|rent's due|"
                           r"support my (?:parents|family|kids|children)|stipend[- ]only|can not live on a stipend|"
-                          r"need (?:to be )?paid|can not (?:quit|leave) (?:my )?(?:job|day job|work)?")
+                          r"need (?:to be )?paid|can not (?:quit|leave) (?:my )?(?:job|day job|work)?|"
+                          r"need (?:\w+ ){0,2}(?:that|which) pays|can not (?:\w+ ){0,3}unpaid|"
+                          r"need (?:to start )?earning")
+NO_SALARY_NEED = re.compile(r"money (?:is not|is no|is not really) (?:a |an )?(?:concern|issue|problem|worry)|"
+                            r"(?:not|no) (?:in a |in any )?(?:rush|hurry) (?:for|to get) (?:a )?(?:salary|pay|paid|"
+                            r"income)|"
+                            r"do not need (?:a |the |any )?(?:salary|money|income|pay)\b|financially (?:independent|"
+                            r"secure|comfortable|set)|sold my (?:startup|company|business)")
 RISK_LOW = re.compile(r"risk[- ]averse|job security|play it safe|stable (?:job|income|career)|low risk|not a gambler|"
                       r"steady (?:path|job|career)|rather a steady|no moonshots?|something "
                       r"stable|can not (?:take|afford) (?:a |any )?(?:big )?(?:gamble|risk)|no (?:big )?gambles?|"
@@ -127,7 +134,8 @@ RISK_LOW = re.compile(r"risk[- ]averse|job security|play it safe|stable (?:job|i
 RISK_HIGH = re.compile(r"risk[- ]tolerant|risk tolerance is high|high risk tolerance|happy to (?:take risks?|gamble|"
                        r"bet)|bet the farm|long[- ]shot|swing for the fences|(?:happy|willing) to (?:go for|try) a "
                        r"moonshot|comfortable with risk|love (?:a )?risk|high[- ]risk|risk[- ]seeking|"
-                       r"bet on something weird")
+                       r"bet on something weird|(?:take|taking) a (?:big )?(?:bet|punt|shot|gamble)|fine with risk|"
+                       r"(?:happy|willing|ready) to (?:\w+ )?(?:bet|gamble|risk)|speculative")
 FIT_SAFETY = re.compile(r"(?:care|matters?) (?:most )?about (?:not being automated|safety from automation|job "
                         r"security|staying relevant)|safety (?:from automation )?matters most|won'?t be automated|"
                         r"will not (?:get|be) automated|still need humans|not (?:get|be) automated")
@@ -148,7 +156,8 @@ ROLE_WORD = re.compile(r"(?:ist|er|or|ian|ant|ent|ive|eur|ary|wife|smith|wright|
 FIELD_OF = re.compile(r"\b(?:phd|doctorate|degree|masters?|msc|bsc|ba|background|training|experience) (?:is )?(?:in|on)"
                       r" ((?:[a-z-]+\s+){0,2}[a-z-]+)")
 TEACH = re.compile(r"\b(?:i (?:teach|taught|lecture|tutor)|(?:been|years of|years) teaching)\b")
-WILL_MOVE = re.compile(r"\b(?:would|could|can|happy to|willing to|open to|ready to|glad to) (?:\w+ )?(?:relocat\w*|"
+WILL_MOVE = re.compile(r"\b(?:would|could|can|happy to|willing to|open to|ready to|glad to) (?:(?!not\b|never\b)\w+ )?"
+                       r"(?:relocat\w*|"
                        r"move)\b(?! to )|\banywhere in the world\b|\bremote or (?:on-?site|relocate)")
 # "60-hour weeks in investment banking", "a decade working in nursing": a trade named by what it does
 WORKED_IN = re.compile(r"\b(?:work|worked|working|career|careers|years?|decades?|weeks|time|stint|job) "
@@ -187,7 +196,17 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
     dislikes: list[str] = []
     previous: list[str] = []
     last_polar = 0
+    parts = _contrasts(parts, knowledge, lexicon)
     for c in parts:
+        chosen = RATHER.search(c.text) if not (c.question or _third_person(c)) else None
+        if chosen:  # "I'd rather do tech gov than the chip export stuff"
+            first, second = (topics(g, knowledge, lexicon) or _topic_by_meaning(g, knowledge)
+                             for g in chosen.groups() if g is not None)
+            if first and second:
+                likes.extend(first)
+                dislikes.extend(second)
+                previous, last_polar = first, 1
+                continue
         named = topics(c.text, knowledge, lexicon)
         if named and not c.cued and not c.question and not _third_person(c):
             c = replace(c, polarity=_polarity_by_meaning(c.text, knowledge, lexicon))  # "X is a blast"
@@ -210,7 +229,7 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
     background = [b for b in background if not any(b.startswith(w) for w in ("teach",)) or "teaching" not in lacks]
     about = _about(parts) if background or skills or lacks or _self_description(parts) or _statement(parts) else []
     return Profile(interests=likes, dislikes=dislikes, skills=skills, background=background,
-                   constraints=_constraints(text, low), goals=_goals(low), lacks=lacks, about=about,
+                   constraints=_constraints(*_own_words(text, parts)), goals=_goals(low), lacks=lacks, about=about,
                    readings_done=_readings_done(low, knowledge), fit_weight=_fit_weight(low))
 
 
@@ -298,6 +317,21 @@ def mask_fields(text: str, knowledge: Knowledge, lexicon: Lexicon) -> str:
     return re.sub(r"\bit(?:[ ,/]+(?:and |or )?it\b)+", "it", text)
 
 
+RATHER = re.compile(r"\b(?:rather|sooner) (?!not\b)(.+?) than (.+)$|^(.+?) (?:rather than|over|instead of) (.+)$")
+
+
+def _contrasts(parts: list[Clause], knowledge: Knowledge, lexicon: Lexicon) -> list[Clause]:
+    """A bare field set against a refused one is chosen: "evals, not RLHF", "not interp but automated interp"."""
+    out = list(parts)
+    for i, c in enumerate(parts):
+        bare = not c.question and c.polarity == 0 and len(c.text.split()) <= 4 and topics(c.text, knowledge, lexicon)
+        neighbours = [p for p in (parts[i - 1] if i else None, parts[i + 1] if i + 1 < len(parts) else None) if p]
+        if bare and any(p.polarity < 0 and p.text.startswith("not ") and len(p.text.split()) <= 5
+                        for p in neighbours):
+            out[i] = replace(c, polarity=1, cued=True)
+    return out
+
+
 def _self_description(parts: list[Clause]) -> bool:
     return any(not c.question and re.search(r"\b(?:i am|i was|i have (?:been|worked|a|an|\d+|years|some|no|"
                                             r"never)|i work|i worked|my (?:background|phd|job|degree|experience)|"
@@ -348,7 +382,8 @@ def _lacks(low: str) -> list[str]:
 def _skills(parts: list[Clause], lexicon: Lexicon, lacks: list[str]) -> list[str]:
     out = []
     for c in parts:
-        if c.question or c.polarity < 0 or REQUEST.match(c.text) or IN_PASSING.search(c.text):
+        if (c.question or c.polarity < 0 or REQUEST.match(c.text) or IN_PASSING.search(c.text)
+                or _third_person(c)):
             continue
         for phrase, skill in lexicon.skills.items():
             for pos in _find(c.text, phrase):
@@ -373,7 +408,7 @@ def _background(text: str, low: str, parts: list[Clause], lexicon: Lexicon) -> l
     head = re.match(r"^\s*([\w/+ .-]{2,60}?)\s*(?:[,.;:!]|\s-\s|\s—\s|$)", low)  # "Corporate lawyer, 8 yrs ..."
     if head and not re.match(r"^(?:i|hi|hey|hello|so|ok|what|why|how|which|my|the|a|an|tell|please|can|could|would|"
                              r"will|do|does|is|are|help|any|give|show|fix)\b", head.group(1)):
-        role = _clean_role(re.split(r"\s+(?:with|at|in|for|from|of|and|who|since)\s+", head.group(1))[0])
+        role = _clean_role(re.split(r"\s+(?:with|at|in|for|from|of|and|who|since|by)\s+", head.group(1))[0])
         if role:
             roles.append(role)
     for m in FIELD_OF.finditer(low):
@@ -438,6 +473,16 @@ def _number(word: str) -> float:
     return float(NUMBER_WORDS.get(word, 0) or word) if not word.replace(".", "").isdigit() else float(word)
 
 
+def _own_words(text: str, parts: list[Clause]) -> tuple[str, str]:
+    """The message without its sentences about someone else ("my friend has 3 months of runway"), as written and
+    normalised: constraints are the writer's own."""
+    others = [c.text for c in parts if _third_person(c)]
+    if not others:
+        return text, normalise(text)
+    kept = [s for s in re.split(r"(?<=[.!?;])\s+", text) if not any(o in normalise(s) for o in others)]
+    return " ".join(kept), normalise(" ".join(kept))
+
+
 def _constraints(text: str, low: str) -> Constraints:
     c: dict[str, object] = {}
     for pattern in RUNWAY:
@@ -460,7 +505,9 @@ def _constraints(text: str, low: str) -> Constraints:
     if place and not (WILL_MOVE.search(low) and not place.group(0).lower().startswith(("moving", "relocat"))):
         c["location"] = place.group(1)  # not where they are now when they would move anywhere
     salary = NEEDS_SALARY.search(low)
-    if salary:
+    if NO_SALARY_NEED.search(low):
+        c["needs_salary"] = False  # "money isn't a concern", "not in a rush for a salary"
+    elif salary:
         # "I don't need to be paid straight away" (but "can't go without a paycheck" says it outright)
         c["needs_salary"] = not (salary.group(0).startswith("need") and negated_at(low, salary.start()))
     if RISK_LOW.search(low):

@@ -19,7 +19,9 @@ WEIGHT_TALK = re.compile(r"\b(?:should(?: not)? count|counts? (?:much|less|more|
                          r"ignore the|main (?:driver|bottleneck)|overrates?|underrates?|protects? (?:\w+ ){0,3}(?:less|"
                          r"more)|re-?rank|what does the (?:list|ranking) look like|show me the (?:list|ranking)|the "
                          r"factor|full stop|how would (?:that|this|it) rank|(?:the )?deciding (?:thing|factor)|"
-                         r"decides? everything|key factor|biggest factor)\b|= safe")
+                         r"decides? everything|key factor|biggest factor|underweight\w*|overweight\w*|(?:more|less) "
+                         r"heavily|weight (?:\w+ ){1,3}(?:more|less|up|down))\b|= safe|^ignore\b|\bignore (?:how|what|"
+                         r"whether|the)\b")
 FACTOR_CUES = {
     "feedback_quality": re.compile(r"verif\w*|check\w*|feedback|measur\w*|testable|ground truth|evaluat\w+ (?:the )?"
                                    r"(?:results|outputs)|how easy (?:it is )?to (?:tell|judge)|supervis\w*|"
@@ -68,7 +70,8 @@ EASY_EVERYWHERE = re.compile(rf"{UNIVERSAL}.{{0,40}}{CHECK_EASY}|{CHECK_EASY}.{{
                              r"{0,3}any) (?:harder|more difficult|tougher)\b|(?:just )?as easy to automate")
 MATTERS_MORE = re.compile(r"\b(?:matters?|mattered|counts?|counted|weighs?|weighed) (?:\w+ ){0,2}more\b|\bmore "
                           r"important\b|main (?:driver|thing|factor)|(?:the )?deciding (?:thing|factor)|decides? "
-                          r"everything|(?:key|biggest) factor|more than anything|only thing that matters|"
+                          r"everything|(?:key|biggest) factor|underweighted|more heavily|more than anything|"
+                          r"only thing that matters|"
                           r"double (?:the )?weight|(?:give|put) (?:it |\w+ )?(?:double|more|extra) weight|main "
                           r"bottleneck|(?:=|means|equals) safe|full stop")
 ONLY_EASY = re.compile(rf"\bonly\b.{{0,30}}\b(?:easy|easier)[- ]to[- ](?:check|verify|grade|evaluate|tell)|\bonly\b"
@@ -94,7 +97,7 @@ DOWN = re.compile(r"\b(?:stop(?:s|ped)? (?:protecting|mattering|counting|helping
                   r"gives? no|not protect\w*|less|lower|barely|hardly|doesn'?t|does not|do not|did not|isn'?t|is not|"
                   r"are not|aren'?t|not "
                   r"really|not much|not nearly|zero|no reason|no incentive|little|weaker|weaken|smaller|don'?t buy|"
-                  r"will not|would not|bother\w*|"
+                  r"will not|would not|bother\w*|lack\w*|"
                   r"doubt|overrated|matter(?:s)? less|counted for less|down|ignor\w*|irrelevant|no longer|lose|lost|"
                   r"cost cent(?:re|er)|never pay|never makes?|a dime|unprofitable|whether or not|regardless of|"
                   r"overrates?)\b")
@@ -265,4 +268,4 @@ def _read_direction(part: str, factors: list[str], about_ai: bool) -> tuple[bool
 def _negated(pattern: re.Pattern[str], claim: str) -> bool:
     """Whether the pattern's first match is negated ("X isn't actually hard for AI")."""
     m = pattern.search(claim)
-    return bool(m) and bool(re.search(r"\b(?:not|never|no longer)\s+(?:\w+\s+){0,2}$", claim[: m.start()]))
+    return m is not None and bool(re.search(r"\b(?:not|never|no longer)\s+(?:\w+\s+){0,2}$", claim[: m.start()]))

@@ -57,3 +57,15 @@ def test_the_scorer_fails_what_is_wrong(knowledge: Knowledge) -> None:
     assert invented.checks["essay_rank_violations"] == 1 and invented.checks["citations_valid"] == 0.0
     assert invented.checks["essay_honest"] == 0.0
     assert check_floors({"essay_rank_violations": {"value": 1, "cases": 1}}, {"essay_rank_violations": 0})
+
+
+def test_parts_are_found_in_the_folder_in_number_order(tmp_path: Path) -> None:
+    from advisor.interfaces.cli_eval import parts_in
+
+    for name in ("tuning10", "tuning2", "tuning", "heldout3", "heldout", "floors", "notes"):
+        (tmp_path / f"{name}.yaml").write_text("cases: []\n", encoding="utf-8")
+    assert parts_in(tmp_path) == ["heldout", "heldout3", "tuning", "tuning2", "tuning10"]
+    exe = Path(sys.executable).with_name("advisor")
+    run = subprocess.run([str(exe), "eval", "--split", "tuning7", "--cases", str(tmp_path)], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 2 and "heldout, heldout3, tuning, tuning2, tuning10" in run.stderr

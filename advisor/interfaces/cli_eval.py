@@ -4,22 +4,27 @@ floors in `evals/floors.yaml`; exits 1 when a figure is below its floor."""
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
+from advisor.errors import InputError
 from advisor.interfaces.terminal import print_json, table
 from advisor.settings import PROJECT_ROOT
 
-# --split all runs every part present
-SPLITS = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9",
-          "tuning", "tuning2", "tuning3", "tuning4", "tuning5", "tuning6", "tuning7", "tuning8", "tuning9",
-          "tuning10")
+PART = re.compile(r"(heldout|tuning)(\d*)")
+
+
+def parts_in(folder: Path) -> list[str]:
+    """The case-set parts present in a folder: held-out ones first, each kind in number order."""
+    found = [m for p in folder.glob("*.yaml") if (m := PART.fullmatch(p.stem))]
+    return [m.group(0) for m in sorted(found, key=lambda m: (m.group(1) != "heldout", int(m.group(2) or 1)))]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="score the offline advisor on the labelled case set (tuning and held-out)")
-    p.add_argument("--split", choices=[*SPLITS, "all"], default="all",
+    p.add_argument("--split", default="all", metavar="PART",
                    help="which part to run: tuning parts (tuned on) or held-out parts (never tuned on, each "
-                        "written by someone new), or all present (default)")
+                        "written by someone new), e.g. tuning3 or heldout2, or all present (default)")
     p.add_argument("--cases", type=Path, default=PROJECT_ROOT / "evals", metavar="DIR",
                    help="the folder with tuning.yaml, heldout.yaml and floors.yaml (default: evals/)")
     p.add_argument("--failures", action="store_true", help="list every case that missed, with what went wrong")
@@ -38,6 +43,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from advisor.knowledge import load_knowledge
     from advisor.settings import load_settings
 
+    present = parts_in(args.cases)
+    if args.split != "all" and args.split not in present:
+        raise InputError(f"no part '{args.split}' in {args.cases}; the parts there are: {', '.join(present)}")
     settings = load_settings()
     knowledge = load_knowledge(settings.knowledge_dir)
     backend = resolve_backend("offline", settings, knowledge)
@@ -49,7 +57,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     def service(tmp: Path) -> ConversationService:
         return ConversationService(knowledge, settings, backend, store=SessionStore(tmp / "eval.sqlite3"))
 
-    splits = [s for s in SPLITS if (args.cases / f"{s}.yaml").exists()] if args.split == "all" else [args.split]
+    splits = present if args.split == "all" else [args.split]
     reports = [evaluate(service, load_cases(args.cases / f"{s}.yaml"), knowledge, s, floors.get(s, {}))
                for s in splits]
     if args.json:

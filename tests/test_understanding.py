@@ -83,6 +83,19 @@ def test_material_in_a_job_description_is_not_a_reading_request() -> None:
     ("I'd sooner spend my days on unlearning than on model organisms.", ["unlearning"], ["model-organisms"]),
     # two negations are neither a like nor a dislike
     ("I don't not like red teaming.", [], []),
+    ("I'm not NOT keen on evals.", [], []),
+    # a denied dislike, a fence sat on, a shrug with a question mark, a dislike said as a shudder
+    ("Far from being bored by forecasting, I find it the most fun part of the job.", ["forecasting"], []),
+    ("Agent foundations leaves me neither here nor there, to be honest.", [], []),
+    ("I think I'm leaning towards CoT monitoring?", ["cot-monitoring"], []),
+    ("The thought of building deliberately deceptive models gives me the creeps.", [], ["model-organisms"]),
+    ("Honestly I'd stay well clear of anything regulatory.", [], ["technical-governance"]),
+    # what someone lacks is not what they dislike; the chosen side of a choice says what it is about
+    ("No degree, no publications, just a lot of passion for evals.", ["evaluations"], []),
+    ("I'd like to look at how models work internally rather than the policy side.",
+     ["mechanistic-interpretability"], ["technical-governance"]),
+    # a reason about someone else that leads to the writer's own view
+    ("My mum was a teacher, which is probably why I care about field building.", ["field-building"], []),
 ])
 def test_likes_and_dislikes_keep_their_owner_their_time_and_their_topic(
         knowledge: Knowledge, text: str, liked: list[str], disliked: list[str]) -> None:
@@ -168,6 +181,15 @@ def test_picks_are_the_fields_that_fit_then_the_next_best_fits_not_the_safest_th
     # how much a factor counts, said in words of weight
     ("I'd weigh checkability more heavily than the essay does", "feedback_quality", True),
     ("what if labs simply lack any reason to automate this work?", "economic_incentive", False),
+    ("checkability is a minor factor really, play it down", "feedback_quality", False),
+    ("upweight the money side please", "economic_incentive", True),
+    # a denial said after the claim
+    ("what if the notion that incentives drive automation is simply false?", "economic_incentive", False),
+    # AI that already has what protects, and work that stays human whatever AI becomes
+    ("what if models already possess the knack for choosing good research questions?", "research_taste", False),
+    ("suppose negotiating with regulators stays an exclusively human job", "human_interaction", True),
+    # a breakthrough that is not the interpretability one is no scenario
+    ("what if AI gets great at conceptual breakthroughs in general?", "research_taste", False),
 ])
 def test_what_if_direction_follows_what_the_sentence_means(knowledge: Knowledge, text: str, factor: str,
                                                           up: bool) -> None:
@@ -218,6 +240,29 @@ def test_constraints_keep_their_negation_and_a_willingness_to_move(knowledge: Kn
     assert staying.location == "Lisbon"
     sold_up = profile_of("Money isn't a concern, I sold my company last year.", knowledge).constraints
     assert sold_up.needs_salary is False
+
+
+def test_constraints_and_trades_said_in_everyday_words(knowledge: Knowledge) -> None:
+    assert profile_of("I've got about six weeks of savings.", knowledge).constraints.runway_months == 1
+    assert profile_of("I have enough saved to get by for eighteen months.", knowledge).constraints.runway_months == 18
+    assert profile_of("I can manage fifteen hours a week.", knowledge).constraints.hours_per_week == 15
+    assert profile_of("Single income household, so it has to be a paid role.", knowledge).constraints.needs_salary
+    assert "chemist" in profile_of("I'm a chemist by training.", knowledge).background
+    assert "linguistics" in profile_of("I majored in linguistics.", knowledge).background
+    assert "software engineer" in profile_of("Fifteen years writing Java for banks.", knowledge).background
+    florist = profile_of("My husband has a PhD in economics. I'm a florist.", knowledge)
+    assert florist.background == ["florist"]
+
+
+@pytest.mark.parametrize("text", ["what if someone makes a massive leap in reading neural network internals?",
+                                  "try the breakthrough scenario"])
+def test_the_interpretability_breakthrough_is_found_by_what_it_is(knowledge: Knowledge, text: str) -> None:
+    from advisor.chat.offline.planner import Context, plan_turn
+    from advisor.knowledge.profile import Profile
+
+    plan = plan_turn(text, knowledge, load_lexicon(KNOWLEDGE_DIR), load_intent_model(KNOWLEDGE_DIR),
+                     Context(Profile(), []))
+    assert plan.intent == "what_if" and plan.scenario == "interp-breakthrough"
 
 
 def test_what_someone_else_has_or_does_is_not_the_writers(knowledge: Knowledge) -> None:

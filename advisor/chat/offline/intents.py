@@ -32,7 +32,8 @@ CUES: dict[str, tuple[re.Pattern[str], float]] = {
                            r"(?:crank|turn|dial) (?:up|down)|show me the (?:list|ranking) again|"
                            r"if (?:we|you|i|labs|it|that|the|how|automated|auto|model)\b.*\b(?:counted|mattered|"
                            r"matters|weighted|were|was|worked|works|turn(?:s|ed)? out|happen(?:s|ed)?|can be trusted|"
-                           r"trusted)|re-?run|re-?rank|recompute|weighted (?:a lot )?(?:more|less)|how (?:would|does) "
+                           r"trusted)|(?:run|apply|try|switch on|turn on) (?:the|that|this|a|your) (?:\w+ )?scenario|"
+                           r"re-?run|re-?rank|recompute|weighted (?:a lot )?(?:more|less)|how (?:would|does) "
                            r"the (?:list|ranking|order) (?:look|change|move)|how does the ranking move|the order)\b"),
                 0.35),
     "compare": (re.compile(r"\b(?:compare|compared|comparison|vs\.?|versus|better bet|safer bet than|more or less|"

@@ -218,7 +218,8 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
             scores["career"] = scores.get("career", 0) + 0.15
         else:
             scores["essay"] = scores.get("essay", 0) - 0.15
-    if ESSAY_WORDS.search(low) and ESSAY_SAYS.search(low) and not (WHAT_IF_START.match(low) or weight_talk):
+    if ESSAY_WORDS.search(low) and ESSAY_SAYS.search(low) and not (WHAT_IF_START.match(low) or weight_talk or
+                                                                    RUN_SCENARIO.search(low)):
         # "does the author say anything about X?" (not "X protects less than the author thinks")
         scores["essay"] = scores.get("essay", 0) + 0.2
     if len(named) >= 2 and CHOICE.search(low):  # "which is least likely to go first: A, B or C?"
@@ -234,6 +235,8 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
         scores["why_fit"] = scores.get("why_fit", 0) + 0.4
     elif context.last_intent in ("career", "why_fit") and referred and WHY_PICKED.match(low):
         scores["why_fit"] = scores.get("why_fit", 0) + 0.3  # "why the second one?" right after the picks
+    if WHY_ME.search(low):  # "why would cooperative AI suit someone like me, specifically?"
+        scores["why_fit"] = scores.get("why_fit", 0) + 0.3
     if CHANGE_PICKS.search(low) and not weight_talk:  # not "X should decide more, redo it like that"
         scores["career"] = scores.get("career", 0) + 0.35
     intent = max(scores, key=lambda k: scores[k])
@@ -244,6 +247,9 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
     return intent
 
 
+RUN_SCENARIO = re.compile(r"\b(?:run|apply|try|switch on|turn on) (?:the|that|this|a|your) (?:\w+ )?scenario\b")
+WHY_ME = re.compile(r"\bwhy\b.{0,60}\b(?:suits?|fits?|match(?:es)?|right for|good for|a good fit for) (?:me|someone "
+                    r"like me|my (?:background|profile|skills))\b")
 BOTH = re.compile(r"\b(?:(?:those|these|the) two|both of (?:them|those|these)|(?:which|either) of (?:them|those|"
                   r"these))\b")  # "which of those two goes first?" after two fields were talked about
 AI_WORDS = re.compile(r"\b(?:ai|agi|safety|alignment|aligned|ml|machine learning|models?|llms?|neural|automat\w*|"

@@ -19,15 +19,17 @@ TYPOS = [(r"\bw(?:at|ht|ut|hta|aht|hat) ?if\b", "what if"), (r"\bsupp?ose\b", "s
 CLAUSE_BREAK = re.compile(r"[.!?;\n]+|\s+(?:but|though|although|however|whereas|yet)\s+|(?<!anything)(?<!everything)"
                           r"\s+except\s+|,\s*(?:but|though)\s+"
                           r"|\s+-\s+|\s*/\s+|\s+(?:and|so)\s+(?=i\b)|,\s*(?=i\b)|,\s*(?=more (?:the|of the|into)\b)"
-                          r"|,\s*(?=(?:it is )?just that\b)|,\s*(?=not\s+\w)")
+                          r"|,\s*(?=(?:it is )?just that\b)|,\s*(?=not\s+\w)|,\s*(?=which is (?:\w+ )?why i\b)")
 # "I used to think X was fluff, now I find Y fascinating": the view held now is a clause of its own
 SINCE_THEN = re.compile(r",\s*(?=(?:but )?(?:now|these days|nowadays|today)\b)")
-QUESTION_START = re.compile(r"^\s*(?:why|what|which|how|who|where|when|any(?!thing (?:except|but)\b)|got any|tell me|"
-                            r"explain)\b")
+QUESTION_START = re.compile(r"^\s*(?:why|what|which(?! is (?:\w+ )?why)|how|who|where|when|"
+                            r"any(?!thing (?:except|but)\b)|got any|tell me|explain)\b")
 FILLERS = re.compile(r",?\s*\b(?:on the other hand|in contrast|by contrast|then again)\b,?")  # no clause of their own
 # "What I like is figuring out…" tells, it does not ask.
 WHAT_IF_START = re.compile(r"^\W*(?:what if|suppose|supposing|imagine|assume|assuming|let us say|let'?s say|say)\b")
 TELLING_WHAT = re.compile(r"^\s*what (?:i|really|truly|gets me|excites me|draws me|keeps me)\b.*\b(?:is|are|was)\b")
+UPTALK = re.compile(r"^(?:(?:i guess|i think|maybe|honestly|tbh|so|um|hmm),? )*i (?:am|have|guess|think|kind of|sort "
+                    r"of|really|love|like|enjoy|find)\b")
 AUX_START = re.compile(r"^\s*(?:is|are|does|do|did|can|could|should|would|will|was|were|has|have)\b")
 # A skill said in passing ("I did some maths at school", "hacked together a bit of code, nothing fancy"): not what
 # the person does, so it is neither recorded as a skill nor matched against the fields' work.
@@ -39,7 +41,8 @@ IN_PASSING = re.compile(r"\b(?:a (?:bit|little|touch) of|bits of|dabbl\w*|tinker
 NEGATOR = re.compile(r"\b(?:not|no|never|without|nothing|zero|neither|nor|hardly|none)\b")
 LIKES = re.compile(
     r"\b(?:lov(?:e|es|ed|ing)|ador(?:e|es|ed|ing)"
-    r"|(?<!sounds )(?<!sound )(?<!looks )(?<!feels )(?<!seems )(?<!just )lik(?:e|es|ed|ing)"
+    r"|(?<!sounds )(?<!sound )(?<!looks )(?<!feels )(?<!seems )(?<!just )(?<!got )(?<!have )(?<!had )(?<!is )"
+    r"(?<!was )(?<!am )(?<!things )(?<!stuff )(?<!something )lik(?:e|es|ed|ing)(?! \d)(?! a (?:\d|few|couple))"
     r"|enjoy(?:s|ed|ing)?|into|interested in|curious about|fascinat\w*"
     r"|obsessed|excit\w*|drawn to|passionate|keen on|fan of|want to (?:do|work|get into|move into|focus|try|go into"
     r"|learn|break|spend)|would like to|prefer|(?:sounds?|seems?|looks?) (?:\w+ )?(?:fun|great|interesting|cool|good|"
@@ -47,6 +50,7 @@ LIKES = re.compile(
     r"right up my (?:street|alley)|appeals? to me|sign me up|now we are talking|gets me out of bed|soft spot for"
     r"|where i shine|love it|excites? me|give me|any day|keen|compelling|draws? me|i am all in|thrilled|can not wait"
     r"|i (?:really )?dig|jump at|keep (?:coming|drifting|going) back to|is a blast|can not get enough|intrigu\w*"
+    r"|grabs? me|speaks? to me|resonates? with me"
     r"|captivat\w*|grips me|feels like home|my happy place|my calling|what i live for|in my wheelhouse|in my element"
     r"|where my (?:head is at|head'?s at|interests lie|heart lies)|keep (?:reading|thinking) about|daydream\w*"
     r"|(?:can|could) see myself|what drives me|(?:nerd|geek) out|up for|game for|(?:big|huge) fan|stoked|psyched"
@@ -55,8 +59,11 @@ LIKES = re.compile(
     r"|more of an? [\w -]+ person|what i am after|where i want to be|i would (?:pick|choose|go for|opt for)"
     r"|floats? my boat|wants? to (?:\w+ ){0,3}(?:think about|work on|focus on|study|dig into)"
     r"|my idea of (?:a good time|fun|heaven)|(?:want|wants|wanted) to (?:just )?(?:build|write|poke|explore|research"
-    r"|make|be)|take a shot at"
-    r"|^(?:i am )?(?:looking|leaning) (?:at|into|towards)|(?:now|these days|nowadays),? it is .{1,60} for me$)\b")
+    r"|make|be)|take a shot at|(?:most|so much|great|such|really|super|real) fun"
+    r"|(?<!no )(?<!zero )(?<!little )(?:enthusiasm|passion|appetite|love) (?:for|in)|my (?:first|top|number one) "
+    r"(?:pick|choice) (?:is|would be)"
+    r"|^(?:i am )?looking (?:at|into|towards)|leaning (?:into|towards?)"
+    r"|(?:now|these days|nowadays),? it is .{1,60} for me$)\b")
 DISLIKES = re.compile(
     r"\b(?:hat(?:e|es|ed|ing)|dislik(?:e|es|ed)|bor(?:ed|ing)|dull|avoid|can not stand|not for me|never again"
     r"|burn(?:t|ed) out|tired of|sick of|allergic to|zero interest|no interest|nothing (?:with|about|on|in)"
@@ -72,10 +79,18 @@ DISLIKES = re.compile(
     r"|drudgery|non-starter|deal-?breaker|hard no|no-go|ick|cringe|nightmare|dread\w*|would not touch|run a mile"
     r"|over my dead body|not in a million years|does nothing for me|do nothing for me|not sold on|lukewarm|unappealing"
     r"|not appealing|no appeal|(?:do not|can not|fail to) see the appeal|exhausting|miserable|waste of time"
-    r"|put off|turned off|not looking to (?:do|get into|work on|go into))\b")
+    r"|put off|turned off|not looking to (?:do|get into|work on|go into)|creeps? me out|gives? me the creeps"
+    r"|freaks? me out|makes? me (?:uneasy|uncomfortable|queasy)"
+    r"|(?:stay|keep|steer) (?:well |far |clear )?(?:away|clear) (?:from|of)"
+    r"|if i never (?:\w+ ){1,6}(?:again|it will be too soon)|too soon|cured me of|put me off)\b")
 THIRD_PERSON = re.compile(r"\b(?:my (?:friend|colleague|partner|boss|wife|husband|brother|sister|team|manager)"
                           r"|he|she|they|the author|people|everyone|someone)\b")
 FIRST_PERSON = re.compile(r"\b(?:i|me|my|myself|mine)\b")
+
+
+# "no PhD, no publications" says what someone lacks, not what they dislike
+CREDENTIALS = re.compile(r"\b(?:phd|degree|experience|publications?|papers?|background|qualifications?|savings|money|"
+                         r"time|job|income|lab|credentials?|coding|code|maths?|cs)\b")
 
 
 def normalise(text: str) -> str:
@@ -84,6 +99,7 @@ def normalise(text: str) -> str:
     for pattern, repl in CONTRACTIONS:
         low = re.sub(pattern, repl, low)
     low = re.sub(r"\bim\b", "i am", low)
+    low = re.sub(r"(\w)-ish\b", r"\1 ish", low)  # "policy-ish"
     for pattern, repl in TYPOS:
         low = re.sub(pattern, repl, low)
     return re.sub(r"[ \t]+", " ", low).strip()
@@ -110,6 +126,8 @@ def clauses(text: str) -> list[Clause]:
             question = (bool(QUESTION_START.search(part)) and not (TELLING_WHAT.match(part) and not is_question)) or (
                 is_question and (i == len(parts) - 1 or bool(AUX_START.search(part))))
             value, cued = read_polarity(part)
+            if question and value > 0 and UPTALK.match(part) and not QUESTION_START.search(part):
+                question = False  # "I guess I'm sort of drawn to forecasting?" tells, with a shrug
             out.append(Clause(part, question, value, bool(FIRST_PERSON.search(part)), cued))
     return out
 
@@ -125,15 +143,22 @@ PAST_VIEW = re.compile(r"\b(?:i )?used to (?:think|find|hate|dislike|love|like|b
                        r"(?:in|when)|years ago)\b")  # a view no longer held
 
 
+NEUTRAL = re.compile(r"\b(?:neither here nor there|on the fence|no strong (?:feelings|opinions?|views?)|ambivalent|"
+                     r"indifferent|(?:do not|would not) mind either way)\b")
+# "far from hating evals": a denied dislike
+DENIED_DISLIKE = re.compile(r"\b(?:far from|anything but|not that i|no longer) (?:hating|disliking|being bored|bored|"
+                            r"hate|dislike)")
+
+
 def read_polarity(clause: str) -> tuple[int, bool]:
     """The clause's polarity, and whether words that mean one decided it (False: no cue either way, so the
     caller may read it by meaning)."""
-    if re.search(r"\b(?:do|does|did|would) not not\b", clause):
+    if re.search(r"\b(?:do|does|did|would|am|is|are|was) not not\b", clause) or NEUTRAL.search(clause):
         return 0, True  # "I don't not like RLHF": no dislike, and not quite a like
     if re.search(r"\bnot that i (?:do not|did not) (?:like|enjoy|love)|i would not say i am (?:not |un)interested|"
                  r"would not say no to|(?:come|came|coming) (?:a)?round to|(?:warmed|warming) (?:up )?to|grown on me|"
                  r"not like .{0,30}(?:does|do|did) not (?:interest|appeal|excite)",
-                 clause):
+                 clause) or DENIED_DISLIKE.search(clause):
         return 1, True  # a denied dislike, or a view come round to: "it's not that I don't like governance"
     tolerates = re.search(r"\b(?:could live with|take it or leave it|do not mind|would not mind|fine either way|"
                           r"not against)\b", clause)
@@ -150,9 +175,12 @@ def read_polarity(clause: str) -> tuple[int, bool]:
         return -1, True
     if like:
         before = clause[: like.start()]
-        return (-1 if re.search(r"\b(?:not|never|no longer)\s+(?:\w+\s+){0,2}$", before) else 1), True
+        denied = re.search(r"\b(?:not|never|no longer)\s+(?:\w+\s+){0,2}$|\b(?:can|could|would) not say i\b.{0,30}$",
+                           before)
+        return (-1 if denied else 1), True
     if (re.match(r"^(?:(?:please|pls) )?(?:not|no|nothing)\b", clause) and len(clause.split()) <= 8
-            and not re.match(r"^(?:no|not) (?:idea|clue|sure|worries|problem|yet|really|at all)\b", clause)):
+            and not re.match(r"^(?:no|not) (?:[\d%]+ )?(?:idea|clue|sure|worries|problem|yet|really|at all)\b", clause)
+            and not CREDENTIALS.search(clause)):
         return -1, True  # "not policy pls", "no theory"
     return 0, bool(NEGATOR.search(clause))  # a negation without a cue is not read by meaning
 

@@ -88,28 +88,32 @@ def topics(text: str, knowledge: Knowledge, lexicon: Lexicon) -> list[str]:
 
 
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-                "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "eighteen": 18, "twenty": 20,
+                "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "eighteen": 18,
+                "twenty": 20, "twenty-five": 25, "thirty": 30, "forty": 40,
                 "a couple of": 2, "a few": 3, "half a": 0.5}
 NUM = r"(\d+(?:\.\d+)?|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
 FUNDS = (r"(?:runway|savings|saved|saved up|money|funding|cash|to live on|of living expenses|financial runway|cushion|"
-         r"buffer|nest egg|in the bank)")
+         r"buffer|nest egg|in the bank|put (?:by|aside|away)|set aside|(?:rent|expenses|bills) saved)")
+UNIT = r"(months?|mos?|years?|yrs?|weeks?|wks?)"
 RUNWAY = [
-    re.compile(rf"{NUM}[ -]?(months?|mos?|years?|yrs?)(?:'s?|s')?(?: worth)?(?: of)? {FUNDS}"),
-    re.compile(rf"{FUNDS}(?: \w+){{0,4}} for (?:about |around |roughly |maybe |~)?{NUM}[ -]?(months?|years?)"),
+    re.compile(rf"{NUM}[ -]?{UNIT}(?:'s?|s')?(?: worth)?(?: of)? {FUNDS}"),
+    re.compile(rf"{FUNDS}(?: \w+){{0,4}} for (?:about |around |roughly |maybe |~)?{NUM}[ -]?{UNIT}"),
     re.compile(rf"{FUNDS}(?: of| for| is|:| that lasts?| lasting)? (?:about |around |roughly |maybe |~)?{NUM}[ -]?"
-               r"(months?|mos?|years?|yrs?)"),
+               rf"{UNIT}"),
     re.compile(rf"{FUNDS}(?: \w+){{0,3}} (?:last|cover|carry|tide me over|keep me going) (?:me )?(?:for )?"
                rf"(?:about |around |roughly |maybe |~)?"
-               rf"{NUM}[ -]?(months?|mos?|years?|yrs?)"),
-    re.compile(rf"{FUNDS}-?wise,? i have (?:got )?(?:about |around |roughly |maybe |~)?{NUM}[ -]?(months?|years?)"),
-    re.compile(rf"(?:support|fund|sustain) myself for (?:about |around |maybe )?{NUM}[ -]?(months?|years?)"),
-    re.compile(rf"{NUM}[ -]?(months?|years?) (?:of )?runway"),
-    re.compile(rf"{NUM}[ -]?(months?|years?) (?:max|at most|tops)\b.*\b(?:runway|savings|paycheck|income)"),
+               rf"{NUM}[ -]?{UNIT}"),
+    re.compile(rf"{FUNDS}-?wise,? i have (?:got )?(?:about |around |roughly |maybe |~)?{NUM}[ -]?{UNIT}"),
+    re.compile(rf"enough (?:\w+ ){{0,3}}to (?:live|get by|survive|last|keep going)(?: on)? for (?:about |around "
+               rf"|roughly |maybe |~)?{NUM}[ -]?{UNIT}"),
+    re.compile(rf"(?:support|fund|sustain) myself for (?:about |around |maybe )?{NUM}[ -]?{UNIT}"),
+    re.compile(rf"{NUM}[ -]?{UNIT} (?:of )?runway"),
+    re.compile(rf"{NUM}[ -]?{UNIT} (?:max|at most|tops)\b.*\b(?:runway|savings|paycheck|income)"),
 ]
-HOURS = re.compile(r"(?:~|about |around |maybe |roughly )?(\d+)\s*(?:hours|hrs|hr|h)\b\s*(?:a|per|/|each|every)\s*"
+HOURS = re.compile(rf"(?:~|about |around |maybe |roughly )?{NUM}\s*(?:hours|hrs|hr|h)\b\s*(?:a|per|/|each|every)\s*"
                    r"(?:week|wk)\b")
-SPARE = re.compile(r"\b(?:spare|free up|give|put(?: in)?|commit|devote|manage|do|find)\s+(?:maybe |about |around "
-                   r"|roughly |~)?(\d+)\s*(?:hours|hrs|hr|h)\b")
+SPARE = re.compile(rf"\b(?:spare|free up|give|put(?: in)?|commit|devote|manage|do|find)\s+(?:maybe |about |around "
+                   rf"|roughly |~)?{NUM}\s*(?:hours|hrs|hr|h)\b")
 JOB_HOURS = re.compile(r"\b(?:work|works|worked|job|working|shifts?|on call)\b(?: \w+){0,2} $")  # "I work 45 hours"
 LOCATION = re.compile(r"\b(?:based in|live in|living in|located in|i am in|moving to|relocating to|relocate to)\s+"
                       r"([A-Z][\w'-]+(?:[ -][A-Z][\w'-]+)?)")
@@ -120,7 +124,9 @@ NEEDS_SALARY = re.compile(r"need (?:a |to earn a |an? )?(?:salary|income|paychec
                           r"support my (?:parents|family|kids|children)|stipend[- ]only|can not live on a stipend|"
                           r"need (?:to be )?paid|can not (?:quit|leave) (?:my )?(?:job|day job|work)?|"
                           r"need (?:\w+ ){0,2}(?:that|which) pays|can not (?:\w+ ){0,3}unpaid|"
-                          r"need (?:to start )?earning")
+                          r"need (?:to start )?earning|mortgage|one income|single income|(?:stable|steady|reliable) "
+                          r"and paid|need (?:something|a role|a job|work) (?:\w+ ){0,3}paid|not in a position to "
+                          r"(?:stop|quit|give up|go without) (?:earning|working|my (?:job|income|salary|pay))")
 NO_SALARY_NEED = re.compile(r"money (?:is not|is no|is not really) (?:a |an )?(?:concern|issue|problem|worry)|"
                             r"(?:not|no) (?:in a |in any )?(?:rush|hurry) (?:for|to get) (?:a )?(?:salary|pay|paid|"
                             r"income)|"
@@ -153,8 +159,18 @@ ROLE_WORD = re.compile(r"(?:ist|er|or|ian|ant|ent|ive|eur|ary|wife|smith|wright|
                        r"reporter|consultant|admin|ops|accountant|medic|surgeon|chemist|economist|quant|hacker|"
                        r"hunter|candidate|grad|graduate|academic|faculty|fellow|intern|veteran|designer|artist|"
                        r"musician|writer|editor|lawyer|attorney|paralegal|teacher|lecturer|professor|tutor|parent)$")
-FIELD_OF = re.compile(r"\b(?:phd|doctorate|degree|masters?|msc|bsc|ba|background|training|experience) (?:is )?(?:in|on)"
+FIELD_OF = re.compile(r"\b(?:phd|doctorate|degree|masters?|master's|msc|bsc|ba|ma|bachelors?|bachelor's|"
+                      r"undergrad(?:uate)?|major|minor|diploma|background|training|experience) (?:is )?(?:in|on)"
                       r" ((?:[a-z-]+\s+){0,2}[a-z-]+)")
+STUDIED = re.compile(r"\b(?:i (?:studied|majored in|graduated in|trained in)|studying|my studies in) "
+                     r"((?:[a-z-]+\s+)?[a-z-]+)")
+BY_TRADE = re.compile(r"\ban? ((?:[a-z-]+\s+){0,2}?[a-z-]+) by (?:training|trade|profession|background|education)\b")
+# "six years writing Python for a payments company": a trade named by the work done for years
+YEARS_DOING = re.compile(r"\b(?:years?|decades?|yrs) (?:of )?((?:writing|building|shipping|developing|coding|"
+                         r"programming|designing|running|managing|teaching|nursing|selling|drawing|editing|translating)"
+                         r" (?:[\w+#-]+ ){0,3}?[\w+#-]+)(?= for\b| at\b| in\b|,|\.|$)")
+STOP_TAIL = {"and", "or", "but", "at", "because", "for", "from", "with", "so", "then", "which", "who", "in", "on",
+             "the", "a", "an", "to", "as", "while", "though", "these", "days", "now"}
 TEACH = re.compile(r"\b(?:i (?:teach|taught|lecture|tutor)|(?:been|years of|years) teaching)\b")
 WILL_MOVE = re.compile(r"\b(?:would|could|can|happy to|willing to|open to|ready to|glad to) (?:(?!not\b|never\b)\w+ )?"
                        r"(?:relocat\w*|"
@@ -207,11 +223,17 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
                 dislikes.extend(second)
                 previous, last_polar = first, 1
                 continue
+            # only the chosen side says what the clause is about ("study what goes on inside a model rather than
+            # the guardrails"): the refused side must not pull its meaning
+            c = replace(c, text=chosen.group(1) or chosen.group(3))
+            dislikes.extend(second)
         named = topics(c.text, knowledge, lexicon)
         if named and not c.cued and not c.question and not _third_person(c):
             c = replace(c, polarity=_polarity_by_meaning(c.text, knowledge, lexicon))  # "X is a blast"
             if not c.polarity and last_polar and not previous:  # "I'm allergic to pure theory - decision theory"
                 c = replace(c, polarity=last_polar)
+        if not named and c.polarity and not c.question and not _third_person(c) and len(c.text.split()) > 8:
+            named = _topic_by_meaning(c.text, knowledge)  # "thinking about how agents might collude against them"
         if not named and c.polarity and (re.search(r"\b(?:it|that|this|them|those)\b", c.text) or
                                          len(c.text.split()) <= 5):
             named = previous  # "not policy pls, I'm burnt out on it"; "compute governance, I'd jump at"
@@ -225,11 +247,12 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
     likes = [f for f in dict.fromkeys(likes) if f not in dislikes]
     lacks = _lacks(low)
     skills = _skills(parts, lexicon, lacks)
-    background = _background(text, low, parts, lexicon)
+    own_text, own_low = _own_words(text, parts)
+    background = _background(own_text, own_low, parts, lexicon, low)
     background = [b for b in background if not any(b.startswith(w) for w in ("teach",)) or "teaching" not in lacks]
     about = _about(parts) if background or skills or lacks or _self_description(parts) or _statement(parts) else []
     return Profile(interests=likes, dislikes=dislikes, skills=skills, background=background,
-                   constraints=_constraints(*_own_words(text, parts)), goals=_goals(low), lacks=lacks, about=about,
+                   constraints=_constraints(own_text, own_low), goals=_goals(low), lacks=lacks, about=about,
                    readings_done=_readings_done(low, knowledge), fit_weight=_fit_weight(low))
 
 
@@ -385,11 +408,19 @@ def _skills(parts: list[Clause], lexicon: Lexicon, lacks: list[str]) -> list[str
         if (c.question or c.polarity < 0 or REQUEST.match(c.text) or IN_PASSING.search(c.text)
                 or _third_person(c)):
             continue
+        chosen = RATHER.search(c.text)
+        said = (chosen.group(1) or chosen.group(3)) if chosen else c.text  # not the refused side of a choice
         for phrase, skill in lexicon.skills.items():
-            for pos in _find(c.text, phrase):
-                if not negated_at(c.text, pos) and not _lacked(skill, lacks):
+            for pos in _find(said, phrase):
+                if skill == "writing" and CODE_AFTER.match(said, pos + len(phrase)):
+                    continue  # "writing Python" is programming, not writing
+                if not negated_at(said, pos) and not _lacked(skill, lacks):
                     out.append(skill)
     return list(dict.fromkeys(out))
+
+
+CODE_AFTER = re.compile(r" (?:python|code|software|rust|java\w*|typescript|c\+\+|go|sql|tests?|scripts?|apps?|"
+                        r"backends?|services?|compilers?|kernels?)\b")
 
 
 def _lacked(skill: str, lacks: list[str]) -> bool:
@@ -399,11 +430,14 @@ def _lacked(skill: str, lacks: list[str]) -> bool:
     return any(skill in groups.get(lack, ()) for lack in lacks)
 
 
-def _background(text: str, low: str, parts: list[Clause], lexicon: Lexicon) -> list[str]:
+def _background(text: str, low: str, parts: list[Clause], lexicon: Lexicon, whole: str = "") -> list[str]:
+    """Roles and subjects from the writer's own sentences (`low`), and from first-person phrases anywhere in the
+    message (`whole`): "people keep telling me to do interp because I studied physics"."""
     roles: list[str] = []
-    for m in ROLE.finditer(low):
+    first_person = [m for m in [*ROLE.finditer(whole), *STUDIED.finditer(whole)] if m.group(0).startswith("i ")]
+    for m in [*ROLE.finditer(low), *(m for m in first_person if m.re is ROLE)]:
         role = _clean_role(m.group(1))
-        if role and not negated_at(low, m.start()) and not NEGATED_ROLE.match(low, m.start()):
+        if role and not negated_at(m.string, m.start()) and not NEGATED_ROLE.match(m.string, m.start()):
             roles.append(role)
     head = re.match(r"^\s*([\w/+ .-]{2,60}?)\s*(?:[,.;:!]|\s-\s|\s—\s|$)", low)  # "Corporate lawyer, 8 yrs ..."
     if head and not re.match(r"^(?:i|hi|hey|hello|so|ok|what|why|how|which|my|the|a|an|tell|please|can|could|would|"
@@ -411,8 +445,21 @@ def _background(text: str, low: str, parts: list[Clause], lexicon: Lexicon) -> l
         role = _clean_role(re.split(r"\s+(?:with|at|in|for|from|of|and|who|since|by)\s+", head.group(1))[0])
         if role:
             roles.append(role)
-    for m in FIELD_OF.finditer(low):
-        roles.append(m.group(1).strip())
+    for m in [*FIELD_OF.finditer(low), *(m for m in first_person if m.re is STUDIED)]:
+        subject = _trim_tail(m.group(1))
+        if subject and not re.match(r"(?:the|a|an|it|this|that|about|up|through|some|all|my|your)\b", subject):
+            roles.append(subject)
+    for m in BY_TRADE.finditer(low):
+        role = _clean_role(m.group(1))
+        if role:
+            roles.append(role)
+    for m in YEARS_DOING.finditer(low):
+        if not negated_at(low, m.start()):
+            doing = _trim_tail(m.group(1))
+            roles.append(doing)
+            verb, _, rest = doing.partition(" ")
+            if verb in ("writing", "building", "shipping", "developing") and CODE_AFTER.match(f" {rest}"):
+                roles.append("software engineer")  # "fifteen years writing Java for banks"
     for m in WORKED_IN.finditer(low):
         trade = m.group(1)
         if trade not in NOT_TRADES and trade.split()[-1] not in NOT_TRADES and not negated_at(low, m.start()):
@@ -431,6 +478,14 @@ def _background(text: str, low: str, parts: list[Clause], lexicon: Lexicon) -> l
     return list(dict.fromkeys([*out, *canonical]))
 
 
+def _trim_tail(words: str) -> str:
+    """A captured phrase without the little words it ran on into ("game theory and" is "game theory")."""
+    out = words.split()
+    while out and out[-1] in STOP_TAIL:
+        out.pop()
+    return " ".join(out)
+
+
 def _has_phrase(text: str, phrase: str) -> bool:
     return bool(_find(text, phrase))
 
@@ -441,6 +496,8 @@ def _clean_role(raw: str) -> str:
         return ""
     while words and (words[0] in NOT_ROLES or words[0] in ("a", "an", "the") or words[0].isdigit()):
         words = words[1:]
+    while len(words) > 1 and words[-1] in ("here", "btw", "myself", "too", "now", "currently", "atm", "by"):
+        words = words[:-1]  # "security engineer here"
     if not words or re.match(r"^\d", words[-1]) or words[-1] in NOT_ROLES:
         return ""
     role = " ".join(words)
@@ -489,7 +546,7 @@ def _constraints(text: str, low: str) -> Constraints:
         m = pattern.search(low)
         if m:
             amount = _number(m.group(1)) + (0.5 if low[m.end():].startswith(" and a half") else 0)
-            months = amount * 12 if m.group(2).startswith(("y", "yr")) else amount
+            months = amount * {"y": 12, "w": 1 / 4.33}.get(m.group(2)[0], 1)
             c["runway_months"] = round(months)  # Constraints clamps it, with a note
             break
     if "runway_months" not in c:
@@ -500,7 +557,7 @@ def _constraints(text: str, low: str) -> Constraints:
     hours = [(m, low[max(0, m.start() - 30): m.start()]) for m in HOURS.finditer(low)]
     spare = [m for m, before in hours if not JOB_HOURS.search(before)] or list(SPARE.finditer(low))
     if spare:
-        c["hours_per_week"] = int(spare[-1].group(1))
+        c["hours_per_week"] = int(_number(spare[-1].group(1)))
     place = LOCATION.search(text.replace("’", "'").replace("I'm in", "i am in"))
     if place and not (WILL_MOVE.search(low) and not place.group(0).lower().startswith(("moving", "relocat"))):
         c["location"] = place.group(1)  # not where they are now when they would move anywhere

@@ -20,7 +20,10 @@ WEIGHT_TALK = re.compile(r"\b(?:should(?: not)? count|counts? (?:much|less|more|
                          r"more)|re-?rank|what does the (?:list|ranking) look like|show me the (?:list|ranking)|the "
                          r"factor|full stop|how would (?:that|this|it) rank|(?:the )?deciding (?:thing|factor)|"
                          r"decides? everything|key factor|biggest factor|underweight\w*|overweight\w*|(?:more|less) "
-                         r"heavily|weight (?:\w+ ){1,3}(?:more|less|up|down))\b|= safe|^ignore\b|\bignore (?:how|what|"
+                         r"heavily|weight (?:\w+ ){1,3}(?:more|less|up|down)|(?:down|up)-?weight\w*|"
+                         r"minor (?:consideration|factor|thing)|"
+                         r"(?:lower|raise|reduce|increase|bump|drop|cut) (?:that|this|the) (?:factor|weight)|"
+                         r"(?:less|more) weight)\b|= safe|^ignore\b|\bignore (?:how|what|"
                          r"whether|the)\b")
 FACTOR_CUES = {
     "feedback_quality": re.compile(r"verif\w*|check\w*|feedback|measur\w*|testable|ground truth|evaluat\w+ (?:the )?"
@@ -49,7 +52,9 @@ AI_CAN = re.compile(r"\b(?:ai|ais|agents?|models?|machines?|computers?)\b.{0,80}
                     r"better than (?:us|people|humans)|outperform\w*|match (?:us|people|humans)|"
                     r"pick(?:s|ed)? (?:it )?up|learn(?:s|ed)?|master(?:s|ed)?|acquire[sd]?|develop\w*|gain\w*|"
                     r"(?:reliabl\w*|good) enough to|reliabl\w* (?:grade|judge|check|verify|evaluate)|"
-                    r"start(?:s|ed)? producing|produc\w+ (?:genuinely )?novel)\b|"
+                    r"start(?:s|ed)? producing|produc\w+ (?:genuinely )?novel|"
+                    r"(?:already )?(?:have|has|possess\w*) (?:the |that |this |real |genuine )?"
+                    r"(?:[\w-]+ ){0,3}(?:abilit\w*|skills?|capabilit\w*|capacity))\b|"
                     r"\bby (?:an? )?(?:ai|ais|bots?|models?|machines?)\b|\b(?:ai|llm) (?:tutors?|teachers?|mentors?|"
                     r"lobbyists?|diplomats?|negotiators?|graders?|reviewers?)\b|\b(?:easy|trivial|simple|no problem) "
                     r"for (?:ai|ais|models?|llms?|machines?)\b|\b(?:ai|ais|models?|llms?)\b.{0,60}\bbetter \w+"
@@ -82,15 +87,21 @@ FUZZY = re.compile(r"\b(?:fuzzy|messy|open-ended|hard[- ]to[- ](?:supervise|grad
 DENIED = re.compile(r"\b(?:(?:it )?(?:is )?not true|untrue|false|wrong|mistaken|not the case) (?:that|about|in "
                     r"thinking)\b|\bdisagree (?:with [\w' ]{0,30})?"
                     r"that\b|assumption dropped")  # "not true that labs have no…"
+DENIED_AFTER = re.compile(r"\b(?:the )?(?:idea|claim|notion|assumption|view|premise|thesis|theory|story) (?:that )?"
+                          r"(.+?) (?:is|was|turns out(?: to be)?|proves?(?: to be)?) (?:just |simply |plain |totally |"
+                          r"completely |actually |all )?(?:wrong|false|mistaken|backwards|nonsense|a myth|untrue|"
+                          r"bogus)\b")
 UP = re.compile(r"\b(?:even more|way more|a lot more|much more|desperate\w*|eager\w*|crank\w* up|turn\w* up|dial\w* "
-                r"up|double\w*|boost\w*|matters? more|count(?:s|ed)? (?:for )?more)\b")
+                r"up|double\w*|boost\w*|matters? more|count(?:s|ed)? (?:for )?more|up-?weight\w*)\b")
 AI_CANNOT = re.compile(r"(?:hard(?:est)?|impossible) (?:thing )?for (?:ai|ais|models?|machines?)|(?:ai|ais|models?|"
                        r"machines?) (?:can not|could not|will never|never|are unable to) \w+|the (?:real )?bottleneck|"
                        r"only humans|(?:the )?(?:very )?last thing (?:ai|ais|models?) (?:learns?|can do|masters?|"
                        r"gets?)|"
                        r"ultimate safe|safe zone|out of reach for (?:ai|models)|keeps? failing|fail(?:s|ing)? at|but "
                        r"(?:they |it )?(?:still )?(?:can not|could not|never)|stays? human|remains? human|human "
-                       r"forever|harder to automate|hard for llms")
+                       r"forever|harder to automate|hard for llms|"
+                       r"stays? (?:a |an )?(?:purely |strictly |entirely |exclusively )?human|"
+                       r"(?:purely|strictly|entirely|exclusively) human")
 DOWN = re.compile(r"\b(?:stop(?:s|ped)? (?:protecting|mattering|counting|helping|caring|being)|no (?:protection|effect|"
                   r"difference)|no (?:\w+ )?(?:reason|incentive|money|interest)|dr(?:y|ies|ied) up|nobody|no one|"
                   r"for nothing|should not|need not|shouldn'?t|no protection|"
@@ -100,7 +111,8 @@ DOWN = re.compile(r"\b(?:stop(?:s|ped)? (?:protecting|mattering|counting|helping
                   r"will not|would not|bother\w*|lack\w*|"
                   r"doubt|overrated|matter(?:s)? less|counted for less|down|ignor\w*|irrelevant|no longer|lose|lost|"
                   r"cost cent(?:re|er)|never pay|never makes?|a dime|unprofitable|whether or not|regardless of|"
-                  r"overrates?)\b")
+                  r"overrates?|down-?weight\w*|minor (?:consideration|factor|thing)|de-?emphasi[sz]\w*|"
+                  r"play\w* (?:\w+ )?down)\b")
 # Whoever does the work in a what-if about AI: the machines, or people
 AI_SUBJECT = re.compile(r"\b(?:ai|ais|agents?|models?|llms?|chatbots?|bots?|machines?|computers?|assistants?|gpt\w*|"
                         r"verifiers?|graders?)\b")
@@ -135,13 +147,18 @@ SCENARIO_CUES = {
                                           r"trust\w*|reliable|automat\w*|auto)|(?:generat\w*|model-written|"
                                           r"auto-?generated|automated|automatic|ai-written|llm-written|machine-made|"
                                           r"ai-made|model-made|llm-made|(?:ai|model|llm|machine|bot)-\w+ed)\b.{0,20}\b(?:eval|test|benchmark)"),
-    "interp-breakthrough": re.compile(r"breakthrough|leap|cracks? (?:interp|mech|reverse-engineering|model internals)|"
+    "interp-breakthrough": re.compile(r"(?:breakthrough|leap)s?\b.{0,60}\b(?:interp\w*|internals|understanding (?:how "
+                                      r")?(?:models|networks)|reverse-engineer\w*|circuits?)|(?:interp\w*|mech\w*|"
+                                      r"internals)\b.{0,40}\b(?:breakthrough|leap)|(?:the|that|this|his|author'?s?) "
+                                      r"(?:[\w-]+ ){0,2}(?:breakthrough|leap)\b(?! at)|"
+                                      r"reverse-?engineer\w* (?:neural )?(?:nets?|networks|models)|"
+                                      r"cracks? (?:interp|mech|reverse-engineering|model internals)|"
                                       r"(?:crack\w*|solve\w*|figure\w* out) (?:reading |understanding |interpreting )?"
                                       r"(?:neural (?:nets?|networks)|model internals|how (?:models|networks) work)|"
                                       r"look inside .{0,40}\b(?:verify|check|see what)|(?:interp\w*|internals)\b.{0,60}"
                                       r"\b(?:(?:can|could) be verified|verified automatic\w*|easy|easier|trivial|"
                                       r"straightforward|big win|major win|the kind of win|solved|advance|legible|"
-                                      r"checkable|stop being fuzzy|no longer fuzzy)\b|"
+                                      r"checkable|stop being fuzzy|no longer fuzzy|(?:is|are) not fuzzy)\b|"
                                       r"(?:interp\w*|internals|reverse-engineer\w*|circuits?)\b.{0,60}\b(?:easy to "
                                       r"(?:check|verify|tell|confirm)|simple to (?:check|confirm|verify)|solved|"
                                       r"verifiable)|(?:solve[sd]?|solving|crack\w*) (?:mech\w* )?interp"),
@@ -229,6 +246,9 @@ def _read_direction(part: str, factors: list[str], about_ai: bool) -> tuple[bool
     protective = set(factors) <= {"research_taste", "human_interaction"}
     denied = bool(DENIED.search(part))
     claim = DENIED.sub(" ", part)  # what is being denied, or the whole part
+    after = DENIED_AFTER.search(part)
+    if after:
+        denied, claim = True, after.group(1)
     strength = 2
     if MATTERS_MORE.search(claim):
         down, denied = False, False  # "matters way more than you assumed"

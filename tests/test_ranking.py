@@ -115,3 +115,17 @@ def test_a_field_among_the_more_exposed_is_told_by_what_exposes_it(knowledge: Kn
     top = max(exposed.factors, key=lambda f: f.contribution)
     assert f"What exposes it most is {top.label}" in exposed_text
     assert "What protects it most" in safety_reasons(knowledge.field(safe.id), ranking, knowledge)[0].text
+
+
+def test_a_field_the_user_asked_for_keeps_a_place_among_the_picks(knowledge: Knowledge) -> None:
+    from advisor.knowledge.profile import Profile
+    from advisor.knowledge.recommend import recommend
+
+    ranking = rank_fields(knowledge)
+    exposed = ranking.fields[1].id  # among the most exposed, so safer fits would push it out
+    every_skill = sorted({s for card in knowledge.fields for s in card.skills})
+    close_to_all = {card.id: 1.0 for card in knowledge.fields}
+    plain = recommend(knowledge, Profile(skills=every_skill), ranking, affinity=close_to_all)
+    assert exposed not in [r.field_id for r in plain], "without the wish it is not a pick"
+    wished = recommend(knowledge, Profile(skills=every_skill, interests=[exposed]), ranking, affinity=close_to_all)
+    assert exposed in [r.field_id for r in wished] and len(wished) == 3

@@ -284,3 +284,19 @@ def test_talk_about_how_much_a_factor_counts_is_a_what_if(knowledge: Knowledge, 
     plan = plan_turn(text, knowledge, load_lexicon(KNOWLEDGE_DIR), load_intent_model(KNOWLEDGE_DIR),
                      Context(Profile(), []))
     assert plan.intent == "what_if" and plan.weights
+
+
+def test_what_is_matched_by_meaning_keeps_a_description_and_drops_what_says_nothing(knowledge: Knowledge) -> None:
+    watcher = profile_of("Former air traffic controller, no degree. I'm great at noticing when a plan on paper "
+                         "doesn't match what people actually do.", knowledge)
+    assert "noticing" in " ".join(watcher.about), "a 'not' inside what they describe is not a negation about them"
+    assert "degree" not in " ".join(watcher.about)
+    keen = profile_of("Quick learner, eager to learn, I've worked as a land surveyor for ten years.", knowledge)
+    assert "learn" not in " ".join(keen.about) and not any("learner" in b for b in keen.background)
+    assert "programming" in profile_of("Not technical in the slightest, I run a bakery.", knowledge).lacks
+    quiet = profile_of("I want a quiet research job: no travel, no policy.", knowledge)
+    assert quiet.dislikes == ["technical-governance"]
+    translator = profile_of("Translator (Japanese/English), curious how chatbots 'think' out loud.", knowledge)
+    assert translator.interests == ["cot-monitoring"] and "translator" in translator.background
+    assert profile_of("We have a mortgage and two kids.", knowledge).constraints.needs_salary
+    assert profile_of("Can you recommend a mortgage adviser in Bristol?", knowledge).constraints.needs_salary is None

@@ -187,6 +187,9 @@ def recommend(knowledge: Knowledge, profile: Profile, ranking: Ranking, weights:
         rest = sorted((r for r in out if r not in fitting),
                       key=lambda r: (_asks_for_a_lack(r.reasons), -r.fit))
         out = fitting + rest
+    liked = [r for r in out if r.field_id in profile.interests]
+    if liked and not only and top >= 2 and not any(r in out[:top] for r in liked):
+        out = [*out[: top - 1], liked[0]]  # a field they asked for keeps a place, with its exposure told plainly
     return out[:top]
 
 

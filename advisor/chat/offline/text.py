@@ -19,7 +19,8 @@ TYPOS = [(r"\bw(?:at|ht|ut|hta|aht|hat) ?if\b", "what if"), (r"\bsupp?ose\b", "s
 CLAUSE_BREAK = re.compile(r"[.!?;\n]+|\s+(?:but|though|although|however|whereas|yet)\s+|(?<!anything)(?<!everything)"
                           r"\s+except\s+|,\s*(?:but|though)\s+"
                           r"|\s+-\s+|\s*/\s+|\s+(?:and|so)\s+(?=i\b)|,\s*(?=i\b)|,\s*(?=more (?:the|of the|into)\b)"
-                          r"|,\s*(?=(?:it is )?just that\b)|,\s*(?=not\s+\w)|,\s*(?=which is (?:\w+ )?why i\b)")
+                          r"|,\s*(?=(?:it is )?just that\b)|,\s*(?=not\s+\w)|,\s*(?=which is (?:\w+ )?why i\b)"
+                          r"|:\s*(?=no\b)")
 # "I used to think X was fluff, now I find Y fascinating": the view held now is a clause of its own
 SINCE_THEN = re.compile(r",\s*(?=(?:but )?(?:now|these days|nowadays|today)\b)")
 QUESTION_START = re.compile(r"^\s*(?:why|what|which(?! is (?:\w+ )?why)|how|who|where|when|"
@@ -43,7 +44,7 @@ LIKES = re.compile(
     r"\b(?:lov(?:e|es|ed|ing)|ador(?:e|es|ed|ing)"
     r"|(?<!sounds )(?<!sound )(?<!looks )(?<!feels )(?<!seems )(?<!just )(?<!got )(?<!have )(?<!had )(?<!is )"
     r"(?<!was )(?<!am )(?<!things )(?<!stuff )(?<!something )lik(?:e|es|ed|ing)(?! \d)(?! a (?:\d|few|couple))"
-    r"|enjoy(?:s|ed|ing)?|into|interested in|curious about|fascinat\w*"
+    r"|enjoy(?:s|ed|ing)?|into|interested in|curious (?:about|how|what|why|whether)|fascinat\w*"
     r"|obsessed|excit\w*|drawn to|passionate|keen on|fan of|want to (?:do|work|get into|move into|focus|try|go into"
     r"|learn|break|spend)|would like to|prefer|(?:sounds?|seems?|looks?) (?:\w+ )?(?:fun|great|interesting|cool|good|"
     r"exciting|amazing|appealing|perfect)|yes please|count me in|where my heart is|my (?:thing|jam|passion)|"
@@ -100,6 +101,7 @@ def normalise(text: str) -> str:
         low = re.sub(pattern, repl, low)
     low = re.sub(r"\bim\b", "i am", low)
     low = re.sub(r"(\w)-ish\b", r"\1 ish", low)  # "policy-ish"
+    low = re.sub(r"(?<!\w)'(\w[\w ]{0,30}?)'(?!\w)", r"\1", low)  # scare quotes: how LLMs 'reason'"
     for pattern, repl in TYPOS:
         low = re.sub(pattern, repl, low)
     return re.sub(r"[ \t]+", " ", low).strip()

@@ -18,7 +18,6 @@ from advisor.chat.offline.data import read_data
 from advisor.chat.offline.text import (
     FIRST_PERSON,
     IN_PASSING,
-    NEGATOR,
     WHAT_IF_START,
     Clause,
     clauses,
@@ -124,7 +123,9 @@ NEEDS_SALARY = re.compile(r"need (?:a |to earn a |an? )?(?:salary|income|paychec
                           r"support my (?:parents|family|kids|children)|stipend[- ]only|can not live on a stipend|"
                           r"need (?:to be )?paid|can not (?:quit|leave) (?:my )?(?:job|day job|work)?|"
                           r"need (?:\w+ ){0,2}(?:that|which) pays|can not (?:\w+ ){0,3}unpaid|"
-                          r"need (?:to start )?earning|mortgage|one income|single income|(?:stable|steady|reliable) "
+                          r"need (?:to start )?earning|(?:my|our) mortgage\b(?! (?:adviser|advisor|broker))|"
+                          r"one income|single income|"
+                          r"(?:stable|steady|reliable) "
                           r"and paid|need (?:something|a role|a job|work) (?:\w+ ){0,3}paid|not in a position to "
                           r"(?:stop|quit|give up|go without) (?:earning|working|my (?:job|income|salary|pay))")
 NO_SALARY_NEED = re.compile(r"money (?:is not|is no|is not really) (?:a |an )?(?:concern|issue|problem|worry)|"
@@ -186,9 +187,12 @@ NOT_ROLES = {"not", "after", "also", "more", "just", "really", "very", "so", "st
              "based",
              "interested", "looking", "thinking", "curious", "obsessed", "burnt", "happy", "able", "keen", "worried",
              "risk", "sure", "afraid", "tired", "done", "open", "comfortable", "fascinated", "excited", "bored"}
+# "quick learner", "team player": not a trade
+NOT_ROLE_NOUNS = {"learner", "starter", "self-starter", "player", "go-getter", "believer", "newcomer"}
 NEGATED_ROLE = re.compile(r"(?:i am|i was|i have been|been) (?:not|never|no longer)\b")
 LACKS = [  # (what is lacked, cues) — each cue is negated in the text ("no coding", "not a coder", "can not code")
-    ("programming", ["code", "coding", "coder", "programming", "programmer", "software", "python"]),
+    ("programming", ["code", "coding", "coder", "programming", "programmer", "software", "python", "technical",
+                     "techy", "a techie"]),
     ("machine learning", ["ml", "machine learning", "deep learning", "pytorch"]),
     ("mathematics", ["math", "maths", "mathematician", "mathematics"]),
     ("a technical degree", ["technical degree", "technical background"]),
@@ -234,7 +238,8 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
                 c = replace(c, polarity=last_polar)
         if not named and c.polarity and not c.question and not _third_person(c) and len(c.text.split()) > 8:
             named = _topic_by_meaning(c.text, knowledge)  # "thinking about how agents might collude against them"
-        if not named and c.polarity and (re.search(r"\b(?:it|that|this|them|those)\b", c.text) or
+        if not named and c.polarity and (re.search(r"\b(?:it|that|this|them|those|the (?:appeal|point|hype|fuss))\b",
+                                                   c.text) or
                                          len(c.text.split()) <= 5):
             named = previous  # "not policy pls, I'm burnt out on it"; "compute governance, I'd jump at"
         if not named and c.polarity and not c.question and not _third_person(c):
@@ -382,11 +387,24 @@ def _statement(parts: list[Clause]) -> bool:
     return role_head or any(SELF_STATEMENT.match(c.text) and not ABOUT_READING.search(c.text) for c in parts)
 
 
+# a negation about the writer ("no degree", "I can't code"), not one inside what they describe ("spotting when
+# what someone says doesn't match what they do")
+SELF_NEGATION = re.compile(r"^(?:no|not|never|nothing|zero|without|neither|nor|none)\b|\bi (?:am|was|do|did|have|had|"
+                           r"can|could|would|will)(?: \w+)? (?:not|never|no)\b|\bi (?:never|have no|had no)\b|"
+                           r"\b(?:no|zero|without|not) (?:\w+ ){0,2}(?:experience|degree|background|phd|coding|code|"
+                           r"maths?|ml|programming|training|technical|a coder|an engineer|policy|theory)\b")
+# willingness to learn says nothing about which work suits someone, and pulls towards teaching
+WILL_LEARN = re.compile(r"\b(?:happy|eager|keen|willing|ready|excited|open) to learn|\b(?:quick|fast|keen) learner|"
+                        r"\blearn (?:fast|quickly)\b")
+
+
 def _about(parts: list[Clause]) -> list[str]:
     """What the person said about themselves, for matching by meaning: their statements without the negated or
     disliking ones (an embedding does not read "no", so "no policy work" would pull towards policy)."""
-    kept = [c.text for c in parts if not c.question and c.polarity >= 0 and not NEGATOR.search(c.text)
+    kept = [WILL_LEARN.sub(" ", c.text).strip(" ,") for c in parts
+            if not c.question and c.polarity >= 0 and not SELF_NEGATION.search(c.text)
             and not IN_PASSING.search(c.text)]
+    kept = [k for k in kept if len(k.split()) >= 2]
     return [". ".join(kept)[:400]] if kept else []
 
 
@@ -439,7 +457,7 @@ def _background(text: str, low: str, parts: list[Clause], lexicon: Lexicon, whol
         role = _clean_role(m.group(1))
         if role and not negated_at(m.string, m.start()) and not NEGATED_ROLE.match(m.string, m.start()):
             roles.append(role)
-    head = re.match(r"^\s*([\w/+ .-]{2,60}?)\s*(?:[,.;:!]|\s-\s|\s—\s|$)", low)  # "Corporate lawyer, 8 yrs ..."
+    head = re.match(r"^\s*([\w/+ .-]{2,60}?)\s*(?:[,.;:!(]|\s-\s|\s—\s|$)", low)  # "Corporate lawyer, 8 yrs ..."
     if head and not re.match(r"^(?:i|hi|hey|hello|so|ok|what|why|how|which|my|the|a|an|tell|please|can|could|would|"
                              r"will|do|does|is|are|help|any|give|show|fix)\b", head.group(1)):
         role = _clean_role(re.split(r"\s+(?:with|at|in|for|from|of|and|who|since|by)\s+", head.group(1))[0])
@@ -499,6 +517,8 @@ def _clean_role(raw: str) -> str:
     while len(words) > 1 and words[-1] in ("here", "btw", "myself", "too", "now", "currently", "atm", "by"):
         words = words[:-1]  # "security engineer here"
     if not words or re.match(r"^\d", words[-1]) or words[-1] in NOT_ROLES:
+        return ""
+    if words and words[-1] in NOT_ROLE_NOUNS:
         return ""
     role = " ".join(words)
     return role if ROLE_WORD.search(words[-1]) and len(role) <= 40 else ""

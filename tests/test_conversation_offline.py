@@ -330,3 +330,12 @@ def test_exact_weights_from_the_chart_are_ranked_exactly_and_a_bad_one_is_a_clea
                             "weights": {"feedback_quality": 6.0, "research_taste": 0.0}}
     bad = advisor.ask("what if feedback_quality=5000?")
     assert "can't rank with that weight" in bad.answer and "feedback_quality" in bad.answer
+
+
+def test_a_what_if_that_moves_more_fields_than_it_lists_says_so(settings: Settings, knowledge: Knowledge) -> None:
+    q = "what if labs had no money reason to automate any of this?"
+    concise = Chat(make_service(settings, knowledge), "w1", "concise").ask(q)
+    moved = re.search(r"(\d+) fields change places(;|:)", concise.answer)
+    assert moved, concise.answer
+    listed = concise.answer.split(moved.group(0), 1)[1].split("\n")[0].count("(#")
+    assert (moved.group(2) == ";") is (listed < int(moved.group(1))), "a partial list is called one"

@@ -300,3 +300,11 @@ def test_what_is_matched_by_meaning_keeps_a_description_and_drops_what_says_noth
     assert translator.interests == ["cot-monitoring"] and "translator" in translator.background
     assert profile_of("We have a mortgage and two kids.", knowledge).constraints.needs_salary
     assert profile_of("Can you recommend a mortgage adviser in Bristol?", knowledge).constraints.needs_salary is None
+
+
+def test_liking_work_with_people_is_understood_and_said_back(knowledge: Knowledge) -> None:
+    from advisor.chat.offline.writer import understood
+
+    profile = profile_of("Sheep farmer here. I really enjoy dealing with the public at our farm shop.", knowledge)
+    assert "likes dealing with the public" in profile.goals
+    assert "likes dealing with the public" in understood(profile, knowledge)

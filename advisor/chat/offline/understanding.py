@@ -602,9 +602,15 @@ def _fit_weight(low: str) -> float | None:
     return None
 
 
+PEOPLE_WORK = re.compile(r"\bi (?:really |genuinely |most )?(?:like|love|enjoy|am good at|thrive on) ((?:working|being|"
+                         r"talking|dealing) with (?:people|others|the public|customers|clients|patients|students|kids|"
+                         r"children|communities|farmers|volunteers))\b")
+
+
 def _goals(low: str) -> list[str]:
     goals = [g.strip() for g in re.findall(r"\bi (?:want|hope|plan|would like) to ((?:work|move|get|break|make|help|"
                                            r"spend|build|become|switch|pursue|go|do)[^.;!?,]*)", low)]
+    goals += [f"likes {w}" for w in PEOPLE_WORK.findall(low)]  # "I like working with people"
     goals += [f"wants {w.strip()}" for w in re.findall(
         r"\b(?:i would like|i want|i prefer|i am looking for|i would rather have)\s+((?:[\w-]+\s+){0,3}?(?:work|job|"
         r"role|roles|research|jobs))\b", low) if not re.match(r"^(?:to|a break|nothing)\b", w)]

@@ -109,7 +109,7 @@ def understood(profile: Profile, knowledge: Knowledge) -> str:
         parts.append(", ".join(profile.background[:3]))
     if profile.skills:
         parts.append("you know " + ", ".join(profile.skills[:4]))
-    parts += [g for g in profile.goals if g.startswith("wants ")][:2]
+    parts += [g for g in profile.goals if g.startswith(("wants ", "likes "))][:2]
     if profile.lacks:
         parts.append("no " + ", no ".join(profile.lacks[:3]))
     if profile.interests:
@@ -302,9 +302,10 @@ def _what_if(plan: Plan, box: TurnResults, mode: Mode) -> str:
             lines.append(f"- {name} moves from #{m.old_rank} to #{m.new_rank}"
                          + (f", because {why}." if why else ", as the fields around it move."))
     else:  # one change of weight moves everything for the same reason: say it once
-        listed = ", ".join(f"{box.knowledge.field(m.field_id).name} (#{m.old_rank} to #{m.new_rank})"
-                           for m in moves[: 4 if mode == "concise" else 8])
-        lines.append(box.say("answer_whatif_weights", count=len(moves), moves=listed))
+        shown = moves[: 4 if mode == "concise" else 8]
+        listed = ", ".join(f"{box.knowledge.field(m.field_id).name} (#{m.old_rank} to #{m.new_rank})" for m in shown)
+        template = "answer_whatif_weights" if len(shown) == len(moves) else "answer_whatif_weights_some"
+        lines.append(box.say(template, count=len(moves), moves=listed))
     lines.append(box.say("answer_whatif_rest"))
     return "\n".join(lines)
 

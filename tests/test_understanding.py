@@ -250,6 +250,7 @@ def test_constraints_and_trades_said_in_everyday_words(knowledge: Knowledge) -> 
     assert "chemist" in profile_of("I'm a chemist by training.", knowledge).background
     assert "linguistics" in profile_of("I majored in linguistics.", knowledge).background
     assert "software engineer" in profile_of("Fifteen years writing Java for banks.", knowledge).background
+    assert "ICU nurse" in profile_of("I'm an ICU nurse on nights.", knowledge).background  # said back as written
     florist = profile_of("My husband has a PhD in economics. I'm a florist.", knowledge)
     assert florist.background == ["florist"]
 

@@ -152,7 +152,7 @@ ROLE = re.compile(
     r"(?:\b(?:i am|i was|i work as|i worked as|working as|worked as|i have been|been|former|formerly|(?:job|career|"
     r"time|years?|yrs|experience|stint|work|living|background) as)\s+|^as\s+|\bex-)"
     r"(?:an?\s+|the\s+)?"
-    r"((?:[\w/+.-]+\s+){0,3}?[\w/+.-]+)(?=\s+(?:for|at|in|with|and|but|who|since|by|from|of|here|btw|too|"
+    r"((?:[\w/+.-]+\s+){0,3}?[\w/+.-]+)(?=\s+(?:for|at|in|on|with|and|but|who|since|by|from|of|here|btw|too|"
     r"myself|turned|now|currently|\w+ing)\b|\s*[,.;:!?()]|\s*$)")
 ROLE_WORD = re.compile(r"(?:ist|er|or|ian|ant|ent|ive|eur|ary|wife|smith|wright|chef|cook|pilot|soldier|marine|clerk|"
                        r"dev|sre|pm|phd|postdoc|student|person|lead|head|nurse|doctor|"
@@ -255,6 +255,8 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
     own_text, own_low = _own_words(text, parts)
     background = _background(own_text, own_low, parts, lexicon, low)
     background = [b for b in background if not any(b.startswith(w) for w in ("teach",)) or "teaching" not in lacks]
+    acronyms = {w.lower(): w for w in re.findall(r"\b[A-Z]{2,6}\b", text)}  # "ICU nurse", not "icu nurse"
+    background = [" ".join(acronyms.get(w, w) for w in b.split()) for b in background]
     about = _about(parts) if background or skills or lacks or _self_description(parts) or _statement(parts) else []
     return Profile(interests=likes, dislikes=dislikes, skills=skills, background=background,
                    constraints=_constraints(own_text, own_low), goals=_goals(low), lacks=lacks, about=about,

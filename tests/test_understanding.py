@@ -96,6 +96,23 @@ def test_material_in_a_job_description_is_not_a_reading_request() -> None:
      ["mechanistic-interpretability"], ["technical-governance"]),
     # a reason about someone else that leads to the writer's own view
     ("My mum was a teacher, which is probably why I care about field building.", ["field-building"], []),
+    # "more X, less Y"; two views joined by ", and"; a view from a time of life that is over
+    ("More evals, less policy please.", ["evaluations"], ["technical-governance"]),
+    ("I'm dead keen on evals, and anything to do with governance I'd steer clear of.", ["evaluations"],
+     ["technical-governance"]),
+    ("Back at uni I hated game theory; these days cooperative AI is what I want.", ["cooperative-ai"], []),
+    # someone else's view, a tolerance after a choice, a denied dislike that is not a like
+    ("My supervisor adores forecasting. I find it tedious.", [], ["forecasting"]),
+    ("I favour evals over RLHF, though I wouldn't rule RLHF out.", ["evaluations"], []),
+    ("Not that I mind unlearning, but interp is where my heart is.", ["mechanistic-interpretability"], []),
+    # a field asked and answered; a dislike of a subject that is not a field; "no fan"; a doubt
+    ("Agent foundations? Nah. Forecasting? Yes.", ["forecasting"], ["agent-foundations"]),
+    ("CoT monitoring sounds cool but I hate statistics.", ["cot-monitoring"], []),
+    ("I'm no fan of red teaming.", [], ["adversarial-robustness"]),
+    ("I'm unsure whether I'd enjoy model organisms.", [], []),
+    # misspelt field names, and a hedge after a refusal
+    ("i realy like mechanistic interpretibility", ["mechanistic-interpretability"], []),
+    ("I don't want to do policy, unlearning maybe.", [], ["technical-governance"]),
 ])
 def test_likes_and_dislikes_keep_their_owner_their_time_and_their_topic(
         knowledge: Knowledge, text: str, liked: list[str], disliked: list[str]) -> None:
@@ -264,6 +281,12 @@ def test_the_interpretability_breakthrough_is_found_by_what_it_is(knowledge: Kno
     plan = plan_turn(text, knowledge, load_lexicon(KNOWLEDGE_DIR), load_intent_model(KNOWLEDGE_DIR),
                      Context(Profile(), []))
     assert plan.intent == "what_if" and plan.scenario == "interp-breakthrough"
+
+
+def test_what_is_denied_is_not_a_skill_and_a_job_that_cannot_stop_needs_pay(knowledge: Knowledge) -> None:
+    assert "writing" not in profile_of("I'm not much of a writer, to be honest.", knowledge).skills
+    assert "hardware" not in profile_of("I know nothing about hardware.", knowledge).skills
+    assert profile_of("I can't quit, so evenings only.", knowledge).constraints.needs_salary
 
 
 def test_what_someone_else_has_or_does_is_not_the_writers(knowledge: Knowledge) -> None:

@@ -14,13 +14,17 @@ CONTRACTIONS = [
     (r"\bi'?m\b", "i am"), (r"\bi'?ve\b", "i have"), (r"\bi'?d\b", "i would"), (r"\bi'?ll\b", "i will"),
     (r"\b(it|that|there|what|who|he|she)'s\b", r"\1 is"), (r"\b(you|we|they)'re\b", r"\1 are"),
 ]
+# common slips that would hide a cue
 TYPOS = [(r"\bw(?:at|ht|ut|hta|aht|hat) ?if\b", "what if"), (r"\bsupp?ose\b", "suppose"), (r"\bimagin\b", "imagine"),
-         (r"\bw/\s?", "with "), (r"\bppl\b", "people")]  # common slips that would hide a cue
-CLAUSE_BREAK = re.compile(r"[.!?;\n]+|\s+(?:but|though|although|however|whereas|yet)\s+|(?<!anything)(?<!everything)"
+         (r"\bw/\s?", "with "), (r"\bppl\b", "people"), (r"\brealy\b", "really"), (r"\bintr?ested\b", "interested"),
+         (r"\binterpretib", "interpretab"), (r"\bgovern[ea]nce\b|\bgoverence\b|\bgoverance\b", "governance"),
+         (r"\bdefin[ai]tely\b", "definitely"), (r"\bexperi[ae]nce\b", "experience")]
+CLAUSE_BREAK = re.compile(r"[.!?;\n]+|(?<!anything)(?<!everything)\s+(?:but|though|although|however|whereas|yet)\s+|"
+                          r"(?<!anything)(?<!everything)"
                           r"\s+except\s+|,\s*(?:but|though)\s+"
                           r"|\s+-\s+|\s*/\s+|\s+(?:and|so)\s+(?=i\b)|,\s*(?=i\b)|,\s*(?=more (?:the|of the|into)\b)"
                           r"|,\s*(?=(?:it is )?just that\b)|,\s*(?=not\s+\w)|,\s*(?=which is (?:\w+ )?why i\b)"
-                          r"|:\s*(?=no\b)")
+                          r"|:\s*(?=no\b)|,\s*(?=(?:\w+ ){1,3}maybe\W*$|maybe\b)")
 # "I used to think X was fluff, now I find Y fascinating": the view held now is a clause of its own
 SINCE_THEN = re.compile(r",\s*(?=(?:but )?(?:now|these days|nowadays|today)\b)")
 QUESTION_START = re.compile(r"^\s*(?:why|what|which(?! is (?:\w+ )?why)|how|who|where|when|"
@@ -56,25 +60,31 @@ LIKES = re.compile(
     r"|where my (?:head is at|head'?s at|interests lie|heart lies)|keep (?:reading|thinking) about|daydream\w*"
     r"|(?:can|could) see myself|what drives me|(?:nerd|geek) out|up for|game for|(?:big|huge) fan|stoked|psyched"
     r"|pumped|happily (?:spend|do|work|give|dive)|would (?:happily|gladly)|favou?rite|^more (?:the|of the|into)"
-    r"|fine with|open to|care (?:a lot |most |more |deeply |mostly )?about|dream\w*|hooked|person myself|kind of person"
+    r"|^(?:yes|yep|yeah|absolutely|definitely)\W*$|fine with|care (?:a lot |most |more |deeply |mostly )?about|"
+    r"dream\w*|hooked|person myself|kind of person"
     r"|more of an? [\w -]+ person|what i am after|where i want to be|i would (?:pick|choose|go for|opt for)"
     r"|floats? my boat|wants? to (?:\w+ ){0,3}(?:think about|work on|focus on|study|dig into)"
     r"|my idea of (?:a good time|fun|heaven)|(?:want|wants|wanted) to (?:just )?(?:build|write|poke|explore|research"
     r"|make|be)|take a shot at|(?:most|so much|great|such|really|super|real) fun"
+    r"|(?:much |far |would )rather (?:be|do|work|spend)|(?:pretty |dead |really |quite )?(?:set|sold) on|settled on"
+    r"|happiest|most at home|best part of my|highlight of my|gripping|riveting|absorbing"
+    r"|(?:is|are) (?:what|all) i (?:want|need|am after|love|enjoy)"
+    r"|(?:sounds?|seems?|looks?) (?:like )?(?:heaven|bliss|a dream|paradise|ace|brilliant|awesome|lovely|fab|class)"
     r"|(?<!no )(?<!zero )(?<!little )(?:enthusiasm|passion|appetite|love) (?:for|in)|my (?:first|top|number one) "
     r"(?:pick|choice) (?:is|would be)"
     r"|^(?:i am )?looking (?:at|into|towards)|leaning (?:into|towards?)"
     r"|(?:now|these days|nowadays),? it is .{1,60} for me$)\b")
 DISLIKES = re.compile(
     r"\b(?:hat(?:e|es|ed|ing)|dislik(?:e|es|ed)|bor(?:ed|ing)|dull|avoid|can not stand|not for me|never again"
-    r"|burn(?:t|ed) out|tired of|sick of|allergic to|zero interest|no interest|nothing (?:with|about|on|in)"
+    r"|burn(?:t|ed) out|tired of|sick of|allergic to|zero interest|no interest|want nothing (?:to do )?with|"
+    r"nothing to do with"
     r"|not (?:\w+ )?(?:into|interested|a fan|keen|for me)|do not (?:want|like|enjoy|care)|would not want|rather not"
     r"|do not see myself|can not see myself|neither|not (?:really |quite |exactly |entirely )?my (?:thing|cup of tea)"
     r"|no thanks|too fiddly|way too|not for me|(?:does|do|did) not (?:really )?float my boat|(?:gone|went|going) off"
     r"|lost (?:my |all |any )?interest|fallen out of love|not what i am after|(?:does|do|did) not (?:really )?(?:grab|"
     r"excite|interest|appeal to|thrill|move) me"
     r"|leaves? me cold|not my cup of tea|bores? me|drains? me|anything (?:except|but)|meh|not so much|rather eat"
-    r"|hard pass|pass on|nope|no way|not a fan|turns? me off|can not stand"
+    r"|hard pass|^nah\b|pass on|nope|no way|not a fan|turns? me off|can not stand"
     r"|not (?:\w+ )?(?:pls|please)|not (?:really |quite )?my (?:scene|bag|area|forte|style|vibe)|glaze over|yawn"
     r"|snooze|(?:sends|puts) me to sleep|bored (?:out of|to)|tedious|mind-numbing|soul-destroying|slog|grind|chore"
     r"|drudgery|non-starter|deal-?breaker|hard no|no-go|ick|cringe|nightmare|dread\w*|would not touch|run a mile"
@@ -83,6 +93,8 @@ DISLIKES = re.compile(
     r"|put off|turned off|not looking to (?:do|get into|work on|go into)|creeps? me out|gives? me the creeps"
     r"|freaks? me out|makes? me (?:uneasy|uncomfortable|queasy)"
     r"|(?:stay|keep|steer) (?:well |far |clear )?(?:away|clear) (?:from|of)"
+    r"|sick (?:and tired |to death )?of|last (?:resort|choice|option)|(?:zero|no|little) (?:desire|appetite|wish|urge|"
+    r"inclination)|no (?:big |real |great )?fan of|sounds? like (?:hell|torture|a nightmare|misery)|bores? me stiff"
     r"|if i never (?:\w+ ){1,6}(?:again|it will be too soon)|too soon|cured me of|put me off)\b")
 THIRD_PERSON = re.compile(r"\b(?:my (?:friend|colleague|partner|boss|wife|husband|brother|sister|team|manager)"
                           r"|he|she|they|the author|people|everyone|someone)\b")
@@ -124,6 +136,7 @@ def clauses(text: str) -> list[Clause]:
         is_question = sentence.strip().endswith("?")
         parts = [p.strip(" ,") for p in CLAUSE_BREAK.split(sentence) if p.strip(" ,")]
         parts = [q.strip(" ,") for p in parts for q in (SINCE_THEN.split(p) if PAST_VIEW.search(p) else [p])]
+        parts = [q for p in parts for q in _split_views(p)]
         for i, part in enumerate(parts):
             question = (bool(QUESTION_START.search(part)) and not (TELLING_WHAT.match(part) and not is_question)) or (
                 is_question and (i == len(parts) - 1 or bool(AUX_START.search(part))))
@@ -134,6 +147,14 @@ def clauses(text: str) -> list[Clause]:
     return out
 
 
+def _split_views(part: str) -> list[str]:
+    """ "I'm dead keen on X, and anything like Y I'd rather avoid": two views joined by ", and" are two clauses
+    (a list such as "evals, interp, and control" is not split: its pieces carry no view of their own)."""
+    pieces = re.split(r",\s+and\s+", part)
+    cued = [bool(LIKES.search(p) or DISLIKES.search(p)) for p in pieces]
+    return pieces if len(pieces) == 2 and all(cued) else [part]
+
+
 def polarity(clause: str) -> int:
     """+1 when the speaker says they like what the clause names, -1 when they do not, 0 otherwise."""
     return read_polarity(clause)[0]
@@ -142,14 +163,30 @@ def polarity(clause: str) -> int:
 PAST_VIEW = re.compile(r"\b(?:i )?used to (?:think|find|hate|dislike|love|like|be into|be (?:\w+ )?(?:obsessed|"
                        r"into|keen|crazy|mad|passionate|excited|a fan))\b|\b(?:back (?:in|when)|years "
                        r"ago|at one point|in the past|as an? (?:student|undergrad))\b.*\bi was\b|\bi was\b.*\b(?:back "
-                       r"(?:in|when)|years ago)\b")  # a view no longer held
+                       r"(?:in|when)|years ago)\b|\b(?:back (?:in|when|at)|as an? (?:student|undergrad|kid|teen\w*)|"
+                       r"in my (?:phd|"
+                       r"undergrad|degree|twenties|old job|last job|first job)|at (?:uni|university|school|"
+                       r"college))\b.*"
+                       r"\b(?:hated|loved|liked|disliked|enjoyed|adored|could not stand)\b|\b(?:hated|loved|liked|"
+                       r"disliked|enjoyed|adored)\b.*\b(?:as an? (?:student|undergrad|kid|teen\w*)|back (?:then|in|"
+                       r"when)|in my (?:phd|undergrad|degree|twenties))\b")  # a view no longer held
 
 
 NEUTRAL = re.compile(r"\b(?:neither here nor there|on the fence|no strong (?:feelings|opinions?|views?)|ambivalent|"
-                     r"indifferent|(?:do not|would not) mind either way)\b")
+                     r"indifferent|(?:do not|would not) mind either way|torn (?:on|about|between)|(?:unsure|not sure|"
+                     r"no "
+                     r"idea|do not know|can not tell) (?:whether|if) i(?: would| will| could)? (?:like|enjoy|love|"
+                     r"hate)|"
+                     r"nothing(?:'s| is| has)? (?:\w+ )?(?:grabbed|caught|excited|interested|appealed to|hooked) me|"
+                     r"not that i (?:dislike|hate|mind))\b")
+# "I wouldn't mind X", "open to it", "I'd not rule it out": tolerated, neither liked nor disliked
+TOLERATES = re.compile(r"\b(?:could live with|take it or leave it|do not mind|would not mind|fine either way|"
+                       r"not against|"
+                       r"open to|(?:would|will|do) not rule (?:\w+ ){0,3}out|not ruling (?:\w+ ){0,3}out|"
+                       r"would consider|could take or leave)\b")
 # "far from hating evals": a denied dislike
-DENIED_DISLIKE = re.compile(r"\b(?:far from|anything but|not that i|no longer) (?:hating|disliking|being bored|bored|"
-                            r"hate|dislike)")
+DENIED_DISLIKE = re.compile(r"\b(?:far from|anything but|no longer) (?:hating|disliking|being bored|bored|hate|"
+                            r"dislike)")
 
 
 def read_polarity(clause: str) -> tuple[int, bool]:
@@ -162,8 +199,7 @@ def read_polarity(clause: str) -> tuple[int, bool]:
                  r"not like .{0,30}(?:does|do|did) not (?:interest|appeal|excite)",
                  clause) or DENIED_DISLIKE.search(clause):
         return 1, True  # a denied dislike, or a view come round to: "it's not that I don't like governance"
-    tolerates = re.search(r"\b(?:could live with|take it or leave it|do not mind|would not mind|fine either way|"
-                          r"not against)\b", clause)
+    tolerates = TOLERATES.search(clause)
     if PAST_VIEW.search(clause) or (tolerates and not LIKES.search(clause, tolerates.end())):
         return 0, True  # "I wouldn't mind X" tolerates; "I wouldn't mind X, it sounds cool" likes
     dislike = DISLIKES.search(clause)
@@ -177,10 +213,10 @@ def read_polarity(clause: str) -> tuple[int, bool]:
         return -1, True
     if like:
         before = clause[: like.start()]
-        denied = re.search(r"\b(?:not|never|no longer)\s+(?:\w+\s+){0,2}$|\b(?:can|could|would) not say i\b.{0,30}$",
-                           before)
+        denied = re.search(r"\b(?:not|never|no longer)\s+(?:\w+\s+){0,2}$|\b(?:can|could|would) not say i\b.{0,30}$|"
+                           r"\bno (?:big |real |great )?$", before)
         return (-1 if denied else 1), True
-    if (re.match(r"^(?:(?:please|pls) )?(?:not|no|nothing)\b", clause) and len(clause.split()) <= 8
+    if (re.match(r"^(?:(?:please|pls),? )?(?:not|no|nothing)\b", clause) and len(clause.split()) <= 8
             and not re.match(r"^(?:no|not) (?:[\d%]+ )?(?:idea|clue|sure|worries|problem|yet|really|at all)\b", clause)
             and not CREDENTIALS.search(clause)):
         return -1, True  # "not policy pls", "no theory"
@@ -190,6 +226,8 @@ def read_polarity(clause: str) -> tuple[int, bool]:
 def negated_at(text: str, start: int, window: int = 28) -> bool:
     """Whether the words just before `start` negate what follows ("no ml experience", "not a coder")."""
     before = text[max(0, start - window): start]
-    return bool(re.search(r"\b(?:no|not|never|without|zero|can not|do not|does not|have not|cannot|lack|lacking)"
-                          r"\b(?:\s+(?:\w+\s+){0,2})?$|\bnot (?:going to|gonna|about to|planning to) (?:learn|become|"
+    return bool(re.search(r"\b(?:no|not|never|without|zero|nothing|can not|do not|does not|have not|cannot|lack|"
+                          r"lacking)"
+                          r"\b(?:\s+(?:\w+\s+){0,2})?$|\bnot (?:much|really|exactly|quite) (?:of )?an?\s+$|"
+                          r"\bnot (?:going to|gonna|about to|planning to) (?:learn|become|"
                           r"be|pick up|start)(?: an?)?\s*$", before))

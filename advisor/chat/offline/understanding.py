@@ -18,6 +18,7 @@ from advisor.chat.offline.data import read_data
 from advisor.chat.offline.text import (
     FIRST_PERSON,
     IN_PASSING,
+    TOLERATES,
     WHAT_IF_START,
     Clause,
     clauses,
@@ -121,7 +122,7 @@ NEEDS_SALARY = re.compile(r"need (?:a |to earn a |an? )?(?:salary|income|paychec
                           r"children|a mortgage)|family to support|job security|pay the bills|paycheck|paycheque|"
                           r"(?:go|do|manage|live) without (?:a )?(?:salary|income|pay)|rent is due|rent's due|"
                           r"support my (?:parents|family|kids|children)|stipend[- ]only|can not live on a stipend|"
-                          r"need (?:to be )?paid|can not (?:quit|leave) (?:my )?(?:job|day job|work)?|"
+                          r"need (?:to be )?paid|can not (?:quit|leave)\b(?: (?:my )?(?:job|day job|work))?|"
                           r"need (?:\w+ ){0,2}(?:that|which) pays|can not (?:\w+ ){0,3}unpaid|"
                           r"need (?:to start )?earning|(?:my|our) mortgage\b(?! (?:adviser|advisor|broker))|"
                           r"one income|single income|"
@@ -193,6 +194,7 @@ NEGATED_ROLE = re.compile(r"(?:i am|i was|i have been|been) (?:not|never|no long
 LACKS = [  # (what is lacked, cues) — each cue is negated in the text ("no coding", "not a coder", "can not code")
     ("programming", ["code", "coding", "coder", "programming", "programmer", "software", "python", "technical",
                      "techy", "a techie"]),
+    ("mathematics", ["technical", "techy", "a techie"]),  # "not technical at all": neither code nor maths
     ("machine learning", ["ml", "machine learning", "deep learning", "pytorch"]),
     ("mathematics", ["math", "maths", "mathematician", "mathematics"]),
     ("a technical degree", ["technical degree", "technical background"]),
@@ -220,8 +222,10 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
     for c in parts:
         chosen = RATHER.search(c.text) if not (c.question or _third_person(c)) else None
         if chosen:  # "I'd rather do tech gov than the chip export stuff"
-            first, second = (topics(g, knowledge, lexicon) or _topic_by_meaning(g, knowledge)
-                             for g in chosen.groups() if g is not None)
+            sides = [g for g in chosen.groups() if g is not None]
+            if chosen.group(7) is not None:
+                sides.reverse()  # "less X, more Y": Y is the chosen side
+            first, second = (topics(g, knowledge, lexicon) or _topic_by_meaning(g, knowledge) for g in sides)
             if first and second:
                 likes.extend(first)
                 dislikes.extend(second)
@@ -229,7 +233,7 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
                 continue
             # only the chosen side says what the clause is about ("study what goes on inside a model rather than
             # the guardrails"): the refused side must not pull its meaning
-            c = replace(c, text=chosen.group(1) or chosen.group(3))
+            c = replace(c, text=sides[0])
             dislikes.extend(second)
         named = topics(c.text, knowledge, lexicon)
         if named and not c.cued and not c.question and not _third_person(c):
@@ -239,8 +243,7 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
         if not named and c.polarity and not c.question and not _third_person(c) and len(c.text.split()) > 8:
             named = _topic_by_meaning(c.text, knowledge)  # "thinking about how agents might collude against them"
         if not named and c.polarity and (re.search(r"\b(?:it|that|this|them|those|the (?:appeal|point|hype|fuss))\b",
-                                                   c.text) or
-                                         len(c.text.split()) <= 5):
+                                                   c.text) or not _objects(c.text)):
             named = previous  # "not policy pls, I'm burnt out on it"; "compute governance, I'd jump at"
         if not named and c.polarity and not c.question and not _third_person(c):
             named = _topic_by_meaning(c.text, knowledge)
@@ -248,7 +251,9 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
             (likes if c.polarity > 0 else dislikes).extend(named)
         previous = named or previous
         last_polar = c.polarity if not c.question else 0
-    dislikes = list(dict.fromkeys(dislikes))
+    tolerated = {f for c in parts if TOLERATES.search(c.text) and not c.question
+                 for f in topics(c.text, knowledge, lexicon)}
+    dislikes = [f for f in dict.fromkeys(dislikes) if f not in tolerated]
     likes = [f for f in dict.fromkeys(likes) if f not in dislikes]
     lacks = _lacks(low)
     skills = _skills(parts, lexicon, lacks)
@@ -320,9 +325,12 @@ def _summary_set(items: tuple[tuple[str, str], ...]) -> Any:
     return LabelledSet(list(items), k=1)
 
 
-OTHERS = re.compile(r"^(?:my (?:friend|friends|colleague|colleagues|partner|boss|wife|husband|brother|sister|team|"
-                    r"manager|mum|mom|dad|father|mother|son|daughter|flatmate|roommate|supervisor|advisor|"
-                    r"girlfriend|boyfriend|cousin|kid|kids)|he|she|they|people|everyone|the author)\b")
+OTHERS = re.compile(r"^(?:(?:my|our) (?:friend|friends|colleague|colleagues|partner|boss|wife|husband|brother|sister|"
+                    r"team|manager|mum|mom|dad|father|mother|son|daughter|flatmate|roommate|supervisor|advisor|"
+                    r"girlfriend|boyfriend|cousin|kid|kids|professor|prof|lecturer|teacher|mentor|co-?workers?|"
+                    r"classmates?|housemates?|uncle|aunt|parents|neighbou?r|spouse|fianc[eé]e?|peers|lab ?mates?|pi|"
+                    r"tutor|coach|old boss|previous boss)|he|she|they|people|everyone|the author)\b|"
+                    r"^(?:my|our) \w+ (?:hates|loves|thinks|says|reckons|insists|swears|keeps)\b")
 
 
 def _third_person(c: Clause) -> bool:
@@ -347,7 +355,30 @@ def mask_fields(text: str, knowledge: Knowledge, lexicon: Lexicon) -> str:
     return re.sub(r"\bit(?:[ ,/]+(?:and |or )?it\b)+", "it", text)
 
 
-RATHER = re.compile(r"\b(?:rather|sooner) (?!not\b)(.+?) than (.+)$|^(.+?) (?:rather than|over|instead of) (.+)$")
+RATHER = re.compile(r"\b(?:rather|sooner) (?!not\b)(.+?) than (.+)$|^(.+?) (?:rather than|over|instead of) (.+)$|"
+                    r"^more (.+?),? less (.+)$|^less (.+?),? more (.+)$")
+
+
+FRAME = re.compile(r"\b(?:i|am|is|are|was|would|will|do|does|did|not|no|never|really|so|just|very|honestly|tbh|pls|"
+                   r"please|me|my|to|a|an|the|for|of|on|at|in|with|totally|definitely|absolutely|quite|pretty|"
+                   r"kind of|sort of|nah|yes|yeah|yep|nope|oh|ok|okay|well|though|either|too|also|lol|haha)\b")
+
+
+def _objects(clause: str) -> list[str]:
+    """The words a preference clause is about once its cue and framing words are gone: none in "I'd jump at",
+    "not for me"; "maths" in "I hate maths", which is then not sent back to the field named before."""
+    from advisor.chat.offline.text import DISLIKES, LIKES
+
+    def short_cue(m: re.Match[str]) -> str:  # "jump at" goes; "more of a theory person" keeps "theory"
+        return " " if len(m.group(0).split()) <= 3 else m.group(0)
+
+    rest = FRAME.sub(" ", DISLIKES.sub(" ", LIKES.sub(short_cue, clause)))  # a dislike cue is an idiom: all of it goes
+    return re.findall(r"[a-z][a-z'-]+", rest)
+
+
+def _chosen_side(chosen: re.Match[str]) -> str:
+    sides = [g for g in chosen.groups() if g is not None]
+    return sides[-1] if chosen.group(7) is not None else sides[0]
 
 
 def _contrasts(parts: list[Clause], knowledge: Knowledge, lexicon: Lexicon) -> list[Clause]:
@@ -429,7 +460,7 @@ def _skills(parts: list[Clause], lexicon: Lexicon, lacks: list[str]) -> list[str
                 or _third_person(c)):
             continue
         chosen = RATHER.search(c.text)
-        said = (chosen.group(1) or chosen.group(3)) if chosen else c.text  # not the refused side of a choice
+        said = _chosen_side(chosen) if chosen else c.text  # not the refused side of a choice
         for phrase, skill in lexicon.skills.items():
             for pos in _find(said, phrase):
                 if skill == "writing" and CODE_AFTER.match(said, pos + len(phrase)):

@@ -207,6 +207,11 @@ def test_picks_are_the_fields_that_fit_then_the_next_best_fits_not_the_safest_th
     ("suppose negotiating with regulators stays an exclusively human job", "human_interaction", True),
     # a breakthrough that is not the interpretability one is no scenario
     ("what if AI gets great at conceptual breakthroughs in general?", "research_taste", False),
+    # checking stops separating fields; a factor that dominates; what stays beyond AI; counting for little
+    ("what if messy research proves just as automatable as tidy, checkable research?", "feedback_quality", False),
+    ("profit should dominate the ranking", "economic_incentive", True),
+    ("suppose deep conceptual novelty stays beyond LLMs for good", "research_taste", True),
+    ("rank again with dealing with institutions counting for almost nothing", "human_interaction", False),
 ])
 def test_what_if_direction_follows_what_the_sentence_means(knowledge: Knowledge, text: str, factor: str,
                                                           up: bool) -> None:
@@ -332,3 +337,26 @@ def test_liking_work_with_people_is_understood_and_said_back(knowledge: Knowledg
     profile = profile_of("Sheep farmer here. I really enjoy dealing with the public at our farm shop.", knowledge)
     assert "likes dealing with the public" in profile.goals
     assert "likes dealing with the public" in understood(profile, knowledge)
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("how well does unlearning fit with my experience?", "why_fit"),
+    ("what sort of questions can I ask you?", "help"),
+    ("thanks a lot, that was useful 👍", "smalltalk"),
+    ("What's a good job for someone who loves gardening?", "off_topic"),
+    ("I love gardening and hate writing, which area should I go into?", "career"),
+    ("crank the incentives factor up", "what_if"),
+])
+def test_everyday_intents_in_fresh_words(knowledge: Knowledge, text: str, intent: str) -> None:
+    from advisor.chat.offline.planner import Context, plan_turn
+    from advisor.knowledge.profile import Profile
+
+    plan = plan_turn(text, knowledge, load_lexicon(KNOWLEDGE_DIR), load_intent_model(KNOWLEDGE_DIR),
+                     Context(Profile(), []))
+    assert plan.intent == intent
+
+
+def test_the_top_two_are_the_first_two_picks() -> None:
+    from advisor.chat.offline.planner import _all_references
+
+    assert _all_references(normalise("compare the top two for me"), ["a", "b", "c"]) == ["a", "b"]

@@ -29,7 +29,8 @@ CUES: dict[str, tuple[re.Pattern[str], float]] = {
                            r"an ai)\b.{0,60}\b(?:could|can|were|got|get|became|become)\b|treat .{0,40} as|as if\b|"
                            r"how would (?:things|the list|the ranking|the order|that|it|this) "
                            r"(?:shift|change|move|look)|"
-                           r"(?:crank|turn|dial) (?:up|down)|show me the (?:list|ranking) again|"
+                           r"(?:crank|turn|dial|bump|ramp) (?:it |that |this |them )?(?:up|down)|show me the (?:list|"
+                           r"ranking) again|"
                            r"if (?:we|you|i|labs|it|that|the|how|automated|auto|model)\b.*\b(?:counted|mattered|"
                            r"matters|weighted|were|was|worked|works|turn(?:s|ed)? out|happen(?:s|ed)?|can be trusted|"
                            r"trusted)|(?:run|apply|try|switch on|turn on) (?:the|that|this|a|your) (?:\w+ )?scenario|"
@@ -56,17 +57,23 @@ CUES: dict[str, tuple[re.Pattern[str], float]] = {
                            r"(?:pick|choose|recommend))|(?:suits?|fits?|match(?:es)?) (?:me|someone like me|my)\b|"
                            r"for someone like me|\bwhy\b.*\bfor me\b|(?:good |great )?(?:match|fit) for me|\bmy "
                            r"(?:background|experience|profile|skills|cv)\b.{0,30}\b(?:makes?|good|right|fit|match)|"
-                           r"(?:pick|chose|choose|recommend)\w* .{0,40}\bfor me\b"), 0.40),
+                           r"(?:pick|chose|choose|recommend)\w* .{0,40}\bfor me\b|(?:fits?|match(?:es)?|"
+                           r"suits?) with my\b|"
+                           r"\bmade you (?:put|pick|choose|recommend|suggest)|link to what i (?:told|said)"), 0.40),
     "why_rank": (re.compile(r"\b(?:why|how come|what makes|what puts|explain|rank(?:ed|s|ing)?|position|exposed|"
                             r"automat\w* (?:first|last|soon|risk)|tell me (?:more )?about|what is it about|"
                             r"what'?s (?:the \w+ one|it) about)\b"), 0.12),
     "smalltalk": (re.compile(r"^\s*(?:thanks?|thank you|thx|ty|cheers|cool|great|awesome|nice|ok(?:ay)?|got it|"
-                             r"perfect|brilliant|bye|see you|good ?bye)\b[\w\s,!.']*$"), 0.25),
+                             r"perfect|brilliant|bye|see you|good ?bye)\b[\w\s,!.'\-:()\U0001F300-\U0001FAFF\u2600-"
+                             r"\u27BF]*$"), 0.25),
     "smalltalk_anywhere": (re.compile(r"\b(?:catch you later|see ya|talk (?:to you )?(?:soon|later)|you are a (?:star|"
                                       r"legend|gem|lifesaver)|much appreciated|you rock)\b"), 0.25),
     "help": (re.compile(r"^\s*(?:hi|hello|hey|help|what can you do|how (?:does this|do i use)|who are you)\b"), 0.12),
     "help_anywhere": (re.compile(r"\bwhat (?:else )?(?:can|could) you (?:do|help with)\b|\bwhat else (?:do|can) you\b|"
-                                 r"\bwhat are you (?:for|able to do)\b"), 0.3),
+                                 r"\bwhat are you (?:for|able to do)\b|\bwhat (?:kinds? of |sorts? of )?(?:questions|"
+                                 r"things) (?:can|could|should) i "
+                                 r"ask\b|\b(?:options|features) (?:do )?you (?:support|have|offer)\b|\bquick tour\b|"
+                                 r"\bhow do i use you\b"), 0.3),
 }
 
 

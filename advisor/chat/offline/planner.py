@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.chat.offline.intents import CUES, IntentGuess, IntentModel
-from advisor.chat.offline.text import WHAT_IF_START, negated_at, normalise
+from advisor.chat.offline.text import FIRST_PERSON, WHAT_IF_START, negated_at, normalise
 from advisor.chat.offline.understanding import Lexicon, read_profile, topic_by_meaning, topics
-from advisor.chat.offline.what_if import WEIGHT_TALK, factor_named, what_if
+from advisor.chat.offline.what_if import SCENARIO_CUES, WEIGHT_TALK, factor_named, what_if
 from advisor.knowledge import Knowledge
 from advisor.knowledge.profile import Profile
 
@@ -239,7 +239,13 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
         scores["why_fit"] = scores.get("why_fit", 0) + 0.3
     if CHANGE_PICKS.search(low) and not weight_talk:  # not "X should decide more, redo it like that"
         scores["career"] = scores.get("career", 0) + 0.35
+    if _scenario_named(low) and re.search(r"\b(?:assume|suppose|imagine|what if|say) (?:it|that|this)?\b|"
+                                         r"\bhappens\b", low):
+        scores["what_if"] = scores.get("what_if", 0) + 0.2  # "the breakthrough the author mentions - assume it happens"
     intent = max(scores, key=lambda k: scores[k])
+    if (intent == "career" and not AI_ONLY.search(low) and not named and LIKES_NON_AI.search(low)
+            and not FIRST_PERSON.search(low) and not (update.background or update.skills or update.interests)):
+        return "off_topic"  # "a good career for someone who likes baking?" asks about another trade, not theirs
     if intent == "why_rank" and not (named or referred or context.focus):
         intent = "essay" if "essay" in low or "author" in low else "why_rank"
     if scores[intent] < floor and not describes_self:
@@ -247,9 +253,18 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
     return intent
 
 
+def _scenario_named(low: str) -> bool:
+    return any(cue.search(low) for cue in SCENARIO_CUES.values())
+
+
 RUN_SCENARIO = re.compile(r"\b(?:run|apply|try|switch on|turn on) (?:the|that|this|a|your) (?:\w+ )?scenario\b")
 WHY_ME = re.compile(r"\bwhy\b.{0,60}\b(?:suits?|fits?|match(?:es)?|right for|good for|a good fit for) (?:me|someone "
-                    r"like me|my (?:background|profile|skills))\b")
+                    r"like me|my (?:background|profile|skills))\b|\bwhy me\b|\bhow does .{0,40} fit (?:with )?my\b|"
+                    r"\bwhat about my \w+ made you\b|link to what i (?:told|said)")
+TOP_N = re.compile(r"\btop (two|2|three|3)\b")  # "compare the top two"
+AI_ONLY = re.compile(r"\b(?:ai|agi|safety|alignment|aligned|ml|machine learning|models?|llms?|neural|automat\w*|"
+                     r"interp\w*|evals?|governance|chatbots?|essay|author)\b")
+LIKES_NON_AI = re.compile(r"\b(?:likes?|loves?|enjoys?|into|passionate about)\b")
 BOTH = re.compile(r"\b(?:(?:those|these|the) two|both of (?:them|those|these)|(?:which|either) of (?:them|those|"
                   r"these))\b")  # "which of those two goes first?" after two fields were talked about
 AI_WORDS = re.compile(r"\b(?:ai|agi|safety|alignment|aligned|ml|machine learning|models?|llms?|neural|automat\w*|"
@@ -278,7 +293,10 @@ def _reference(low: str, focus: list[str], recommendations: list[str]) -> str | 
 
 
 def _all_references(low: str, listed: list[str]) -> list[str]:
-    """Every field an ordinal points at ("the second against the third")."""
+    """Every field an ordinal points at ("the second against the third"), or the top few ("the top two")."""
+    top = TOP_N.search(low)
+    if top and listed:
+        return listed[: 2 if top.group(1) in ("two", "2") else 3]
     if not LISTED_NOUN.search(low):
         return []
     out = []

@@ -19,7 +19,9 @@ WEIGHT_TALK = re.compile(r"\b(?:should(?: not)? count|counts? (?:much|less|more|
                          r"ignore the|main (?:driver|bottleneck)|overrates?|underrates?|protects? (?:\w+ ){0,3}(?:less|"
                          r"more)|re-?rank|what does the (?:list|ranking) look like|show me the (?:list|ranking)|the "
                          r"factor|full stop|how would (?:that|this|it) rank|(?:the )?deciding (?:thing|factor)|"
-                         r"decides? everything|key factor|biggest factor|underweight\w*|overweight\w*|(?:more|less) "
+                         r"decides? everything|key factor|biggest factor|decides? (?:what|which)|dominat\w*|"
+                         r"nothing else comes close|"
+                         r"trumps|outweigh\w*|counting for|underweight\w*|overweight\w*|(?:more|less) "
                          r"heavily|weight (?:\w+ ){1,3}(?:more|less|up|down)|(?:down|up)-?weight\w*|"
                          r"minor (?:consideration|factor|thing)|"
                          r"(?:lower|raise|reduce|increase|bump|drop|cut) (?:that|this|the) (?:factor|weight)|"
@@ -72,10 +74,15 @@ CHECK_EASY = (r"(?:easy[- ]to[- ](?:check|verify|grade|evaluate|tell)|(?:check\w
               r"grader|checker)s? (?:can )?(?:check|verif|grad)\w*)")
 UNIVERSAL = r"(?:\b(?:any|every|all|everything|anything)\b|across the board|everywhere|universally)"
 EASY_EVERYWHERE = re.compile(rf"{UNIVERSAL}.{{0,40}}{CHECK_EASY}|{CHECK_EASY}.{{0,40}}{UNIVERSAL}|(?:no|not (?:\w+ )"
-                             r"{0,3}any) (?:harder|more difficult|tougher)\b|(?:just )?as easy to automate")
+                             r"{0,3}any) (?:harder|more difficult|tougher)\b|(?:just )?as easy to automate|"
+                             r"(?:just )?as automatable as|"
+                             r"no (?:\w+ ){0,3}(?:is |are )?any (?:harder|more difficult|tougher)|"
+                             r"no harder to automate")
 MATTERS_MORE = re.compile(r"\b(?:matters?|mattered|counts?|counted|weighs?|weighed) (?:\w+ ){0,2}more\b|\bmore "
                           r"important\b|main (?:driver|thing|factor)|(?:the )?deciding (?:thing|factor)|decides? "
-                          r"everything|(?:key|biggest) factor|underweighted|more heavily|more than anything|"
+                          r"everything|(?:key|biggest) factor|dominat\w*|nothing else comes close|trumps|outweigh\w*|"
+                          r"(?:really|truly) "
+                          r"decides?|underweighted|more heavily|more than anything|"
                           r"only thing that matters|"
                           r"double (?:the )?weight|(?:give|put) (?:it |\w+ )?(?:double|more|extra) weight|main "
                           r"bottleneck|(?:=|means|equals) safe|full stop")
@@ -99,7 +106,8 @@ AI_CANNOT = re.compile(r"(?:hard(?:est)?|impossible) (?:thing )?for (?:ai|ais|mo
                        r"gets?)|"
                        r"ultimate safe|safe zone|out of reach for (?:ai|models)|keeps? failing|fail(?:s|ing)? at|but "
                        r"(?:they |it )?(?:still )?(?:can not|could not|never)|stays? human|remains? human|human "
-                       r"forever|harder to automate|hard for llms|"
+                       r"forever|harder to automate|hard for llms|beyond (?:the reach of )?(?:ai|ais|llms?|models?|"
+                       r"machines?)\b|"
                        r"stays? (?:a |an )?(?:purely |strictly |entirely |exclusively )?human|"
                        r"(?:purely|strictly|entirely|exclusively) human")
 DOWN = re.compile(r"\b(?:stop(?:s|ped)? (?:protecting|mattering|counting|helping|caring|being)|no (?:protection|effect|"
@@ -111,7 +119,8 @@ DOWN = re.compile(r"\b(?:stop(?:s|ped)? (?:protecting|mattering|counting|helping
                   r"will not|would not|bother\w*|lack\w*|"
                   r"doubt|overrated|matter(?:s)? less|counted for less|down|ignor\w*|irrelevant|no longer|lose|lost|"
                   r"cost cent(?:re|er)|never pay|never makes?|a dime|unprofitable|whether or not|regardless of|"
-                  r"overrates?|down-?weight\w*|minor (?:consideration|factor|thing)|de-?emphasi[sz]\w*|"
+                  r"overrates?|count\w* (?:for )?(?:\w+ )?(?:nothing|zero|little)|down-?weight\w*|"
+                  r"minor (?:consideration|factor|thing)|de-?emphasi[sz]\w*|"
                   r"play\w* (?:\w+ )?down)\b")
 # Whoever does the work in a what-if about AI: the machines, or people
 AI_SUBJECT = re.compile(r"\b(?:ai|ais|agents?|models?|llms?|chatbots?|bots?|machines?|computers?|assistants?|gpt\w*|"
@@ -146,7 +155,8 @@ SCENARIO_CUES = {
                                           r"(?:eval\w*|benchmark\w*|test\w*)\b.{0,40}\b(?:generat\w*|written|"
                                           r"trust\w*|reliable|automat\w*|auto)|(?:generat\w*|model-written|"
                                           r"auto-?generated|automated|automatic|ai-written|llm-written|machine-made|"
-                                          r"ai-made|model-made|llm-made|(?:ai|model|llm|machine|bot)-\w+ed)\b.{0,20}\b(?:eval|test|benchmark)"),
+                                          r"ai-made|model-made|llm-made|(?:ai|model|llm|machine|"
+                                          r"bot)-\w+ed)\b.{0,20}\b(?:eval|test|benchmark)"),
     "interp-breakthrough": re.compile(r"(?:breakthrough|leap)s?\b.{0,60}\b(?:interp\w*|internals|understanding (?:how "
                                       r")?(?:models|networks)|reverse-engineer\w*|circuits?)|(?:interp\w*|mech\w*|"
                                       r"internals)\b.{0,40}\b(?:breakthrough|leap)|(?:the|that|this|his|author'?s?) "

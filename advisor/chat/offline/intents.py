@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from advisor.chat.offline.data import read_data
 from advisor.knowledge import KnowledgeError
 
+RUN_SCENARIO = r"(?:run|apply|try|switch on|turn on) (?:the|that|this|a|your) (?:\w+ )?scenario"  # "run the X scenario"
 INTENTS = ("career", "why_rank", "why_fit", "compare", "readings", "what_if", "essay", "help", "smalltalk",
            "off_topic")
 CUES: dict[str, tuple[re.Pattern[str], float]] = {
@@ -33,7 +34,7 @@ CUES: dict[str, tuple[re.Pattern[str], float]] = {
                            r"ranking) again|"
                            r"if (?:we|you|i|labs|it|that|the|how|automated|auto|model)\b.*\b(?:counted|mattered|"
                            r"matters|weighted|were|was|worked|works|turn(?:s|ed)? out|happen(?:s|ed)?|can be trusted|"
-                           r"trusted)|(?:run|apply|try|switch on|turn on) (?:the|that|this|a|your) (?:\w+ )?scenario|"
+                           rf"trusted)|{RUN_SCENARIO}|"
                            r"re-?run|re-?rank|recompute|weighted (?:a lot )?(?:more|less)|how (?:would|does) "
                            r"the (?:list|ranking|order) (?:look|change|move)|how does the ranking move|the order)\b"),
                 0.35),

@@ -8,10 +8,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.chat.offline.intents import CUES, IntentGuess, IntentModel
+from advisor.chat.offline.intents import CUES, RUN_SCENARIO, IntentGuess, IntentModel
 from advisor.chat.offline.text import FIRST_PERSON, WHAT_IF_START, negated_at, normalise
 from advisor.chat.offline.understanding import Lexicon, read_profile, topic_by_meaning, topics
-from advisor.chat.offline.what_if import SCENARIO_CUES, WEIGHT_TALK, factor_named, what_if
+from advisor.chat.offline.what_if import WEIGHT_TALK, factor_named, named_scenario, what_if
 from advisor.knowledge import Knowledge
 from advisor.knowledge.profile import Profile
 
@@ -219,7 +219,7 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
         else:
             scores["essay"] = scores.get("essay", 0) - 0.15
     if ESSAY_WORDS.search(low) and ESSAY_SAYS.search(low) and not (WHAT_IF_START.match(low) or weight_talk or
-                                                                    RUN_SCENARIO.search(low)):
+                                                                    re.search(RUN_SCENARIO, low)):
         # "does the author say anything about X?" (not "X protects less than the author thinks")
         scores["essay"] = scores.get("essay", 0) + 0.2
     if len(named) >= 2 and CHOICE.search(low):  # "which is least likely to go first: A, B or C?"
@@ -239,7 +239,7 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
         scores["why_fit"] = scores.get("why_fit", 0) + 0.3
     if CHANGE_PICKS.search(low) and not weight_talk:  # not "X should decide more, redo it like that"
         scores["career"] = scores.get("career", 0) + 0.35
-    if _scenario_named(low) and re.search(r"\b(?:assume|suppose|imagine|what if|say) (?:it|that|this)?\b|"
+    if named_scenario(low) and re.search(r"\b(?:assume|suppose|imagine|what if|say) (?:it|that|this)?\b|"
                                          r"\bhappens\b", low):
         scores["what_if"] = scores.get("what_if", 0) + 0.2  # "the breakthrough the author mentions - assume it happens"
     intent = max(scores, key=lambda k: scores[k])
@@ -253,22 +253,17 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
     return intent
 
 
-def _scenario_named(low: str) -> bool:
-    return any(cue.search(low) for cue in SCENARIO_CUES.values())
-
-
-RUN_SCENARIO = re.compile(r"\b(?:run|apply|try|switch on|turn on) (?:the|that|this|a|your) (?:\w+ )?scenario\b")
 WHY_ME = re.compile(r"\bwhy\b.{0,60}\b(?:suits?|fits?|match(?:es)?|right for|good for|a good fit for) (?:me|someone "
                     r"like me|my (?:background|profile|skills))\b|\bwhy me\b|\bhow does .{0,40} fit (?:with )?my\b|"
                     r"\bwhat about my \w+ made you\b|link to what i (?:told|said)")
 TOP_N = re.compile(r"\btop (two|2|three|3)\b")  # "compare the top two"
-AI_ONLY = re.compile(r"\b(?:ai|agi|safety|alignment|aligned|ml|machine learning|models?|llms?|neural|automat\w*|"
-                     r"interp\w*|evals?|governance|chatbots?|essay|author)\b")
+AI_TERMS = (r"ai|agi|safety|alignment|aligned|ml|machine learning|models?|llms?|neural|automat\w*|interp\w*|evals?|"
+            r"governance|chatbots?|essay|author")
+AI_ONLY = re.compile(rf"\b(?:{AI_TERMS})\b")  # about AI itself
 LIKES_NON_AI = re.compile(r"\b(?:likes?|loves?|enjoys?|into|passionate about)\b")
 BOTH = re.compile(r"\b(?:(?:those|these|the) two|both of (?:them|those|these)|(?:which|either) of (?:them|those|"
                   r"these))\b")  # "which of those two goes first?" after two fields were talked about
-AI_WORDS = re.compile(r"\b(?:ai|agi|safety|alignment|aligned|ml|machine learning|models?|llms?|neural|automat\w*|"
-                      r"research|field|fields|career|essay|author|post|governance|interp\w*|evals?|chatbots?)\b")
+AI_WORDS = re.compile(rf"\b(?:{AI_TERMS}|research|field|fields|career|post)\b")  # or about this advisor's subject
 CHANGE_PICKS = re.compile(r"\b(?:redo|re-do|rerun|re-run|try again|run (?:it|that) again|start over)\b|"
                           r"\b(?:change|affect|update|alter|shift)\b.{0,25}\b(?:picks?|recommendations?|"
                           r"suggestions?|advice|list for me|what you(?:'d| would) recommend)\b|"

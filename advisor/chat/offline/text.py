@@ -76,7 +76,7 @@ LIKES = re.compile(
     r"|(?:now|these days|nowadays),? it is .{1,60} for me$)\b")
 DISLIKES = re.compile(
     r"\b(?:hat(?:e|es|ed|ing)|dislik(?:e|es|ed)|bor(?:ed|ing)|dull|avoid|can not stand|not for me|never again"
-    r"|burn(?:t|ed) out|tired of|sick of|allergic to|zero interest|no interest|want nothing (?:to do )?with|"
+    r"|burn(?:t|ed) out|tired of|allergic to|zero interest|no interest|want nothing (?:to do )?with|"
     r"nothing to do with"
     r"|not (?:\w+ )?(?:into|interested|a fan|keen|for me)|do not (?:want|like|enjoy|care)|would not want|rather not"
     r"|do not see myself|can not see myself|neither|not (?:really |quite |exactly |entirely )?my (?:thing|cup of tea)"
@@ -160,29 +160,27 @@ def polarity(clause: str) -> int:
     return read_polarity(clause)[0]
 
 
+# a view no longer held
 PAST_VIEW = re.compile(r"\b(?:i )?used to (?:think|find|hate|dislike|love|like|be into|be (?:\w+ )?(?:obsessed|"
                        r"into|keen|crazy|mad|passionate|excited|a fan))\b|\b(?:back (?:in|when)|years "
                        r"ago|at one point|in the past|as an? (?:student|undergrad))\b.*\bi was\b|\bi was\b.*\b(?:back "
                        r"(?:in|when)|years ago)\b|\b(?:back (?:in|when|at)|as an? (?:student|undergrad|kid|teen\w*)|"
-                       r"in my (?:phd|"
-                       r"undergrad|degree|twenties|old job|last job|first job)|at (?:uni|university|school|"
-                       r"college))\b.*"
-                       r"\b(?:hated|loved|liked|disliked|enjoyed|adored|could not stand)\b|\b(?:hated|loved|liked|"
-                       r"disliked|enjoyed|adored)\b.*\b(?:as an? (?:student|undergrad|kid|teen\w*)|back (?:then|in|"
-                       r"when)|in my (?:phd|undergrad|degree|twenties))\b")  # a view no longer held
+                       r"in my (?:phd|undergrad|degree|twenties|old job|last job|first job)|"
+                       r"at (?:uni|university|school|college))\b.*\b(?:hated|loved|liked|disliked|enjoyed|adored|"
+                       r"could not stand)\b|"
+                       r"\b(?:hated|loved|liked|disliked|enjoyed|adored)\b.*\b(?:as an? (?:student|undergrad|kid|"
+                       r"teen\w*)|back (?:then|in|when)|in my (?:phd|undergrad|degree|twenties))\b")
 
 
 NEUTRAL = re.compile(r"\b(?:neither here nor there|on the fence|no strong (?:feelings|opinions?|views?)|ambivalent|"
-                     r"indifferent|(?:do not|would not) mind either way|torn (?:on|about|between)|(?:unsure|not sure|"
-                     r"no "
-                     r"idea|do not know|can not tell) (?:whether|if) i(?: would| will| could)? (?:like|enjoy|love|"
-                     r"hate)|"
+                     r"indifferent|(?:do not|would not) mind either way|torn (?:on|about|between)|"
+                     r"(?:unsure|not sure|no idea|do not know|can not tell) (?:whether|if) i(?: would| will| could)? "
+                     r"(?:like|enjoy|love|hate)|"
                      r"nothing(?:'s| is| has)? (?:\w+ )?(?:grabbed|caught|excited|interested|appealed to|hooked) me|"
                      r"not that i (?:dislike|hate|mind))\b")
 # "I wouldn't mind X", "open to it", "I'd not rule it out": tolerated, neither liked nor disliked
 TOLERATES = re.compile(r"\b(?:could live with|take it or leave it|do not mind|would not mind|fine either way|"
-                       r"not against|"
-                       r"open to|(?:would|will|do) not rule (?:\w+ ){0,3}out|not ruling (?:\w+ ){0,3}out|"
+                       r"not against|open to|(?:would|will|do) not rule (?:\w+ ){0,3}out|not ruling (?:\w+ ){0,3}out|"
                        r"would consider|could take or leave)\b")
 # "far from hating evals": a denied dislike
 DENIED_DISLIKE = re.compile(r"\b(?:far from|anything but|no longer) (?:hating|disliking|being bored|bored|hate|"

@@ -16,8 +16,10 @@ from pydantic import BaseModel
 
 from advisor.chat.offline.data import read_data
 from advisor.chat.offline.text import (
+    DISLIKES,
     FIRST_PERSON,
     IN_PASSING,
+    LIKES,
     TOLERATES,
     WHAT_IF_START,
     Clause,
@@ -258,7 +260,7 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
     lacks = _lacks(low)
     skills = _skills(parts, lexicon, lacks)
     own_text, own_low = _own_words(text, parts)
-    background = _background(own_text, own_low, parts, lexicon, low)
+    background = _background(own_low, low, lexicon)
     background = [b for b in background if not any(b.startswith(w) for w in ("teach",)) or "teaching" not in lacks]
     acronyms = {w.lower(): w for w in re.findall(r"\b[A-Z]{2,6}\b", text)}  # "ICU nurse", not "icu nurse"
     background = [" ".join(acronyms.get(w, w) for w in b.split()) for b in background]
@@ -367,8 +369,6 @@ FRAME = re.compile(r"\b(?:i|am|is|are|was|would|will|do|does|did|not|no|never|re
 def _objects(clause: str) -> list[str]:
     """The words a preference clause is about once its cue and framing words are gone: none in "I'd jump at",
     "not for me"; "maths" in "I hate maths", which is then not sent back to the field named before."""
-    from advisor.chat.offline.text import DISLIKES, LIKES
-
     def short_cue(m: re.Match[str]) -> str:  # "jump at" goes; "more of a theory person" keeps "theory"
         return " " if len(m.group(0).split()) <= 3 else m.group(0)
 
@@ -481,7 +481,7 @@ def _lacked(skill: str, lacks: list[str]) -> bool:
     return any(skill in groups.get(lack, ()) for lack in lacks)
 
 
-def _background(text: str, low: str, parts: list[Clause], lexicon: Lexicon, whole: str = "") -> list[str]:
+def _background(low: str, whole: str, lexicon: Lexicon) -> list[str]:
     """Roles and subjects from the writer's own sentences (`low`), and from first-person phrases anywhere in the
     message (`whole`): "people keep telling me to do interp because I studied physics"."""
     roles: list[str] = []
@@ -549,9 +549,7 @@ def _clean_role(raw: str) -> str:
         words = words[1:]
     while len(words) > 1 and words[-1] in ("here", "btw", "myself", "too", "now", "currently", "atm", "by"):
         words = words[:-1]  # "security engineer here"
-    if not words or re.match(r"^\d", words[-1]) or words[-1] in NOT_ROLES:
-        return ""
-    if words and words[-1] in NOT_ROLE_NOUNS:
+    if not words or re.match(r"^\d", words[-1]) or words[-1] in NOT_ROLES or words[-1] in NOT_ROLE_NOUNS:
         return ""
     role = " ".join(words)
     return role if ROLE_WORD.search(words[-1]) and len(role) <= 40 else ""

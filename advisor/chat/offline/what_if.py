@@ -216,11 +216,16 @@ def factor_named(low: str, message: str, directory: Path | None) -> bool:
     return directory is not None and load_factor_model(directory).nearest(message) is not None
 
 
+def named_scenario(low: str) -> str | None:
+    """The scenario a (normalised) message is about, if it names one by what it is."""
+    return next((sid for sid, cue in SCENARIO_CUES.items() if cue.search(low)), None)
+
+
 def what_if(low: str, message: str, directory: Path | None) -> tuple[str | None, dict[str, float] | None]:
     """The named scenario, or the factor weights, that a what-if means. Weights given exactly
     ("feedback_quality=10") are taken as they are, with any scenario named beside them. `directory` is the
     knowledge folder, where what_if_factors.yaml sits (without it, only plainly named factors are read)."""
-    scenario = next((sid for sid, cue in SCENARIO_CUES.items() if cue.search(low)), None)
+    scenario = named_scenario(low)
     exact = {name: float(value) for name, value in EXACT_WEIGHT.findall(low)}
     if exact:
         return scenario, exact  # the ranking tool checks them and says what is wrong

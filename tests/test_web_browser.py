@@ -69,6 +69,7 @@ class Visit:
     def send(self, text: str) -> str:
         """Type and send a message; wait for the answer; returns the status line."""
         page = self.page
+        page.wait_for_selector("#adv-status", state="attached")  # rendered a moment after the input box
         page.evaluate("""() => { window.__statuses = [];
             new MutationObserver(() => window.__statuses.push(document.querySelector('#adv-status').innerText))
               .observe(document.querySelector('#adv-status'), {childList: true, subtree: true, characterData: true});

@@ -56,7 +56,8 @@ _weights_arg = st.lists(st.tuples(st.sampled_from([*FACTORS, "speed", ""]), _wei
 @BOUNDED
 @given(weights=st.one_of(_weights_arg, st.text(max_size=30)))
 def test_any_weights_string_gives_valid_json_or_exit_2(weights: str, run_cli: RunCli) -> None:
-    code, out, err = run_cli("rank", "--weights", weights, "--json")
+    # "--weights=VALUE": a value that starts with "-" would otherwise be read by argparse as another option
+    code, out, err = run_cli("rank", f"--weights={weights}", "--json")
     assert "Traceback" not in err
     if code == 2:
         assert out == "" and "advisor: error:" in err

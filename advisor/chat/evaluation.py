@@ -261,15 +261,17 @@ def aggregate(outcomes: list[Outcome]) -> dict[str, dict[str, float]]:
     return out
 
 
-def check_floors(figures: dict[str, dict[str, float]], floors: dict[str, float]) -> list[str]:
+def check_floors(figures: dict[str, dict[str, float]], floors: dict[str, float],
+                 metrics: dict[str, tuple[str, str]] | None = None) -> list[str]:
     """The metrics below their floor (for sums: above their ceiling)."""
+    metrics = metrics or METRICS
     failed = []
     for name, bound in floors.items():
         if name not in figures:
             continue
         value = figures[name]["value"]
-        if (METRICS[name][1] == "sum" and value > bound) or (METRICS[name][1] == "mean" and value < bound):
-            failed.append(f"{METRICS[name][0]}: {value} (floor {bound})")
+        if (metrics[name][1] == "sum" and value > bound) or (metrics[name][1] == "mean" and value < bound):
+            failed.append(f"{metrics[name][0]}: {value} (floor {bound})")
     return failed
 
 

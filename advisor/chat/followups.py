@@ -37,6 +37,10 @@ def _about_fields(knowledge: Knowledge, prompts: Prompts, intent: str, recommend
                 prompts.render("followup_whatif_evals")]
     names = [knowledge.field(f).name for f in focus[:2]]
     out = []
+    if intent == "career" and recommended:  # after the picks, the next things people ask: the work, a plan
+        out += [prompts.render("followup_details", name=names[0]), prompts.render("followup_plan")]
+    elif intent in ("plan", "decision", "details", "compare") and recommended:
+        out.append(prompts.render("followup_recap"))
     if intent != "why_rank" or len(focus) > 1:
         out.append(prompts.render("followup_why", name=names[0]))
     if intent != "readings":

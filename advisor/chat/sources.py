@@ -88,6 +88,9 @@ def card_section(card: FieldCard, section: str) -> str:
         return f"Who it suits: {card.suits}" if card.suits else f"Backgrounds: {', '.join(card.backgrounds)}."
     if section == "essay":
         return card.essay.says
+    if section == "requirements":
+        r = card.requirements
+        return f"Day to day: {r.day_to_day} Degree: {r.degree} Maths: {r.maths} Coding: {r.coding}"
     return f"{card.summary} {card.description.split(chr(10))[0]}"
 
 

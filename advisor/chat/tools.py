@@ -14,6 +14,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from advisor.chat.conversation_tools import (
+    CONVERSATION_TOOL_SPECS,
+    ConversationTools,
+    Decided,
+    Defined,
+    Detailed,
+    Listed,
+    Planned,
+    Recapped,
+    Timed,
+    Views,
+)
 from advisor.chat.events import Citation, ToolCalled, ToolFinished
 from advisor.chat.fit import affinity
 from advisor.chat.grounding import quote_source
@@ -131,7 +143,8 @@ class ProfileUpdated:
     profile: Profile
 
 
-Payload = Found | Ranked | Explained | Recommended | ReadingsPlanned | ProfileUpdated
+Payload = (Found | Ranked | Explained | Recommended | ReadingsPlanned | ProfileUpdated | Detailed | Listed | Defined |
+           Views | Timed | Decided | Planned | Recapped)
 
 
 @dataclass
@@ -145,8 +158,9 @@ class ToolResult:
 
 
 @dataclass
-class Toolbox:
-    """The state tools work on for one turn: knowledge, retrieval, the user's profile, the sources."""
+class Toolbox(ConversationTools):
+    """The state tools work on for one turn: knowledge, retrieval, the user's profile, the sources, and what the
+    earlier answers of the conversation contained."""
 
     knowledge: Knowledge
     retriever_factory: Callable[[], Retriever]
@@ -158,6 +172,8 @@ class Toolbox:
     what_if: dict[str, Any] | None = None  # the what-if this turn ranked under, if any
     prompts: Prompts = DEFAULT_PROMPTS
     listener: Callable[[Any], None] | None = None  # receives ToolCalled / ToolFinished events
+    glossary: dict[str, str] = field(default_factory=dict)
+    conversation: list[dict[str, Any]] = field(default_factory=list)  # each earlier answer's contents
 
     def retriever(self) -> Retriever:
         return self.retriever_factory()
@@ -359,6 +375,7 @@ TOOL_SPECS: tuple[ToolSpec, ...] = (
              ReadingsInput, "recommend_readings"),
     ToolSpec("update_profile", "Record what the user said about their interests, skills, background, constraints.",
              ProfileInput, "update_profile"),
+    *(ToolSpec(*spec) for spec in CONVERSATION_TOOL_SPECS),
 )
 
 
@@ -391,4 +408,9 @@ def _summary(result: ToolResult) -> str:
         return f"{len(p.recommendations)} recommended field(s)"
     if isinstance(p, ReadingsPlanned):
         return f"{len(p.plan)} readings"
-    return "profile updated"
+    if isinstance(p, ProfileUpdated):
+        return "profile updated"
+    return {"field_details": "what the work is like and what it requires", "list_fields": "the list of fields",
+            "define_term": "a definition", "other_views": "what other sources say", "timing": "what sources say about "
+            "when", "decide_job": "the trade-off of quitting or keeping the job", "make_plan": "a plan",
+            "recap": "the conversation so far"}.get(result.name, result.name)

@@ -59,6 +59,8 @@ class Constraints(BaseModel):
     location: str | None = Field(default=None, max_length=200)
     needs_salary: bool | None = None
     risk_appetite: Risk | None = None
+    keeps_job: bool | None = Field(default=None, description="will keep their current job while moving over")
+    can_relocate: bool | None = Field(default=None, description="False: cannot move for work")
     notes: SkipJsonSchema[dict[str, str]] = Field(
         default_factory=dict, description="why a value differs from what the user said, by constraint")
 
@@ -213,6 +215,10 @@ class Profile(BaseModel):
             parts.append("needs a salary")
         if c.risk_appetite:
             parts.append(f"risk appetite: {c.risk_appetite}")
+        if c.keeps_job is not None:
+            parts.append("keeps their job" if c.keeps_job else "not keeping a job")
+        if c.can_relocate is not None:
+            parts.append("can relocate" if c.can_relocate else "cannot relocate")
         if self.goals:
             parts.append("goals: " + "; ".join(self.goals))
         if self.readings_done:

@@ -39,6 +39,7 @@ class Recap(BaseModel):
     last_intent: str = ""
     last_recommendations: list[str] = Field(default_factory=list)
     last_what_if: dict[str, Any] | None = None
+    turns: list[dict[str, Any]] = Field(default_factory=list)  # what each earlier answer contained, oldest first
 
 
 def state_line(profile: Profile, focus: list[str], mode: str, recap: Recap | None = None) -> str:
@@ -57,6 +58,7 @@ class ConversationState:
         self.since = list(messages[last_human + 1:])  # the AI tool calls and tool answers of this turn
         history = messages[:last_human] if last_human >= 0 else []
         self.history_users = [str(m.content) for m in history if isinstance(m, HumanMessage)]
+        self.earlier_answers = [str(m.content) for m in history if isinstance(m, AIMessage) and m.content]
         system = next((str(m.content) for m in messages if isinstance(m, SystemMessage)), "")
         found = STATE.search(system)
         state: dict[str, Any] = json.loads(found.group(1)) if found else {}
@@ -78,6 +80,23 @@ class ConversationState:
 
     def calls_made(self) -> int:
         return sum(isinstance(m, ToolMessage) for m in self.since)
+
+
+def _same(a: str, b: str) -> bool:
+    def norm(text: str) -> str:
+        return re.sub(r"\s+", " ", re.sub(r"\[\d+\]", "", text)).strip().lower()
+
+    return norm(a) == norm(b)
+
+
+def not_again(text: str, earlier: list[str], plan: Plan, box: TurnResults) -> str:
+    """Never the same answer twice: when this answer would repeat an earlier one word for word, point back to
+    it briefly and say what is new, instead of showing it again."""
+    if not any(_same(text, e) for e in earlier):
+        return text
+    names = [box.knowledge.field(f).name for f in (box.recommended or plan.fields or plan.picks)[:3]]
+    what = f" ({', '.join(names)})" if names else ""
+    return box.say("answer_again", what=what)
 
 
 class OfflineChatModel(BaseChatModel):
@@ -105,7 +124,7 @@ class OfflineChatModel(BaseChatModel):
             if len(self._plans) > 256:
                 self._plans.clear()
             context = Context(state.profile, state.focus, state.recap.last_intent, state.recap.last_recommendations,
-                              state.recap.last_what_if)
+                              state.recap.last_what_if, state.recap.turns)
             self._plans[key] = plan_turn(state.message, self.knowledge, self.lexicon, self.intents, context)
         return self._plans[key]
 
@@ -122,7 +141,8 @@ class OfflineChatModel(BaseChatModel):
         books = [r.book for r in results if r.book is not None]
         turn = TurnResults(self.knowledge, self.prompts, books[-1] if books else SourceBook(), results,
                            state.profile.merge(plan.profile_update), self.glossary)
-        return AIMessage(content=write_answer(plan, turn, state.mode), response_metadata={"intent": plan.intent})
+        text = not_again(write_answer(plan, turn, state.mode), state.earlier_answers, plan, turn)
+        return AIMessage(content=text, response_metadata={"intent": plan.intent})
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:

@@ -9,6 +9,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.chat.offline.intents import CUES, RUN_SCENARIO, IntentGuess, IntentModel
+from advisor.chat.offline.requests import (
+    Shape,
+    aspects_asked,
+    horizon_weeks,
+    hours_per_week,
+    minutes_budget,
+    shape_asked,
+    term_asked,
+    year_asked,
+)
 from advisor.chat.offline.text import FIRST_PERSON, WHAT_IF_START, negated_at, normalise
 from advisor.chat.offline.understanding import Lexicon, read_profile, topic_by_meaning, topics
 from advisor.chat.offline.what_if import WEIGHT_TALK, factor_named, named_scenario, what_if
@@ -83,6 +93,9 @@ class Plan:
     essay_aspect: str | None = None
     confidence: float = 1.0
     alternatives: list[str] = field(default_factory=list)  # when unsure: the intents it might be
+    shape: Shape = field(default_factory=Shape)  # "in three bullets", "one sentence", "top two"
+    picks: list[str] = field(default_factory=list)  # the person's current recommendations, for "what it means for you"
+    insisted: str | None = None  # a field the person insists on though it is not among the picks
 
 
 @dataclass
@@ -95,20 +108,28 @@ class Context:
     last_intent: str = ""
     recommendations: list[str] = field(default_factory=list)  # the last ones, in order: "the second one"
     what_if: dict[str, Any] | None = None  # the what-if the last answer was under
+    turns: list[dict[str, Any]] = field(default_factory=list)  # what each earlier answer contained, oldest first
 
 
 def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: IntentModel, context: Context) -> Plan:
     low = normalise(message)
     update = read_profile(message, knowledge, lexicon)
     named = topics(low, knowledge, lexicon)
-    referred = _reference(low, context.focus, context.recommendations)
+    listed = first_picks(context) if FIRST_ANSWER.search(low) else context.recommendations
+    referred = _reference(low, context.focus, listed)
     guess = intents.guess(message, low)
     weight_talk = bool(WEIGHT_TALK.search(low)) and factor_named(low, message, lexicon.directory)
     intent = _decide(guess, low, update, named, referred, context, intents.floor, weight_talk)
-    plan = Plan(intent, profile_update=update, confidence=round(guess.confidence, 3))
+    plan = Plan(intent, profile_update=update, confidence=round(guess.confidence, 3), shape=shape_asked(low),
+                picks=context.recommendations or first_picks(context))
     if not update.is_empty():
         plan.calls.append(("update_profile", update.model_dump(exclude_defaults=True)))
     target = named or ([referred] if referred else []) or context.focus[:1]
+    loved = (named or update.interests or context.profile.interests or context.focus)[:1]
+    if INSIST.search(low) and loved and intent in ("career", "why_fit", "why_rank", "compare", "clarify", "plan"):
+        plan.intent, plan.insisted, plan.fields = "career", loved[0], loved[:1]
+        plan.calls += [("explain_field", {"field": loved[0]}), ("recommend_fields", {"top": 3})]
+        return plan
     if intent == "career":
         under = context.what_if if context.last_intent == "what_if" and CHANGE_PICKS.search(low) else None
         plan.scenario, plan.weights = (under or {}).get("scenario"), (under or {}).get("weights")
@@ -128,7 +149,9 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
         plan.calls.append(("explain_field", {"field": plan.fields[0]}) if plan.fields else ("rank_fields", {}))
         plan.calls.append(("search_knowledge", {"query": message, "k": 1, "kind": "user"}))
     elif intent == "compare":
-        fields = list(dict.fromkeys([*named, *_all_references(low, context.recommendations or context.focus),
+        those = THOSE_N.search(low)
+        group = (listed or context.focus)[: 3 if those and those.group(1) in ("three", "3") else 2] if those else []
+        fields = list(dict.fromkeys([*named, *group, *_all_references(low, listed or context.focus),
                                      *([referred] if referred else [])]))
         if len(fields) < 2:
             fields = list(dict.fromkeys([*fields, *context.focus]))[:2]
@@ -148,7 +171,11 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
                 return plan
         plan.fields = target[:3] if named else target[:1]
         plan.level = reading_level(low)
-        plan.calls.append(("recommend_readings", {"fields": plan.fields, "level": plan.level}))
+        budget = minutes_budget(low)
+        if budget and not hours_per_week(low):  # "something I can finish in two hours"
+            plan.calls.append(("make_plan", {"fields": plan.fields or plan.picks, "minutes_total": budget}))
+        else:
+            plan.calls.append(("recommend_readings", {"fields": plan.fields, "level": plan.level}))
     elif intent == "what_if":
         plan.scenario, plan.weights = what_if(low, message, lexicon.directory)
         if plan.scenario and not (named or referred):
@@ -167,9 +194,69 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
         query = message if not plan.fields or named else f"{message} {knowledge.field(plan.fields[0]).name}"
         plan.calls.append(("search_knowledge", {"query": query, "k": 4, "kind": "essay"}))
         plan.calls.append(("search_knowledge", {"query": query, "k": 1, "kind": "user"}))
+    elif intent in CONVERSATION_INTENTS:
+        _plan_conversation(plan, message, low, named, referred, context)
     elif intent == "clarify":
         plan.alternatives = [guess.intent, guess.runner_up]
     return plan
+
+
+INSIST = re.compile(r"\bnot giving (?:it|that|this) up\b|\bi'?m not (?:giving|letting) (?:it|that|this)\b|\bstill want "
+                    r"(?:it|that|to do it)\b|\b(?:do|pursue|want) it anyway\b|\bi insist\b|\bhow to go after it\b|"
+                    r"\bhow (?:do|can|would|could) i (?:still )?(?:go after|pursue|get into|do) it\b|\b(?:don'?t|do not) "
+                    r"talk me out\b|\btalk me out of it\b|\bmy heart is set\b|\bwhatever you say\b")
+CONVERSATION_INTENTS = ("details", "list_fields", "define", "other_views", "timing", "decision", "plan", "recap")
+THOSE_N = re.compile(r"\b(?:those|these|the|all|both of the|your|the other) (two|three|2|3)\b(?! (?:hours?|weeks?|"
+                     r"months?|years?))")
+FIRST_ANSWER = re.compile(r"\b(?:at|from) the (?:very )?(?:start|beginning)|\b(?:first|original|earlier|initial) "
+                          r"(?:answer|list|picks?|suggestions?|recommendations?)|\byou (?:first|originally) "
+                          r"(?:said|suggested|recommended)|\boriginally\b")
+
+
+def first_picks(context: Context) -> list[str]:
+    """The recommendations of the earliest answer that gave any."""
+    return next((list(t["recommendations"]) for t in context.turns if t.get("recommendations")), [])
+
+
+def _plan_conversation(plan: Plan, message: str, low: str, named: list[str], referred: str | None,
+                       context: Context) -> None:
+    """The tool calls for the answer types beyond picks, rankings and readings."""
+    target = named or ([referred] if referred else []) or context.focus[:1]
+    if plan.intent == "details":
+        plan.fields = target[:1] or plan.picks[:1]
+        if plan.fields:
+            plan.calls.append(("field_details", {"field": plan.fields[0], "aspects": aspects_asked(message)}))
+        else:
+            plan.intent = "list_fields"
+    if plan.intent == "list_fields":
+        plan.calls.append(("list_fields", {}))
+    elif plan.intent == "define":
+        term = term_asked(message)
+        plan.fields = named[:1]
+        if named and (not term or named == topics_in(term, named)):
+            term = named[0]
+        plan.calls.append(("define_term", {"term": term or message}))
+    elif plan.intent == "other_views":
+        plan.fields = (named or ([referred] if referred else []))[:1]
+        plan.calls.append(("other_views", {"field": plan.fields[0] if plan.fields else None}))
+    elif plan.intent == "timing":
+        plan.fields = target[:1]
+        plan.calls.append(("timing", {"field": plan.fields[0] if plan.fields else None, "year": year_asked(low)}))
+    elif plan.intent == "decision":
+        plan.fields = (named or plan.picks)[:1]
+        plan.calls.append(("decide_job", {"field": plan.fields[0] if plan.fields else None}))
+    elif plan.intent == "plan":
+        plan.fields = list(dict.fromkeys([*named, *plan.picks]))[:2]
+        hours, weeks = hours_per_week(message), horizon_weeks(message)
+        plan.calls.append(("make_plan", {"fields": plan.fields, "hours_per_week": hours, "weeks": weeks}))
+    elif plan.intent == "recap":
+        plan.calls.append(("recap", {}))
+
+
+def topics_in(term: str, named: list[str]) -> list[str]:
+    """The named fields that the term itself names (so "what is mech interp?" defines the field)."""
+    low = term.lower()
+    return [f for f in named if f.replace("-", " ") in low or low in f.replace("-", " ")] or named
 
 
 GENERIC = re.compile(r"\b(?:i|me|my|you|your|we|a|an|the|any|some|good|great|best|first|next|what|which|should|"

@@ -35,6 +35,9 @@ WHAT_IF_START = re.compile(r"^\W*(?:what if|suppose|supposing|imagine|assume|ass
 TELLING_WHAT = re.compile(r"^\s*what (?:i|really|truly|gets me|excites me|draws me|keeps me)\b.*\b(?:is|are|was)\b")
 UPTALK = re.compile(r"^(?:(?:i guess|i think|maybe|honestly|tbh|so|um|hmm),? )*i (?:am|have|guess|think|kind of|sort "
                     r"of|really|love|like|enjoy|find)\b")
+# "and do i need a phd for that" asks, even without its question mark
+ASKING = re.compile(r"^\s*(?:and |so |but |ok,? |okay,? |also |then |hmm,? )*(?:do|does|did|can|could|should|would|"
+                    r"will|must|am|is|are) (?:i|you|we|they|it|that|this|one|people|someone|anyone)\b")
 AUX_START = re.compile(r"^\s*(?:is|are|does|do|did|can|could|should|would|will|was|were|has|have)\b")
 # A skill said in passing ("I did some maths at school", "hacked together a bit of code, nothing fancy"): not what
 # the person does, so it is neither recorded as a skill nor matched against the fields' work.
@@ -139,7 +142,8 @@ def clauses(text: str) -> list[Clause]:
         parts = [q for p in parts for q in _split_views(p)]
         for i, part in enumerate(parts):
             question = (bool(QUESTION_START.search(part)) and not (TELLING_WHAT.match(part) and not is_question)) or (
-                is_question and (i == len(parts) - 1 or bool(AUX_START.search(part))))
+                is_question and (i == len(parts) - 1 or bool(AUX_START.search(part)))) or bool(
+                ASKING.search(part))
             value, cued = read_polarity(part)
             if question and value > 0 and UPTALK.match(part) and not QUESTION_START.search(part):
                 question = False  # "I guess I'm sort of drawn to forecasting?" tells, with a shrug

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from advisor.chat.conversation_tools import Planned
 from advisor.chat.events import MODES, Mode
 from advisor.chat.offline.planner import Plan
 from advisor.chat.sources import SourceBook
@@ -69,9 +70,15 @@ class TurnResults:
 
 def write_answer(plan: Plan, box: TurnResults, mode: Mode) -> str:
     """The whole answer for this turn's plan and tool results."""
+    from advisor.chat.offline import writer_talk as talk
+
     writers = {"career": _career, "why_fit": _why_fit, "why_rank": _why, "compare": _compare,
-               "readings": _readings, "what_if": _what_if, "essay": _essay}
-    if plan.intent in writers:
+               "readings": _readings, "what_if": _what_if, "essay": _essay, "details": talk.details,
+               "list_fields": talk.list_fields, "define": talk.define, "other_views": talk.other_views,
+               "timing": talk.timing, "decision": talk.decision, "plan": talk.plan_answer, "recap": talk.recap}
+    if plan.intent == "readings" and box.last(Planned) is not None:  # readings within a time budget
+        body = talk.plan_answer(plan, box, mode)
+    elif plan.intent in writers:
         body = writers[plan.intent](plan, box, mode)
     elif plan.intent == "clarify":
         first, second = (INTENT_WORDS.get(i, i) for i in [*plan.alternatives, "help", "help"][:2])
@@ -128,10 +135,40 @@ def understood(profile: Profile, knowledge: Knowledge) -> str:
                       "medium": "a moderate appetite for risk"}[c.risk_appetite])
     if c.location:
         parts.append(f"based in {c.location}")
+    if c.keeps_job:
+        parts.append("keeping your job")
+    if c.can_relocate is False:
+        parts.append("you can't relocate")
     return "; ".join(parts)
 
 
+def _insisted(plan: Plan, box: TurnResults, mode: Mode) -> str:
+    """The person insists on a field they love: an honest path inside it, not a switch to another field."""
+    res = box.last(Explained)
+    rec = box.last(Recommended)
+    if not isinstance(res, Explained) or plan.insisted is None:
+        return box.say("answer_help")
+    e = res.explanations[0]
+    card = box.knowledge.field(e.id)
+    half = "safer half" if e.in_safer_half else "more exposed half"
+    protecting = min(e.factors, key=lambda f: f.value * f.weight)
+    cite = box.cite([f"field:{e.id}#factors"])
+    lines = [box.say("answer_insist_head", name=e.name, half=half),
+             f"- Aim at the part of the work automation reaches last. For {e.name}, what protects it most is "
+             f"{protecting.label.lower()}: {box.linked(protecting.rationale)} {cite}",
+             f"- Build judgement, not volume: {card.research_tasks[0][:1].lower()}{card.research_tasks[0][1:]} is the "
+             f"kind of task where your taste shows. {box.cite([f'field:{e.id}#work'])}",
+             f"- Get in the usual way: {'; '.join(card.entry_paths[:2])}. {box.cite([f'field:{e.id}#entry'])}"]
+    hedge = [r for r in (rec.recommendations if isinstance(rec, Recommended) else []) if r.field_id != e.id]
+    if hedge:
+        lines.append(f"- Keep a hedge: {hedge[0].name} is a safer bet that also fits you, and skills carry over "
+                     "if automation moves faster than expected.")
+    return "\n".join(lines)
+
+
 def _career(plan: Plan, box: TurnResults, mode: Mode) -> str:
+    if plan.insisted:
+        return _insisted(plan, box, mode)
     rec = box.last(Recommended)
     if not isinstance(rec, Recommended):
         return box.say("answer_help")
@@ -306,8 +343,30 @@ def _what_if(plan: Plan, box: TurnResults, mode: Mode) -> str:
         listed = ", ".join(f"{box.knowledge.field(m.field_id).name} (#{m.old_rank} to #{m.new_rank})" for m in shown)
         template = "answer_whatif_weights" if len(shown) == len(moves) else "answer_whatif_weights_some"
         lines.append(box.say(template, count=len(moves), moves=listed))
+    lines += _for_your_picks(plan, box, ranking)
     lines.append(box.say("answer_whatif_rest"))
     return "\n".join(lines)
+
+
+def _for_your_picks(plan: Plan, box: TurnResults, ranking: Ranked) -> list[str]:
+    """What a what-if means for the person's own picks: where each moves, and whether it stays a safer bet."""
+    if not plan.picks:
+        return []
+    from advisor.knowledge.ranking import rank_fields
+
+    before = rank_fields(box.knowledge)
+    total = len(before.fields)
+    lines = [box.say("answer_whatif_mine")]
+    for fid in plan.picks[:3]:
+        old, new = before.get(fid).rank, ranking.ranking.get(fid).rank
+        name = box.knowledge.field(fid).name
+        half = "still in the safer half" if new > total / 2 else "now in the more exposed half"
+        if old == new:
+            lines.append(f"- {name} stays at #{new} of {total} on our model's estimate, {half.replace('now ', '')}.")
+        else:
+            way = "safer" if new > old else "more exposed"
+            lines.append(f"- {name} moves from #{old} to #{new} of {total} on our model's estimate ({way}), {half}.")
+    return lines
 
 
 def _what_if_words(plan: Plan, box: TurnResults) -> str:

@@ -1,0 +1,228 @@
+"""The offline writer for what people ask after the first answer: the work and its requirements, the list of
+fields, definitions, other views, timing, quit or keep the job, a plan sized to their hours, and a recap in the
+shape asked. Each answer is written from this turn's typed tool results and cites what it says."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from advisor.chat.conversation_tools import Decided, Defined, Detailed, Listed, Planned, Recapped, Timed, Views
+from advisor.chat.events import Mode
+from advisor.chat.offline.requests import Shape
+from advisor.chat.tools import Found
+from advisor.knowledge.ranking import rank_fields
+from advisor.knowledge.recommend import recommend
+
+if TYPE_CHECKING:
+    from advisor.chat.offline.planner import Plan
+    from advisor.chat.offline.writer import TurnResults
+
+ASPECT_LABELS = {"day_to_day": "Day to day", "degree": "Degrees", "maths": "Maths", "coding": "Coding"}
+INTENT_DONE = {"compare": "compared {fields}", "why_rank": "looked at why {fields} ranks where it does",
+               "why_fit": "went through why {fields} suits you", "readings": "picked readings for {fields}",
+               "what_if": "tried a what-if", "details": "looked at the day-to-day work and requirements of {fields}",
+               "plan": "made a plan for {fields}", "decision": "weighed quitting against keeping your job",
+               "other_views": "looked at what other sources say", "timing": "looked at what sources say about timing",
+               "define": "defined a term"}
+
+
+def details(plan: Plan, box: TurnResults, mode: Mode) -> str:
+    res = box.last(Detailed)
+    if not isinstance(res, Detailed):
+        return box.say("answer_help")
+    card, r = res.card, res.card.requirements
+    cite_req = box.cite([f"field:{card.id}#requirements"])
+    asked = [a for a in res.aspects if a in ASPECT_LABELS]
+    focused = len(res.aspects) < 4
+    lines = [box.say("answer_details_head", name=card.name)]
+    for aspect in asked or list(ASPECT_LABELS):
+        lines.append(f"- {ASPECT_LABELS[aspect]}: {getattr(r, aspect)} {cite_req}")
+    if not focused or "day_to_day" in asked:
+        tasks = "; ".join(t[:1].lower() + t[1:] for t in card.research_tasks[: 2 if mode == "concise" else 3])
+        lines.append(f"- Typical tasks: {tasks}. {box.cite([f'field:{card.id}#work'])}")
+    if not focused or {"organisations", "entry"} & set(res.aspects):
+        lines.append(f"- Ways in: {'; '.join(card.entry_paths[:3])}. {box.cite([f'field:{card.id}#entry'])}")
+        lines.append(f"- Who hires: {', '.join(card.organisations[:5])}. {box.cite([f'field:{card.id}#entry'])}")
+    lacks = " ".join(box.profile.lacks).lower()
+    if ("coding" in asked or not focused) and any(w in lacks for w in ("programming", "coding", "code")):
+        lines.append(f"You told me you don't code, so weigh the coding line above: it is the gap to close first "
+                     f"for {card.name}.")
+    return "\n".join(lines)
+
+
+def list_fields(plan: Plan, box: TurnResults, mode: Mode) -> str:
+    res = box.last(Listed)
+    if not isinstance(res, Listed):
+        return box.say("answer_help")
+    lines = [box.say("answer_list_head", count=len(res.ranking.fields))]
+    for f in res.ranking.fields:
+        card = box.knowledge.field(f.id)
+        summary = "" if mode == "concise" else f": {card.summary}"
+        lines.append(f"{f.rank}. {card.name}{summary} {box.cite([f'field:{f.id}#overview'])}".rstrip())
+    return "\n".join(lines)
+
+
+def define(plan: Plan, box: TurnResults, mode: Mode) -> str:
+    res = box.last(Defined)
+    if not isinstance(res, Defined):
+        return box.say("answer_help")
+    if res.field_id:
+        card = box.knowledge.field(res.field_id)
+        plain = f" In plain words: {res.definition}." if res.definition else ""
+        return f"{card.name}: {card.summary}{plain} {box.cite([f'field:{card.id}#overview'])}".strip()
+    if res.definition:
+        return f"{res.term[:1].upper()}{res.term[1:]}: {res.definition}."
+    hits = [h for r in box.results if isinstance(r.payload, Found) for h in r.payload.hits]
+    if hits:
+        return f"I have no short definition of \"{res.term}\", but this passage speaks of it: " \
+               f"\"{hits[0].text[:300]}\" {box.cite_hit(hits[0])}"
+    return box.say("answer_define_none", term=res.term)
+
+
+def other_views(plan: Plan, box: TurnResults, mode: Mode) -> str:
+    res = box.last(Views)
+    if not isinstance(res, Views):
+        return box.say("answer_help")
+    name = box.knowledge.field(res.field_id).name if res.field_id else None
+    lines = []
+    if res.claims:
+        lines.append(box.say("answer_views_head", subject=name or "which safety research gets automated"))
+        for a, c in res.claims[: 3 if mode == "concise" else 6]:
+            lines.append(f"- {a.authors} ({a.date.year}): {c.text.strip()} {box.cite([c.id])}")
+    elif name:
+        lines.append(box.say("answer_views_none", name=name))
+    if name and res.model_position:
+        lines.append(f"Our model (not the essay) puts {name} in the {res.model_position} of the 16 fields.")
+    lines.append(box.say("answer_views_limits"))
+    return "\n".join(lines)
+
+
+def timing(plan: Plan, box: TurnResults, mode: Mode) -> str:
+    res = box.last(Timed)
+    if not isinstance(res, Timed):
+        return box.say("answer_help")
+    lines = [box.say("answer_timing_head")]
+    for a, c in res.claims:
+        lines.append(f"- {a.authors} ({a.date.year}) do give a range: {c.text.strip()} {box.cite([c.id])}")
+    if res.field_id:
+        ranking = rank_fields(box.knowledge)
+        f = ranking.get(res.field_id)
+        half = "safer half" if f.rank > len(ranking.fields) / 2 else "more exposed half"
+        meaning = ("it is among the later fields to be automated, if the order holds" if half == "safer half" else
+                   "it is among the earlier fields to be automated, if the order holds")
+        if not res.claims:
+            lines.append(box.say("answer_timing_field", name=box.knowledge.field(res.field_id).name, half=half,
+                                 meaning=meaning, year=res.year or "a given year"))
+        else:
+            lines.append(f"Our model (not the essay) puts {box.knowledge.field(res.field_id).name} in the {half}: "
+                         f"{meaning}.")
+    return "\n".join(lines)
+
+
+def decision(plan: Plan, box: TurnResults, mode: Mode) -> str:
+    res = box.last(Decided)
+    if not isinstance(res, Decided):
+        return box.say("answer_help")
+    d = res.decision
+    lines = [box.say("answer_decision_head"),
+             "- " + box.say("answer_decision_numbers", months=d.months, hours=d.hours_per_week,
+                            part=f"{d.part_time_hours:,}", full=f"{d.full_time_hours:,}")]
+    if d.keep_job:
+        lines.append("- " + box.say("answer_decision_keep", reasons=" and ".join(d.reasons)))
+    else:
+        lines.append("- " + box.say("answer_decision_go", months=d.runway_months))
+    paths = "; ".join(d.path.entry_paths[:2])
+    lines.append(f"- For {d.path.name}, part-time ways in exist: {paths}. {box.cite([f'field:{d.path.id}#entry'])}")
+    return "\n".join(lines)
+
+
+def plan_answer(plan: Plan, box: TurnResults, mode: Mode) -> str:
+    from advisor.chat.offline.writer import _reading_lines
+
+    res = box.last(Planned)
+    if not isinstance(res, Planned):
+        return box.say("answer_help")
+    if res.plan is None:  # a reading budget
+        names = ", ".join(box.knowledge.field(f).name for f in dict.fromkeys(r.field_id for r in res.readings)) \
+            or "your fields"
+        if not res.readings:
+            return box.say("answer_plan_readings_none", fields=names, minutes=res.minutes, shortest="more")
+        return "\n".join([box.say("answer_plan_readings", fields=names, minutes=res.minutes),
+                          *_reading_lines(box, res.readings)])
+    p = res.plan
+    names = " and ".join(box.knowledge.field(f).name for f in p.fields)
+    if p.weeks == 1:
+        lines = [box.say("answer_plan_week", hours=p.hours_per_week)]
+        lines += [f"- {s.text} {_cites(box, s.sources)}".rstrip() for s in p.steps[:1]]
+        lines.append(f"- Then decide: {p.decision}")
+    else:
+        lines = [box.say("answer_plan_head", fields=names, hours=p.hours_per_week, weeks=p.weeks,
+                         total=f"{p.total_hours:,}", start=p.start.strftime("%-d %B %Y"))]
+        for s in p.steps:
+            when = p.week_date(s.start_week).strftime("%-d %b")
+            lines.append(f"- Weeks {s.start_week}-{s.end_week} (from {when}), {s.phase}, about {s.hours} hours: "
+                         f"{s.text} {_cites(box, s.sources)}".rstrip())
+        lines.append(f"- Decision point: {p.decision}")
+    if p.assumed:
+        lines.append(box.say("answer_plan_assumed", assumed=" and ".join(p.assumed)))
+    return "\n".join(lines)
+
+
+def _cites(box: TurnResults, sources: list[str]) -> str:
+    return box.cite(sources)
+
+
+def recap(plan: Plan, box: TurnResults, mode: Mode) -> str:
+    from advisor.chat.offline.writer import understood
+
+    res = box.last(Recapped)
+    turns = res.turns if isinstance(res, Recapped) else []
+    who = understood(box.profile, box.knowledge)
+    picks = next((t["recommendations"] for t in reversed(turns) if t.get("recommendations")), [])
+    if not picks and not box.profile.is_empty():
+        picks = [r.field_id for r in recommend(box.knowledge, box.profile, rank_fields(box.knowledge), top=3)]
+    if not who and not picks:
+        return box.say("answer_recap_empty")
+    shape = plan.shape
+    ranking = rank_fields(box.knowledge)
+    total = len(ranking.fields)
+    reasons = []
+    for fid in picks[: shape.top or 3]:
+        f = ranking.get(fid)
+        card = box.knowledge.field(fid)
+        safe = "among the safer bets" if f.rank > total / 2 else "more exposed, but a strong fit"
+        reasons.append((card.name, f"{safe} on our model's estimate {box.cite([f'field:{fid}#factors'])}"))
+    done = []
+    for t in turns:
+        template = INTENT_DONE.get(str(t.get("intent")))
+        if template:
+            names = " and ".join(box.knowledge.field(f).name for f in (t.get("fields") or [])[:3]) or "a field"
+            done.append(template.format(fields=names))
+    done = list(dict.fromkeys(done))
+    items = []
+    if who:
+        items.append(f"You: {who}.")
+    if reasons:
+        items.append("My picks for you: " + "; ".join(f"{n}, {why}" for n, why in reasons) + ".")
+    if done:
+        items.append("We also " + ", ".join(done[-4:]) + ".")
+    items.append(f"Next step: start the first reading for {reasons[0][0] if reasons else 'your first pick'}, "
+                 "or ask me for a plan sized to your hours.")
+    return shaped(box.say("answer_recap_head"), items, shape, reasons, who)
+
+
+def shaped(head: str, items: list[str], shape: Shape, top: list[tuple[str, str]], who: str = "") -> str:
+    """The items in the shape asked: N bullets, one sentence, top N with a reason each, or short."""
+    if shape.top and top:
+        return "\n".join(f"{i}. {name}: {why}." for i, (name, why) in enumerate(top[: shape.top], 1))
+    if shape.sentences:
+        picks = " and ".join(n for n, _ in top[:2])
+        lead = f"For you ({who}), " if who else "In short, "
+        return f"{lead}my picks are {picks or 'still open'}, chosen as safer bets against automation that fit you."
+    if shape.bullets:  # one pick a bullet, so three bullets hold who you are and the picks
+        pool = [i for i in items if not i.startswith("My picks")]
+        pool[1:1] = [f"{name}: {why}." for name, why in top]
+        return "\n".join(f"- {item}" for item in pool[: shape.bullets])
+    if shape.short:
+        return "\n".join(f"- {item}" for item in items[:2])
+    return "\n".join([head, *(f"- {item}" for item in items)])

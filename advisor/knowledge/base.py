@@ -110,6 +110,17 @@ class Reading(_Strict):
     about: str | None = Field(default=None, description="one line in our words: what the reading covers")
 
 
+class Requirements(_Strict):
+    """What people in a field typically need today, in one or two plain sentences each (hedged where it varies)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    degree: str = Field(min_length=1, description="whether a PhD or other degree is needed, and the usual ways in")
+    maths: str = Field(min_length=1, description="how much maths, and which kind")
+    coding: str = Field(min_length=1, description="how much programming, from none to strong ML engineering")
+    day_to_day: str = Field(min_length=1, description="what a typical week of the work looks like, concretely")
+
+
 class EssayStance(_Strict):
     passages: list[str]
     says: str = Field(min_length=1)
@@ -128,6 +139,7 @@ class FieldCard(_Strict):
     backgrounds: list[str] = Field(min_length=1)
     suits: str = ""  # who tends to do well here, in our words (used to match people by meaning)
     entry_paths: list[str] = Field(min_length=1)
+    requirements: Requirements  # degree, maths, coding and day-to-day work, for "do I need a PhD?" questions
     organisations: list[str] = Field(min_length=1)
     factors: dict[FactorName, FactorScore]
     essay: EssayStance

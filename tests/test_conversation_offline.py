@@ -172,7 +172,7 @@ def test_sessions_resume_list_export_and_delete(settings: Settings, knowledge: K
     assert "I'm a physicist" in text
     assert run_cli("sessions", "delete", "bob")[0] == 0
     code, _, err = run_cli("sessions", "show", "bob")
-    assert code == 2 and "No session named 'bob'" in err
+    assert code == 2 and "No conversation named 'bob' was found" in err
 
 
 def test_ask_json_has_the_promised_keys(run_cli: RunCli, home_with_index: Path) -> None:

@@ -45,7 +45,7 @@ def ask(c: Any, message: str, mode: str = "detailed") -> tuple[str, list[dict[st
 def test_a_multi_turn_conversation_with_why_rank_and_readings(app: RunningApp) -> None:
     c = client(app)
     *_, note, _ = c.predict(api_name="/new_conversation")
-    session = re.search(r"`(web-[0-9a-f]+)`", note).group(1)  # type: ignore[union-attr]
+    session = re.search(r"`(web-[A-Za-z0-9_-]+)`", note).group(1)  # type: ignore[union-attr]
 
     box, chat, sources, understood, status = ask(
         c, "I'm a backend engineer with 6 months of runway and I like interpretability. What should I work on?")
@@ -79,7 +79,7 @@ def test_a_multi_turn_conversation_with_why_rank_and_readings(app: RunningApp) -
 def test_feedback_is_stored_with_the_turn(app: RunningApp) -> None:
     c = client(app)
     *_, note, _ = c.predict(api_name="/new_conversation")
-    session = re.search(r"`(web-[0-9a-f]+)`", note).group(1)  # type: ignore[union-attr]
+    session = re.search(r"`(web-[A-Za-z0-9_-]+)`", note).group(1)  # type: ignore[union-attr]
     ask(c, "Why is evaluations ranked where it is?")
     ask(c, "What if automated eval generation works?")
     assert "answer 2" in c.predict(2, "down", "I wanted the numbers", api_name="/feedback")

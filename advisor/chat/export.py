@@ -14,8 +14,9 @@ import html
 import re
 from collections.abc import Callable
 
-from advisor.chat.store import Message, SessionStore, reading_order
 from advisor.knowledge.profile import Profile
+from advisor.storage.owners import LOCAL
+from advisor.storage.store import Message, Store, reading_order
 
 # ANSI/VT sequences: CSI (ESC [ or the one-byte CSI) ... final byte; OSC, DCS, SOS, PM, APC strings up to BEL or
 # ST; other two-byte escapes.
@@ -113,6 +114,9 @@ def render_export(name: str, profile: Profile, messages: list[Message], plan_mar
     return "\n".join([*lines, "## Your plan", "", plan_text(plan_markdown), ""])
 
 
-def export_session(store: SessionStore, name: str, plan_for: Callable[[Profile], str]) -> str:
-    """A session's export, its plan made by `plan_for` from the session's profile (its text made safe first)."""
-    return store.export_markdown(name, plan_for(safe_profile(store.profile(name))))
+def export_session(store: Store, name: str, plan_for: Callable[[Profile], str], owner: str = LOCAL) -> str:
+    """One of `owner`'s sessions exported (see `render_export`), its plan made by `plan_for` from the session's
+    profile (its text made safe first). Made on request from the store; nothing is written anywhere."""
+    name = store.require(name, owner=owner)
+    profile = store.profile(name, owner=owner)
+    return render_export(name, profile, store.messages(name, owner=owner), plan_for(safe_profile(profile)))

@@ -38,7 +38,7 @@ from advisor.chat.models import Backend, offline_backend
 from advisor.chat.offline.model import Recap, state_line
 from advisor.chat.offline.understanding import extract_profile, load_glossary, load_lexicon
 from advisor.chat.plan import personal_plan
-from advisor.chat.store import Message, SessionStore, StoreUnavailableError, open_store
+from advisor.chat.store import LOCAL, Message, SessionStore, StoreUnavailableError, open_store
 from advisor.chat.tools import Toolbox
 from advisor.errors import AdvisorError, InputError
 from advisor.knowledge import Knowledge
@@ -152,21 +152,21 @@ class ConversationService:
 
     # --- one turn -------------------------------------------------------------------------------------------
 
-    def ask(self, session_id: str, message: str, mode: str = "detailed") -> Iterator[Event]:
-        """Run one turn of `session_id` and yield its events; the last is `TurnFinished`."""
+    def ask(self, session_id: str, message: str, mode: str = "detailed", *, owner: str = LOCAL) -> Iterator[Event]:
+        """Run one turn of `owner`'s session `session_id` and yield its events; the last is `TurnFinished`."""
         text = validate_message(message)
         mode = validate_mode(mode)
-        question = self.store.start_turn(session_id, text)
-        profile = self.store.profile(session_id)
-        focus = self.store.focus(session_id)
-        history = self.store.messages(session_id, before=question)
+        question = self.store.start_turn(session_id, text, owner=owner)
+        profile = self.store.profile(session_id, owner=owner)
+        focus = self.store.focus(session_id, owner=owner)
+        history = self.store.messages(session_id, before=question, owner=owner)
         answer, discussed = yield from self._turn(session_id, text, mode, profile, focus, history)
         answer = yield from self._save(session_id, question, profile, answer,
-                                       answer.recommendations or discussed or focus)
+                                       answer.recommendations or discussed or focus, owner)
         yield TurnFinished(answer=answer)
 
     def _save(self, session_id: str, question: int, before: Profile, answer: Answer,
-              focus: list[str]) -> Generator[Event, None, Answer]:
+              focus: list[str], owner: str = LOCAL) -> Generator[Event, None, Answer]:
         """Save the answer with what the turn changed in the profile (merged into the latest stored profile, so
         concurrent turns lose nothing). A store that stays busy does not cost the answer: it is shown, flagged
         as not saved."""
@@ -179,16 +179,16 @@ class ConversationService:
                 "flags": answer.flags, "intent": answer.intent, "recommendations": answer.recommendations,
                 "what_if": answer.what_if}
         try:
-            self.store.finish_turn(session_id, question, answer.answer, meta, update, focus)
+            self.store.finish_turn(session_id, question, answer.answer, meta, update, focus, owner=owner)
         except StoreUnavailableError as exc:
             flag = f"This answer could not be saved: {exc}"
             yield Flags(items=[flag])
             return answer.model_copy(update={"flags": [*answer.flags, flag]})
         return answer
 
-    def answer(self, session_id: str, message: str, mode: str = "detailed") -> Answer:
+    def answer(self, session_id: str, message: str, mode: str = "detailed", *, owner: str = LOCAL) -> Answer:
         """`ask`, settled: the whole answer of the turn."""
-        return settle(self.ask(session_id, message, mode))
+        return settle(self.ask(session_id, message, mode, owner=owner))
 
     def stateless(self, messages: list[tuple[str, str]], mode: str = "detailed") -> Iterator[Event]:
         """One turn over a conversation the caller keeps itself (role, text pairs; the last is the user's)."""
@@ -313,7 +313,7 @@ class ConversationService:
     # --- recommendations and the plan, as calls of their own -------------------------------------------------
 
     def recommend(self, session_id: str | None, about: str, fit_weight: float | None = None,
-                  mode: str = "detailed") -> Iterator[Event]:
+                  mode: str = "detailed", *, owner: str = LOCAL) -> Iterator[Event]:
         """Understand `about` (a description of the user), then recommend fields and readings. With a session,
         the profile is merged into it and the exchange is saved; without one, nothing is stored."""
         text = validate_message(about)
@@ -321,8 +321,8 @@ class ConversationService:
         if fit_weight is not None and not 0 <= fit_weight <= 1:
             raise InputError("The fit weight must be between 0 and 1 (0: only safety from automation matters, "
                              "1: only fit).")
-        question = self.store.start_turn(session_id, text) if session_id else None
-        profile = self.store.profile(session_id) if session_id else Profile()
+        question = self.store.start_turn(session_id, text, owner=owner) if session_id else None
+        profile = self.store.profile(session_id, owner=owner) if session_id else Profile()
         update = extract_profile(text, self.knowledge, load_lexicon(self.settings.knowledge_dir))
         if fit_weight is not None:
             update = update.model_copy(update={"fit_weight": fit_weight})
@@ -344,12 +344,12 @@ class ConversationService:
         turn.intent = "career"
         answer = yield from self._finish(turn, backend.label, text, mode, session_id, turn.grounder.flags)
         if session_id and question is not None:
-            answer = yield from self._save(session_id, question, profile, answer, answer.recommendations)
+            answer = yield from self._save(session_id, question, profile, answer, answer.recommendations, owner)
         yield TurnFinished(answer=answer)
 
-    def plan_markdown(self, session_id: str) -> str:
-        """The session exported as Markdown: the conversation, then the personal plan."""
-        return export_session(self.store, session_id, lambda profile: personal_plan(self.knowledge, profile))
+    def plan_markdown(self, session_id: str, *, owner: str = LOCAL) -> str:
+        """`owner`'s session exported as Markdown: the conversation, then the personal plan."""
+        return export_session(self.store, session_id, lambda profile: personal_plan(self.knowledge, profile), owner)
 
 
 def settle(events: Iterator[Event]) -> Answer:

@@ -210,7 +210,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
 def cmd_sessions(args: argparse.Namespace) -> int:
     from advisor.chat.export import one_line, printable
-    from advisor.chat.store import open_store, reading_order
+    from advisor.chat.store import SessionError, open_store, reading_order
     from advisor.errors import InputError
     from advisor.settings import load_settings
 
@@ -228,7 +228,10 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         return 0
     if not args.name:
         raise InputError(f"`advisor sessions {args.action}` needs a session name; see `advisor sessions list`")
-    name = store.require(args.name)
+    try:
+        name = store.require(args.name)
+    except SessionError as exc:
+        raise SessionError(f"{exc} See `advisor sessions list` for yours.") from None
     if args.action == "delete":
         store.delete(name)
         print(f"Deleted session {name!r}.")

@@ -1,15 +1,20 @@
 """`create_app(service, settings)`: the ASGI app of `advisor serve`. OpenAI's chat-completions API
 (`POST /v1/chat/completions`, streamed or whole; `GET /v1/models`), `GET /healthz`, and the web app at `/`
 when `advisor.interfaces.web` provides `build_ui`. A thin face of the conversation service: it only formats
-the service's events."""
+the service's events.
+
+Conversations belong to their owner: with ADVISOR_API_TOKENS, the token a request carries (kept only as a keyed
+hash); without tokens, the local owner. `X-Advisor-Session` names a session within that owner, and `user` maps to
+a keyed hash within it, so one token never reaches another's conversations. A fault of the store is a 503 that
+names no path."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import importlib.util
 import logging
 import os
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +26,8 @@ from fastapi.responses import Response, StreamingResponse
 
 from advisor.chat.events import Answer, Event, TurnFinished
 from advisor.chat.service import ConversationService, validate_mode
-from advisor.chat.sessions import NAME as SESSION_NAME
+from advisor.chat.store import LOCAL, SessionError, StoreUnavailableError
+from advisor.chat.store import session_name as normalised_name
 from advisor.errors import AdvisorError, InputError
 from advisor.interfaces.api.errors import (
     SERVER_FAULT,
@@ -42,6 +48,7 @@ from advisor.interfaces.api.schemas import (
 )
 from advisor.interfaces.api.turns import Completion, Transcript, run_turn, strip_sources
 from advisor.settings import Settings
+from advisor.storage.owners import Owners
 
 log = logging.getLogger("advisor.api")
 
@@ -78,38 +85,56 @@ def available_models(service: ConversationService) -> dict[str, ConversationServ
     return {model_id(service): service, OFFLINE_MODEL: offline}
 
 
-def session_name(header: str | None, user: str | None) -> str | None:
-    """The session to continue: the X-Advisor-Session header as given, else the `user` field (an id that is
-    not a valid session name, such as an e-mail address, becomes a stable hashed name); None: stateless."""
+def request_owner(authorization: str | None, tokens: list[str], owners: Owners) -> str:
+    """Whose conversations a request reaches: its bearer token's (as a keyed hash), or local without tokens."""
+    if not tokens:
+        return LOCAL
+    scheme, _, value = (authorization or "").strip().partition(" ")
+    token = value.strip() if scheme.lower() == "bearer" else ""
+    if not any(hmac.compare_digest(token.encode(), t.encode()) for t in tokens):  # the guard checked it too
+        raise APIError(401, "The bearer token is not valid for this server.", code="invalid_api_key")
+    return owners.token(token)
+
+
+def session_name(header: str | None, user: str | None, owner: str = LOCAL, owners: Owners | None = None) -> str | None:
+    """The owner's session to continue: the X-Advisor-Session header (normalised), else the `user` field as a
+    keyed hash within the owner's namespace (knowing someone's id reaches nothing); None: stateless."""
     if header is not None and header.strip():
-        name = header.strip()
-        if not SESSION_NAME.fullmatch(name):
-            raise APIError(400, f"Bad X-Advisor-Session {name!r}: use up to 64 letters, digits, spaces, '.', '-' "
-                                "or '_'.", code="invalid_session", param="X-Advisor-Session")
-        return name
+        try:
+            return normalised_name(header)
+        except SessionError as exc:
+            raise APIError(400, f"Bad X-Advisor-Session: {str(exc).partition(': ')[2] or exc}.",
+                           code="invalid_session", param="X-Advisor-Session") from None
     if user is not None and user.strip():
-        name = user.strip()
-        return name if SESSION_NAME.fullmatch(name) else "user-" + hashlib.sha256(name.encode()).hexdigest()[:32]
+        if owners is None:
+            raise APIError(500, SERVER_FAULT, code="internal_error")
+        return owners.api_user(owner, user.strip())
     return None
 
 
 def turn_starter(service: ConversationService, body: ChatCompletionRequest, session: str | None,
-                 mode: str) -> Callable[[], Iterator[Event]]:
+                 mode: str, owner: str = LOCAL) -> Callable[[], Iterator[Event]]:
     last = body.messages[-1]
     if last.role != "user":
         raise APIError(400, "The last message must be the user's.", code="invalid_messages", param="messages")
     if session is not None:
         text = last.text()
-        return lambda: service.ask(session, text, mode)
+        return lambda: service.ask(session, text, mode, owner=owner)
     history: list[tuple[str, str]] = [
         (m.role, strip_sources(m.text()) if m.role == "assistant" else m.text())
         for m in body.messages if m.role in ("user", "assistant")]
     return lambda: service.stateless(history, mode)
 
 
+STORE_FAULT = "The conversation store is unavailable right now; nothing you sent was lost. Try again in a moment."
+
+
 def _as_api_error(exc: Exception) -> APIError:
     if isinstance(exc, APIError):
         return exc
+    if isinstance(exc, StoreUnavailableError):  # the operator's problem: the log has the path and the fix
+        log.error("the session store failed: %s", exc)
+        return APIError(503, STORE_FAULT, code="store_unavailable")
     if isinstance(exc, AdvisorError):
         return advisor_error(exc)
     log.error("unexpected error while streaming an answer", exc_info=exc)
@@ -124,6 +149,7 @@ def create_app(service: ConversationService, settings: Settings, *, web: bool = 
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     redact = Redactor([key, *tokens])
     models = available_models(service)
+    owners = Owners(settings.home)
     started = int(time.time())
     pools = {name: ThreadPoolExecutor(max_workers=turn_threads(svc), thread_name_prefix=f"turn-{name}")
              for name, svc in models.items()}
@@ -165,17 +191,25 @@ def create_app(service: ConversationService, settings: Settings, *, web: bool = 
         body: ChatCompletionRequest,
         x_advisor_session: Annotated[str | None, Header(max_length=256)] = None,
         x_advisor_mode: Annotated[str | None, Header(max_length=32)] = None,
+        authorization: Annotated[str | None, Header(max_length=4096, include_in_schema=False)] = None,
     ) -> Response:
         svc = _pick(models, body.model)
         mode = validate_mode(body.mode or (x_advisor_mode or "").strip() or "detailed")
-        start = turn_starter(svc, body, session_name(x_advisor_session, body.user), mode)
+        owner = request_owner(authorization, tokens, owners)
+        start = turn_starter(svc, body, session_name(x_advisor_session, body.user, owner, owners), mode, owner)
         completion = Completion(body.model)
         events = run_turn(start, pools[body.model])
         if not body.stream:
             transcript = Transcript()
-            answer = await _settle(events, transcript)
+            try:
+                answer = await _settle(events, transcript)
+            except StoreUnavailableError as exc:
+                raise _as_api_error(exc) from None
             return json_response(completion.whole(transcript.content(), answer))
-        first = await anext(events)  # a bad message fails here, before the stream starts: a proper 400
+        try:
+            first = await anext(events)  # a bad message fails here, before the stream starts: a proper 400
+        except StoreUnavailableError as exc:
+            raise _as_api_error(exc) from None
         return StreamingResponse(_sse(first, events, completion, redact), media_type="text/event-stream",
                                  headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
 
@@ -190,7 +224,7 @@ def create_app(service: ConversationService, settings: Settings, *, web: bool = 
     app.add_middleware(Guard, tokens=tokens, max_body=settings.api_max_body, rate_limit=settings.api_rate_limit,
                        redact=redact)
     app.state.models = models
-    app.state.web = mount_web(app, service, settings) if web else False
+    app.state.web = mount_web(app, service, settings, owners) if web else False
     return app
 
 
@@ -235,10 +269,41 @@ async def _sse(first: Event, events: AsyncIterator[Event], completion: Completio
     yield b"data: [DONE]\n\n"
 
 
-def mount_web(app: FastAPI, service: ConversationService, settings: Settings) -> bool:
+class TokenLogins:
+    """Web logins made with an API token as the password: the token decides whose conversations the user sees
+    (the same as the API's with that token). Gradio remembers a login by its user name, in this process; so a
+    user name, once logged in with one token, is refused with any other token while the process runs."""
+
+    def __init__(self, tokens: list[str], owners: Owners) -> None:
+        self.tokens = tokens
+        self.owners = owners
+        self.claims: dict[str, str] = {}
+        self.lock = threading.Lock()
+
+    def check(self, user: str, password: str) -> bool:
+        token = next((t for t in self.tokens if hmac.compare_digest(password.encode(), t.encode())), None)
+        if token is None or not user.strip():
+            return False
+        owner = self.owners.token(token)
+        with self.lock:
+            claimed = self.claims.setdefault(user.strip(), owner)
+        if claimed != owner:
+            log.warning("web login refused: that user name is in use with another token")
+        return claimed == owner
+
+    def owner(self, user: str) -> str:
+        with self.lock:
+            owner = self.claims.get(user.strip())
+        if owner is None:
+            raise SessionError("Your login has expired; reload the page and log in again.")
+        return owner
+
+
+def mount_web(app: FastAPI, service: ConversationService, settings: Settings, owners: Owners | None = None) -> bool:
     """Mount the web app at `/` if `advisor.interfaces.web` provides `build_ui`. Its login is the one of
     `advisor ui` (ADVISOR_UI_AUTH); without one but with API tokens, any user name with a token as the password
-    (so tokens protect the whole server). Returns whether it was mounted."""
+    (so tokens protect the whole server, and a token's web conversations are its API conversations). Returns
+    whether it was mounted."""
     if importlib.util.find_spec("advisor.interfaces.web") is None:
         log.warning("advisor.interfaces.web is not there: serving the API alone")
         return False
@@ -252,13 +317,12 @@ def mount_web(app: FastAPI, service: ConversationService, settings: Settings) ->
 
     tokens = settings.api_token_list
     login = settings.ui_login
-
-    def token_login(_user: str, password: str) -> bool:
-        return any(hmac.compare_digest(password.encode(), t.encode()) for t in tokens)
-
-    auth: Any = login or (token_login if tokens else None)
+    owners = owners or Owners(settings.home)
+    logins = TokenLogins(tokens, owners) if tokens and not login else None
+    auth: Any = login or (logins.check if logins else None)
     message = ("Log in with the user and password set in ADVISOR_UI_AUTH." if login else
                "Log in with any user name and one of this server's API tokens as the password." if tokens else None)
-    gr.mount_gradio_app(app, build_ui(service), path="/", auth=auth, auth_message=message, show_error=False,
+    ui = build_ui(service, logins.owner if logins else owners.web_user)
+    gr.mount_gradio_app(app, ui, path="/", auth=auth, auth_message=message, show_error=False,
                         footer_links=["api", "settings"])
     return True

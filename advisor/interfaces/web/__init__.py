@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -14,11 +15,12 @@ if TYPE_CHECKING:
     from advisor.chat.service import ConversationService
 
 
-def build_ui(service: ConversationService) -> gr.Blocks:
-    """The page on `service`, shared by every browser tab; launches nothing."""
+def build_ui(service: ConversationService, login_owner: Callable[[str], str] | None = None) -> gr.Blocks:
+    """The page on `service`, shared by every browser tab; launches nothing. `login_owner` names the owner of a
+    logged-in user's conversations (default: a keyed hash of the user name)."""
     from advisor.interfaces.web.app import build_ui as build
 
-    return build(service)
+    return build(service, login_owner)
 
 
 def launch(host: str = "127.0.0.1", port: int = 7860, service: ConversationService | None = None,

@@ -1,9 +1,13 @@
 """The page's layout and wiring: three tabs (the chat with its sources; the ranking chart with what-ifs and
 explanations; the profile and plan), each control bound to a `WebHandlers` method. Imports Gradio, so it is
-imported only when the web app is built."""
+imported only when the web app is built.
+
+"Download my plan" asks the server for the Markdown (made from the store on request) and the page saves it
+from memory (a Blob): no copy of a conversation is written on the server, in Gradio's cache or elsewhere."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
@@ -27,6 +31,17 @@ PURPOSE = ("Which technical AI-safety research fields are safer bets against bei
 SEARCH_KINDS = [("everything", "everything"), ("the essay", "essay"), ("field cards", "field"),
                 ("readings", "reading"), ("other assessments", "assessment"), ("your documents", "user")]
 MODE_HELP = "concise: short · detailed: with reasons · newcomer: explains the terms"
+PLAN_FILE = "my-ai-safety-plan.md"
+SAVE_TEXT_JS = f"""(text) => {{
+  if (!text) return "";
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([text], {{type: "text/markdown;charset=utf-8"}}));
+  link.download = "{PLAN_FILE}";
+  document.body.appendChild(link);
+  link.click();
+  setTimeout(() => {{ URL.revokeObjectURL(link.href); link.remove(); }}, 1000);
+  return "";
+}}"""
 
 
 def header_html(backend: str, n_fields: int) -> str:
@@ -41,9 +56,10 @@ def slider_label(f: Factor) -> str:
     return f"{f.label} ({'from the essay' if f.source == 'essay' else 'our model'})"
 
 
-def build_ui(service: ConversationService) -> gr.Blocks:
-    """The web app on `service` (shared by every browser tab); nothing is launched here."""
-    h = WebHandlers(service)
+def build_ui(service: ConversationService, login_owner: Callable[[str], str] | None = None) -> gr.Blocks:
+    """The web app on `service` (shared by every browser tab); nothing is launched here. `login_owner` turns a
+    logged-in user name into the owner of their conversations (default: a keyed hash of the name)."""
+    h = WebHandlers(service, login_owner)
     k = service.knowledge
     fields = sorted(((c.name, c.id) for c in k.fields), key=lambda x: x[0].lower())
     baseline = rank_fields(k)
@@ -84,6 +100,9 @@ def build_ui(service: ConversationService) -> gr.Blocks:
                             code = gr.Textbox(label="Conversation code", placeholder="web-… or a CLI session "
                                               "name such as default", scale=3)
                             resume = gr.Button("Resume", scale=1, min_width=90)
+                    with gr.Accordion("Your conversations", open=False, elem_id="adv-mine") as mine_box:
+                        mine = gr.Markdown("", elem_id="adv-mine-list")
+                        mine_refresh = gr.Button("Show my conversations", size="sm", elem_id="adv-mine-go")
                 with gr.Column(scale=2, min_width=300):
                     understood = gr.Markdown(h.understood(Conversation(session="-")), elem_id="adv-understood")
                     gr.Markdown("### Sources")
@@ -145,11 +164,12 @@ def build_ui(service: ConversationService) -> gr.Blocks:
                     gr.Markdown("### Reading plan")
                     readings = gr.HTML("", elem_id="adv-readings")
                     ticks = gr.CheckboxGroup([], label="Tick what you have read", elem_id="adv-ticks")
-                    download = gr.DownloadButton("Download my plan (Markdown)", elem_id="adv-download")
+                    download = gr.Button("Download my plan (Markdown)", elem_id="adv-download")
+                    plan_text = gr.Textbox(visible=False, elem_id="adv-plan-text")
 
         form = [interests, dislikes, skills, background, runway, hours, location, salary, risk, fit]
         chat_out = [chatbot, sources, *followups, understood, status, conv]
-        plan_out = [recs, ticks, readings, download, understood, conv]
+        plan_out = [recs, ticks, readings, understood, conv]
         what_if = [*sliders, scenarios]
 
         # the chat
@@ -170,6 +190,8 @@ def build_ui(service: ConversationService) -> gr.Blocks:
                       api_visibility="private").then(**load_plan).then(**show_thumbs)
         resume.click(readable_errors(h.resume), inputs=code, outputs=[*chat_out, session_note, feedback_note],
                      api_name="resume").then(**load_plan).then(**show_thumbs)
+        gr.on([mine_refresh.click, mine_box.expand], readable_errors(h.my_conversations), outputs=mine,
+              api_name="my_conversations")
 
         def on_like(state: Conversation | None, data: gr.LikeData) -> tuple[Any, ...]:
             return h.feedback(state, data.index, data.liked)
@@ -218,5 +240,7 @@ def build_ui(service: ConversationService) -> gr.Blocks:
               inputs=[conv, *form], outputs=plan_out, api_visibility="private", trigger_mode="always_last")
         ticks.input(readable_errors(h.tick_readings), inputs=[conv, ticks], outputs=plan_out,
                     api_name="readings_read")
+        download.click(readable_errors(h.plan_markdown), inputs=conv, outputs=plan_text, api_name="plan").then(
+            None, inputs=plan_text, outputs=plan_text, js=SAVE_TEXT_JS, api_visibility="private")
     demo.queue(default_concurrency_limit=8)
     return demo

@@ -8,7 +8,6 @@ takes, so this is tested without a browser.
 
 from __future__ import annotations
 
-import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,9 +25,10 @@ from advisor.chat.events import (
     ToolFinished,
     TurnFinished,
 )
-from advisor.chat.sessions import Message
+from advisor.chat.store import LOCAL, Message
 from advisor.interfaces.web.escape import answer_markdown, markdown_text
 from advisor.redact import redact
+from advisor.storage.names import new_web_code
 
 TOOL_LABELS = {
     "search_knowledge": "searching the sources",
@@ -45,8 +45,8 @@ THUMBS = {"up": "Like", "down": "Dislike"}  # a stored rating as the chat's feed
 
 
 def new_session_id() -> str:
-    """A session name nobody can guess, so one tab never lands in another person's conversation."""
-    return f"web-{secrets.token_hex(8)}"
+    """A session name nobody can guess (192 random bits): without a login, the code is what lets one resume."""
+    return new_web_code()
 
 
 @dataclass
@@ -54,6 +54,7 @@ class Conversation:
     """One browser tab's conversation: its session in the store and what the chat displays."""
 
     session: str = field(default_factory=new_session_id)
+    owner: str = LOCAL  # whose conversation it is (the logged-in user's, or local without a login)
     messages: list[dict[str, Any]] = field(default_factory=list)
     turn_of: list[int | None] = field(default_factory=list)  # the stored answer (1-based) each message belongs to
     sources: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # answer number -> its citations
@@ -90,9 +91,9 @@ class Conversation:
         return None
 
 
-def resume(session: str, stored: list[Message]) -> Conversation:
+def resume(session: str, stored: list[Message], owner: str = LOCAL) -> Conversation:
     """A conversation rebuilt from a saved session's messages."""
-    conv = Conversation(session=session)
+    conv = Conversation(session=session, owner=owner)
     for m in stored:
         if m.role == "user":
             conv.add({"role": "user", "content": markdown_text(m.content)}, None)

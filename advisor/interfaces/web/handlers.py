@@ -1,21 +1,29 @@
 """What each control of the page does, on the shared conversation service. Handlers take and return plain
 values (and the tab's `Conversation`); `app.py` wires them to components. Errors a person can fix become
-`gr.Error` with the advisor's own message; anything else is logged and shown as a short apology, never a trace.
+`gr.Error` with the advisor's own message, HTML-escaped; a fault of the store or anything else is logged and
+shown as a short apology, never a trace or a path.
+
+Every conversation belongs to an owner (`advisor.storage.owners`): the logged-in user, or "local" without a
+login. A tab's `Conversation` carries its owner; handlers that may start one read the owner from the request.
+Nothing here names another owner's conversation: a wrong code is "not found", nothing more. The plan is
+downloaded as text made on request from the store; no file is written anywhere.
 """
 
 from __future__ import annotations
 
+import html
 import logging
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from functools import wraps
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+import gradio as gr
+
+from advisor.chat.export import one_line
 from advisor.chat.plan import personal_plan
-from advisor.chat.sessions import SessionError
+from advisor.chat.store import LOCAL, SessionError, StoreUnavailableError
 from advisor.errors import AdvisorError
 from advisor.interfaces.web.chart import chart_html, moves_markdown
 from advisor.interfaces.web.chat_view import Conversation, TurnView, resume
@@ -71,8 +79,12 @@ def _readable(exc: Exception, handler: str, saved: str) -> Exception:
     with the details in the server's log."""
     import gradio as gr
 
+    if isinstance(exc, StoreUnavailableError):  # the operator's problem: the log has the path and the fix
+        log.error("web handler %s: the session store failed: %s", handler, exc)
+        return gr.Error(f"The conversation store is unavailable right now. {saved} if it was stored before; "
+                        "please try again in a moment.", title="Sorry")
     if isinstance(exc, AdvisorError):
-        return gr.Error(redact(str(exc)), title="Cannot do that")
+        return gr.Error(html.escape(redact(str(exc)), quote=False), title="Cannot do that")
     log.error("web handler %s failed", handler, exc_info=exc)
     return gr.Error(f"Something went wrong on the server ({type(exc).__name__}). {saved}; please try again.",
                     title="Sorry")
@@ -97,11 +109,29 @@ def readable_stream(fn: Callable[P, Iterator[R]]) -> Callable[P, Iterator[R]]:
 class WebHandlers:
     """The page's behaviour over one shared `ConversationService` (one per process, many tabs)."""
 
-    def __init__(self, service: ConversationService) -> None:
+    def __init__(self, service: ConversationService, login_owner: Callable[[str], str] | None = None) -> None:
         self.service = service
         self.knowledge = service.knowledge
         self.store = service.store
-        self.plans_dir = Path(tempfile.gettempdir()) / "advisor-web-plans"
+        if login_owner is None:
+            from advisor.storage.owners import Owners
+
+            login_owner = Owners(service.settings.home).web_user
+        self.login_owner = login_owner
+
+    # --- whose conversation --------------------------------------------------------------------------------
+
+    def owner(self, request: gr.Request | None) -> str:
+        """The owner of what this request does: the logged-in user's, or the local owner without a login."""
+        user = getattr(request, "username", None) if request is not None else None
+        return self.login_owner(user) if user else LOCAL
+
+    def conversation(self, conv: Conversation | None, request: gr.Request | None) -> Conversation:
+        """The tab's conversation, or a new one of the request's owner (also when the login changed)."""
+        owner = self.owner(request)
+        if conv is None or conv.owner != owner:
+            return self.fresh(owner)
+        return conv
 
     # --- the chat ------------------------------------------------------------------------------------------
 
@@ -123,10 +153,11 @@ class WebHandlers:
     def understood(self, conv: Conversation) -> str:
         return f"**What I understood about you:** {conv.understood}"
 
-    def ask(self, message: str, mode: str, conv: Conversation | None) -> Iterator[tuple[Any, ...]]:
+    def ask(self, message: str, mode: str, conv: Conversation | None,
+            request: gr.Request | None = None) -> Iterator[tuple[Any, ...]]:
         """One turn, streamed: yields (message box, *chat outputs) as grounded text arrives."""
-        conv = conv or self.fresh()
-        events = self.service.ask(conv.session, message, mode)
+        conv = self.conversation(conv, request)
+        events = self.service.ask(conv.session, message, mode, owner=conv.owner)
         first = next(events)  # validates the message and the mode before anything is shown
         view = TurnView(conv, message.strip())
         view.apply(first)
@@ -139,26 +170,43 @@ class WebHandlers:
                 yield ("", *self.chat_outputs(conv, "Writing…"))
         yield ("", *self.chat_outputs(conv, view.status(backend)))
 
-    def fresh(self) -> Conversation:
-        return Conversation()
+    def fresh(self, owner: str = LOCAL) -> Conversation:
+        return Conversation(owner=owner)
 
-    def start(self, conv: Conversation | None) -> tuple[Any, ...]:
+    def start(self, conv: Conversation | None, request: gr.Request | None = None) -> tuple[Any, ...]:
         """A tab opened: its own new conversation."""
-        conv = conv or self.fresh()
+        conv = self.conversation(conv, request)
         return (*self.chat_outputs(conv, ""), self.session_note(conv))
 
-    def new_conversation(self) -> tuple[Any, ...]:
-        conv = self.fresh()
+    def new_conversation(self, request: gr.Request | None = None) -> tuple[Any, ...]:
+        conv = self.fresh(self.owner(request))
         return (*self.chat_outputs(conv, "New conversation started."), self.session_note(conv), "")
 
-    def resume(self, code: str) -> tuple[Any, ...]:
-        name = code.strip()
-        if not name:
+    def resume(self, code: str, request: gr.Request | None = None) -> tuple[Any, ...]:
+        """One of the request owner's conversations, by its code; any other code is "not found"."""
+        owner = self.owner(request)
+        if not code.strip():
             raise SessionError("Enter the code of the conversation to resume (shown under the chat).")
-        self.store.require(name)
-        conv = resume(name, self.store.messages(name))
-        conv.understood = self.store.profile(name).describe()
+        try:
+            name = self.store.require(code, owner=owner)
+        except SessionError:
+            raise SessionError("No conversation with that code was found.") from None
+        conv = resume(name, self.store.messages(name, owner=owner), owner)
+        conv.understood = self.store.profile(name, owner=owner).describe()
         return (*self.chat_outputs(conv, f"Resumed {len(conv.messages)} messages."), self.session_note(conv), "")
+
+    def my_conversations(self, request: gr.Request | None = None) -> str:
+        """The logged-in user's own conversations (never anyone else's); without a login there is no list."""
+        if getattr(request, "username", None) is None:
+            return ("Without a login, a conversation is reached only by its code: keep the code shown under the "
+                    "chat. (With a login, ADVISOR_UI_AUTH or an API token, your conversations are listed here.)")
+        rows = self.store.list(owner=self.owner(request))
+        if not rows:
+            return "You have no saved conversations yet."
+        lines = ["| code | messages | last changed |", "|---|---|---|"]
+        lines += [f"| `{one_line(r.name)}` | {r.messages} | {one_line(r.updated)[:16].replace('T', ' ')} |"
+                  for r in rows[:50]]
+        return "\n".join(lines)
 
     def session_note(self, conv: Conversation) -> str:
         return (f"This conversation is saved as `{conv.session}`. To come back to it later, enter that code "
@@ -190,7 +238,7 @@ class WebHandlers:
         if turn is None or liked not in (True, False):
             return gr.update(visible=False), "", conv
         rating = "up" if liked is True else "down"
-        self.store.set_feedback(conv.session, turn, rating)
+        self.store.set_feedback(conv.session, turn, rating, owner=conv.owner)
         conv.rate(turn, rating)
         note = (f"Thanks: {'👍' if rating == 'up' else '👎'} saved with answer {turn}. "
                 "Add a comment if you like (optional).")
@@ -202,14 +250,14 @@ class WebHandlers:
         rating = conv.ratings.get(conv.feedback_turn) if conv and conv.feedback_turn is not None else None
         if conv is None or conv.feedback_turn is None or rating is None:
             raise SessionError("Rate an answer with 👍 or 👎 first, then add your comment.")
-        self.store.set_feedback(conv.session, conv.feedback_turn, rating, comment)
+        self.store.set_feedback(conv.session, conv.feedback_turn, rating, comment, owner=conv.owner)
         return gr.update(visible=False), f"Comment saved with answer {conv.feedback_turn}. Thank you.", "", conv
 
     def rate(self, conv: Conversation | None, turn: float, rating: str, comment: str | None) -> tuple[Any, ...]:
         """Feedback without the thumbs (the API): "up" or "down", and an optional comment, for answer `turn`."""
         if conv is None:
             raise SessionError("There is no answer to rate yet.")
-        self.store.set_feedback(conv.session, int(turn), rating, comment or "")
+        self.store.set_feedback(conv.session, int(turn), rating, comment or "", owner=conv.owner)
         conv.rate(int(turn), rating)
         return f"Feedback saved with answer {int(turn)}.", conv
 
@@ -273,7 +321,7 @@ class WebHandlers:
     # --- profile and plan ----------------------------------------------------------------------------------
 
     def plan_outputs(self, conv: Conversation, profile: Profile) -> tuple[Any, ...]:
-        """Recommendations, the reading list (ticked where read), its progress, the plan file, the summary."""
+        """Recommendations, the reading list (ticked where read), its progress, the summary."""
         import gradio as gr
 
         recs = recommendations_for(self.knowledge, profile)
@@ -281,31 +329,33 @@ class WebHandlers:
         done = [p.url for p in plan if p.url in profile.readings_done]
         ticks = gr.update(choices=[(reading_label(p), p.url) for p in plan], value=done)
         return (recommendations_html(self.knowledge, profile, recs), ticks, readings_html(self.knowledge, plan, done),
-                self.plan_file(conv, profile), self.understood(conv), conv)
+                self.understood(conv), conv)
 
-    def load_profile(self, conv: Conversation | None) -> tuple[Any, ...]:
+    def load_profile(self, conv: Conversation | None, request: gr.Request | None = None) -> tuple[Any, ...]:
         """The profile form filled from the session, and the plan beside it."""
-        conv = conv or self.fresh()
-        profile = self.store.profile(conv.session)
+        conv = self.conversation(conv, request)
+        profile = self.store.profile(conv.session, owner=conv.owner)
         return (*ProfileForm.of(profile).values(), *self.plan_outputs(conv, profile))
 
     def save_profile(self, conv: Conversation | None, interests: list[str] | None, dislikes: list[str] | None,
                      skills: str | None, background: str | None, runway_months: float | None,
                      hours_per_week: float | None, location: str | None, needs_salary: bool | None,
-                     risk_appetite: str | None, fit_weight: float | None) -> tuple[Any, ...]:
+                     risk_appetite: str | None, fit_weight: float | None,
+                     request: gr.Request | None = None) -> tuple[Any, ...]:
         """The form, saved as the session's profile; the recommendations beside it follow."""
-        conv = conv or self.fresh()
+        conv = self.conversation(conv, request)
         form = ProfileForm(list(interests or []), list(dislikes or []), skills or "", background or "", runway_months,
                            hours_per_week, location or "", bool(needs_salary), risk_appetite or "not said",
                            0.5 if fit_weight is None else float(fit_weight))
-        profile = form.apply(self.store.profile(conv.session))
+        profile = form.apply(self.store.profile(conv.session, owner=conv.owner))
         self._save(conv, profile)
         return self.plan_outputs(conv, profile)
 
-    def tick_readings(self, conv: Conversation | None, ticked: list[str] | None) -> tuple[Any, ...]:
+    def tick_readings(self, conv: Conversation | None, ticked: list[str] | None,
+                      request: gr.Request | None = None) -> tuple[Any, ...]:
         """Readings ticked as read (or unticked): the plan's progress and next reading follow."""
-        conv = conv or self.fresh()
-        profile = self.store.profile(conv.session)
+        conv = self.conversation(conv, request)
+        profile = self.store.profile(conv.session, owner=conv.owner)
         recs = recommendations_for(self.knowledge, profile)
         shown = {p.url for p in planned_readings(self.knowledge, profile, recs)}
         done = [u for u in profile.readings_done if u not in shown] + [u for u in ticked or [] if u in shown]
@@ -314,17 +364,16 @@ class WebHandlers:
         return self.plan_outputs(conv, profile)
 
     def _save(self, conv: Conversation, profile: Profile) -> None:
-        self.store.save_state(conv.session, profile, self.store.focus(conv.session))
+        self.store.save_state(conv.session, profile, self.store.focus(conv.session, owner=conv.owner),
+                              owner=conv.owner)
         conv.understood = profile.describe()
 
-    def plan_file(self, conv: Conversation, profile: Profile) -> str:
-        """The Markdown export (the conversation and the personal plan) as a file for "download my plan"."""
-        if self.store.exists(conv.session):
-            markdown = self.service.plan_markdown(conv.session)
-        else:  # nothing said yet: the plan alone, without creating a session
-            markdown = f"# Your AI-safety plan\n\n{personal_plan(self.knowledge, profile)}\n"
-        folder = self.plans_dir / conv.session
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "my-ai-safety-plan.md"
-        path.write_text(markdown, encoding="utf-8")
-        return str(path)
+    def plan_markdown(self, conv: Conversation | None, request: gr.Request | None = None) -> str:
+        """The Markdown export (the conversation and the personal plan) for "download my plan": made from the
+        store when asked, and handed to the page as text (the page saves it; nothing is written on the server)."""
+        conv = self.conversation(conv, request)
+        if self.store.exists(conv.session, owner=conv.owner):
+            return self.service.plan_markdown(conv.session, owner=conv.owner)
+        # nothing said yet: the plan alone, without creating a session
+        profile = self.store.profile(conv.session, owner=conv.owner)
+        return f"# Your AI-safety plan\n\n{personal_plan(self.knowledge, profile)}\n"

@@ -1,5 +1,7 @@
 """Serving the web app: builds the shared service and the page, binds 127.0.0.1 by default, asks for a login
-when ADVISOR_UI_AUTH is set, never makes a share link, and prints the address."""
+when ADVISOR_UI_AUTH is set, never makes a share link, and prints the address. Without a login every visitor
+is the local owner (conversations are reached by their unguessable codes), so listening beyond this machine
+without one prints a warning."""
 
 from __future__ import annotations
 
@@ -13,6 +15,16 @@ if TYPE_CHECKING:
     from advisor.chat.service import ConversationService
 
 log = logging.getLogger("advisor.web")
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def exposure_warning(host: str, login: object) -> str | None:
+    """What to tell the operator when the app listens beyond this machine without a login."""
+    if login or host in LOOPBACK:
+        return None
+    return (f"warning: listening on {host or '0.0.0.0'} without a login: anyone who can reach this port can chat "
+            "as the local owner (and resume a conversation whose code they know). Set ADVISOR_UI_AUTH=user:password "
+            "to require a login.")
 
 
 def offline_environment() -> None:
@@ -69,6 +81,10 @@ def launch(host: str = "127.0.0.1", port: int = 7860, service: ConversationServi
                          auth_message="The AI-safety career advisor: log in with the user and password set in "
                                       "ADVISOR_UI_AUTH." if login else None)
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    warning = exposure_warning(host, login)
+    if warning:
+        log.warning("%s", warning)
+        print(f"advisor ui: {warning}", file=sys.stderr, flush=True)
     if not quiet:
         print(f"The AI-safety career advisor is running at http://{shown}:{port}/ (backend: "
               f"{service.backend.label}{'; login required' if login else ''}). Press Ctrl+C to stop.", flush=True)

@@ -13,7 +13,7 @@ from advisor.errors import InputError
 NAME = re.compile(r"[\w][\w .-]{0,63}")
 NAME_RULE = "use up to 64 letters, digits, spaces, '.', '-' or '_', starting with a letter or digit"
 # Scripts that are written together in one name (Japanese mixes Han, Hiragana and Katakana).
-_SCRIPT_GROUPS = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "CJK": "CJK", "HANGUL": "HANGUL"}
+_SCRIPT_GROUPS = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "KATAKANA-HIRAGANA": "CJK", "CJK": "CJK", "HANGUL": "CJK"}
 # Letters of other scripts that look like Latin letters: a name made only of these imitates a Latin name.
 _LATIN_LOOKALIKES = set("аеорсухіјѕԁһӏԛԝвкмнтАВЕКМНОРСТУХІЈЅԌԜαοριτυνκΑΒΕΖΗΙΚΜΝΟΡΤΥΧ")
 

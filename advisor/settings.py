@@ -6,11 +6,13 @@ variable and what it accepts.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +63,16 @@ class Settings(BaseSettings):
     api_tokens: SecretStr | None = Field(None, validation_alias=_env("ADVISOR_API_TOKENS"))
     api_max_body: int = Field(1_048_576, ge=1024, le=67_108_864, validation_alias=_env("ADVISOR_API_MAX_BODY"))
     api_rate_limit: int = Field(60, ge=0, le=1_000_000, validation_alias=_env("ADVISOR_API_RATE_LIMIT"))
+    # Proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated; unset: none), the
+    # seconds a request body may take to arrive, and how many turns one client may have running at once.
+    trusted_proxies: str | None = Field(None, validation_alias=_env("ADVISOR_TRUSTED_PROXIES"))
+    api_body_timeout: float = Field(30.0, gt=0, le=3600, validation_alias=_env("ADVISOR_API_BODY_TIMEOUT"))
+    api_client_turns: int = Field(1, ge=1, le=1000, validation_alias=_env("ADVISOR_API_CLIENT_TURNS"))
+    # What one turn may cost: the history a client may send with a stateless request (messages and characters)
+    # and the CPU seconds a turn may use reading it.
+    max_history_messages: int = Field(60, ge=1, le=10_000, validation_alias=_env("ADVISOR_MAX_HISTORY_MESSAGES"))
+    max_history_chars: int = Field(60_000, ge=1000, le=10_000_000, validation_alias=_env("ADVISOR_MAX_HISTORY_CHARS"))
+    turn_cpu: float = Field(10.0, gt=0, le=3600, validation_alias=_env("ADVISOR_TURN_CPU"))
 
     # The web app (`ui.py`, `advisor ui`): an optional login, `user:password` (unset: no login).
     ui_auth: SecretStr | None = Field(None, validation_alias=_env("ADVISOR_UI_AUTH"))
@@ -72,6 +84,46 @@ class Settings(BaseSettings):
         if not (sep and user.strip() and password):
             raise ValueError("expected user:password, both non-empty")
         return value
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _endpoint_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            problem = url_problem(value.strip())
+            if problem:
+                raise ValueError(problem)
+        return value.strip() if value else value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str | None) -> str | None:
+        for item in (value or "").split(","):
+            if item.strip():
+                try:
+                    ipaddress.ip_network(item.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"{item.strip()!r} is not an IP address or network (e.g. 10.0.0.5 or "
+                                     "10.0.0.0/8); separate several with commas") from None
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """The proxies named in ADVISOR_TRUSTED_PROXIES (empty: trust no X-Forwarded-For)."""
+        return [ipaddress.ip_network(item.strip(), strict=False)
+                for item in (self.trusted_proxies or "").split(",") if item.strip()]
+
+    def check_api_tokens(self) -> None:
+        """Refuse weak API tokens (a `SettingsError` naming ADVISOR_API_TOKENS, never a token): each must have at
+        least MIN_TOKEN_CHARS characters and MIN_TOKEN_DISTINCT different ones."""
+        if self.api_tokens is not None and not self.api_token_list:
+            raise SettingsError("ADVISOR_API_TOKENS holds no token: give one or more, separated by commas, or unset "
+                                "it.")
+        weak = [(i, why) for i, token in enumerate(self.api_token_list, 1) if (why := token_weakness(token))]
+        if weak:
+            which = ", ".join(f"token {i} {why}" for i, why in weak)
+            raise SettingsError(f"ADVISOR_API_TOKENS=(hidden) holds weak tokens ({which}): use random tokens of at "
+                                f"least {MIN_TOKEN_CHARS} characters, e.g. `python -c 'import secrets; "
+                                "print(secrets.token_urlsafe(24))'`.")
 
     @property
     def ui_login(self) -> tuple[str, str] | None:
@@ -96,12 +148,43 @@ class Settings(BaseSettings):
         return [token.strip() for token in raw.split(",") if token.strip()]
 
 
+MIN_TOKEN_CHARS = 16
+MIN_TOKEN_DISTINCT = 8  # "aaaaaaaaaaaaaaaa" and "abababababababab" are long but guessable
+
+
+def token_weakness(token: str) -> str | None:
+    """Why `token` is too weak to guard a server, or None: too short, or too few different characters."""
+    if len(token) < MIN_TOKEN_CHARS:
+        return f"is {len(token)} character{'s' if len(token) != 1 else ''} long"
+    if len(set(token)) < MIN_TOKEN_DISTINCT:
+        return f"uses only {len(set(token))} different characters"
+    return None
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be an endpoint's base URL, without repeating any of it (it may hold a password)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises for a port that is not a number: often a password with '/', '#' or '?'
+    except ValueError:
+        return ("not a valid URL (a password or user name holding '/', '#', '?', '@' or ':' must be "
+                "percent-encoded, e.g. %2F for '/')")
+    if parts.scheme not in ("http", "https"):
+        return "expected an http:// or https:// URL, e.g. http://127.0.0.1:11434/v1"
+    if not parts.hostname or port == 0:
+        return "the URL names no host and port, e.g. http://127.0.0.1:11434/v1"
+    if parts.fragment or "#" in url or "@" in parts.path + parts.query:
+        return ("not a valid URL (a password or user name holding '/', '#', '?', '@' or ':' must be "
+                "percent-encoded, e.g. %2F for '/')")
+    return None
+
+
 ENV_NAMES = {name: str(info.validation_alias.choices[0])  # type: ignore[union-attr]
              for name, info in Settings.model_fields.items()}
 
 
 SECRET_VARS = {ENV_NAMES[name] for name, info in Settings.model_fields.items()
-               if SecretStr in typing.get_args(info.annotation)}
+               if SecretStr in typing.get_args(info.annotation)} | {"OPENAI_BASE_URL"}  # it may hold a password
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -115,4 +198,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         field = str(err["loc"][0]) if err["loc"] else "?"
         var = ENV_NAMES.get(field, field)
         shown = "(hidden)" if var in SECRET_VARS else repr(values.get(var, ""))
-        raise SettingsError(f"{var}={shown} cannot be used: {err['msg']}. Fix or unset {var}.") from None
+        reason = str(err["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{var}={shown} cannot be used: {reason}. Fix or unset {var}.") from None

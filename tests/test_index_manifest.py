@@ -105,20 +105,39 @@ def test_a_document_indexed_but_never_recorded_survives_a_rebuild(run_cli: RunCl
     assert found(run_cli, "okapi") == [str(notes["okapi"].resolve())]
 
 
-def test_a_document_whose_file_is_gone_is_reported_not_dropped(run_cli: RunCli, settings: Settings,
-                                                              tmp_path: Path) -> None:
+def test_a_document_whose_file_moved_is_kept_by_a_rebuild_and_reported_first(run_cli: RunCli, settings: Settings,
+                                                                             tmp_path: Path) -> None:
     notes = write_notes(tmp_path / "notes", {"a": "tapir", "b": "dugong"})
     assert run_cli("index", "--add", str(tmp_path / "notes"))[0] == 0
-    notes["tapir"].unlink()
+    tapir = str(notes["tapir"].resolve())
+    notes["tapir"].rename(tmp_path / "moved-away.md")
     code, out, err = run_cli("index", "--rebuild", "--json")
     assert code == 0, err
     result = json.loads(out)
-    assert result["documents_readded"] == 1 and result["documents_missing"] == [str(notes["tapir"].resolve())]
-    assert "gone from disk" in err and "--remove" in err
-    docs = listed(run_cli)
-    assert docs[str(notes["tapir"].resolve())]["status"].startswith("file gone")
-    assert run_cli("index", "--remove", str(notes["tapir"]))[0] == 0
+    assert result["documents_readded"] == 2 and result["documents_missing"] == []
+    # said before the rebuild starts, then again when it is put back
+    assert err.index("no longer at their path") < err.index("kept 1 document(s) whose files moved, from their copy")
+    assert tapir in err and "--remove" in err
+    assert found(run_cli, "tapir") == [tapir]  # still searchable, from the copy the rebuild put back
+    assert str(listed(run_cli)[tapir]["status"]).startswith("file moved or deleted; kept")
+    assert run_cli("index", "--rebuild")[0] == 0  # a second rebuild keeps it too
+    assert found(run_cli, "tapir") == [tapir]
+    assert run_cli("index", "--remove", tapir)[0] == 0
     assert manifest(settings)["documents"] == [str(notes["dugong"].resolve())]
+    assert found(run_cli, "tapir") == [] and not (settings.home / "kept-documents.json").exists()
+
+
+def test_a_document_gone_before_any_copy_was_kept_is_reported_not_dropped(run_cli: RunCli, settings: Settings,
+                                                                         tmp_path: Path) -> None:
+    notes = write_notes(tmp_path / "notes", {"a": "tapir"})
+    assert run_cli("index", "--add", str(tmp_path / "notes"))[0] == 0
+    notes["tapir"].unlink()
+    shutil.rmtree(settings.index_dir)  # the index lost it too: nothing to keep it from
+    code, out, err = run_cli("index", "--json")
+    assert code == 0, err
+    assert json.loads(out)["documents_repaired"]["missing"] == [str(notes["tapir"].resolve())]
+    assert "gone from disk" in err and "--remove" in err
+    assert str(listed(run_cli)[str(notes["tapir"].resolve())]["status"]).startswith("file gone")
 
 
 def test_the_manifest_is_written_atomically_and_a_corrupt_one_is_a_clear_error(

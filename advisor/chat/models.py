@@ -1,10 +1,19 @@
 """The one place that turns a model name into a backend: `offline`, `openai:<model>`,
 `openai-compatible:<model>` (with OPENAI_BASE_URL) or `local[:<path.gguf>]`. Nothing else looks at the name.
-Every backend is a LangChain chat model that the conversation service runs the same way."""
+Every backend is a LangChain chat model that the conversation service runs the same way.
+
+An endpoint's requests go through `DeadlineTransport`: inside a `TurnScope` (the conversation service opens one
+per turn with a deadline) no request outlives the turn's deadline, and once the turn is abandoned no request
+and no retry is sent and a response still arriving is cut off."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -40,6 +49,94 @@ def redact_url(url: str) -> str:
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+@dataclass
+class TurnScope:
+    """One turn's deadline (on `time.monotonic()`) and whether the turn was abandoned."""
+
+    deadline: float
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    def remaining(self) -> float:
+        return 0.0 if self.cancelled.is_set() else max(0.0, self.deadline - time.monotonic())
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+
+
+_TURN: ContextVar[TurnScope | None] = ContextVar("advisor_turn_scope", default=None)
+
+
+class TurnAbandoned(BaseException):
+    """Raised inside a turn's worker once the turn is past its deadline or abandoned: it ends the endpoint
+    request at once (an `Exception` would be retried by the `openai` client, after a pause). The conversation
+    service turns it into its deadline error; it never reaches a user."""
+
+
+@contextlib.contextmanager
+def turn_scope(scope: TurnScope) -> Iterator[TurnScope]:
+    """Run the block's endpoint requests (in this thread, and in threads that copy its context) within `scope`."""
+    token = _TURN.set(scope)
+    try:
+        yield scope
+    finally:
+        _TURN.reset(token)
+
+
+def _openai_httpx() -> Any:
+    """The HTTP library the `openai` package is built on (httpx, or its successor httpx2 in openai 3)."""
+    import importlib
+
+    from openai import DefaultHttpxClient
+
+    base = next(c for c in DefaultHttpxClient.__mro__ if c.__name__ == "Client" and c.__module__ != "openai")
+    return importlib.import_module(base.__module__.split(".")[0])
+
+
+def deadline_transport() -> Any:
+    """A transport for the `openai` client whose requests respect the current `TurnScope`."""
+    httpx = _openai_httpx()
+
+    class DeadlineTransport(httpx.BaseTransport):  # type: ignore[name-defined]
+        """Each request's timeouts are cut to what is left of the turn; a request of an abandoned or expired
+        turn is not sent, and its response body stops arriving (`TurnAbandoned`: no retry, no pause)."""
+
+        def __init__(self) -> None:
+            self.inner = httpx.HTTPTransport()
+
+        def handle_request(self, request: Any) -> Any:
+            scope = _TURN.get()
+            if scope is None:
+                return self.inner.handle_request(request)
+            left = scope.remaining()
+            if left <= 0:
+                raise TurnAbandoned("the turn's deadline has passed: request not sent")
+            timeouts = dict(request.extensions.get("timeout") or {})
+            request.extensions["timeout"] = {
+                kind: left if timeouts.get(kind) is None else min(float(timeouts[kind]), left)
+                for kind in ("connect", "read", "write", "pool")}
+            response = self.inner.handle_request(request)
+            response.stream = _ScopedStream(response.stream, scope)
+            return response
+
+        def close(self) -> None:
+            self.inner.close()
+
+    class _ScopedStream(httpx.SyncByteStream):  # type: ignore[name-defined]
+        def __init__(self, inner: Any, scope: TurnScope) -> None:
+            self.inner, self.scope = inner, scope
+
+        def __iter__(self) -> Iterator[bytes]:
+            for chunk in self.inner:
+                if self.scope.remaining() <= 0:
+                    raise TurnAbandoned("the turn's deadline has passed: response abandoned")
+                yield chunk
+
+        def close(self) -> None:
+            self.inner.close()
+
+    return DeadlineTransport()
 
 
 def default_model_name(settings: Settings) -> str:
@@ -108,12 +205,14 @@ def _with_style(name: str, chat: Any, endpoint: str | None, settings: Settings, 
 
 def _chat_openai(model: str, key: str, base_url: str | None, settings: Settings) -> Any:
     from langchain_openai import ChatOpenAI
+    from openai import DefaultHttpxClient
 
     # llama.cpp's server ignores max_completion_tokens (what langchain-openai sends): pass max_tokens too.
     timeout = min(settings.llm_timeout, settings.turn_deadline)  # one request never outlives the turn
     return ChatOpenAI(model=model, api_key=key, base_url=base_url, timeout=timeout,  # type: ignore[arg-type]
                       max_retries=settings.llm_retries, max_completion_tokens=settings.max_tokens, temperature=0.2,
-                      extra_body={"max_tokens": settings.max_tokens}, stream_usage=False)
+                      extra_body={"max_tokens": settings.max_tokens}, stream_usage=False,
+                      http_client=DefaultHttpxClient(transport=deadline_transport()))
 
 
 def default_gguf() -> Path:

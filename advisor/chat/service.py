@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
+from advisor.chat.budget import TurnBudget
 from advisor.chat.events import (
     MODES,
     Answer,
@@ -34,7 +35,7 @@ from advisor.chat.events import (
 from advisor.chat.export import export_session
 from advisor.chat.followups import suggest_followups
 from advisor.chat.grounding import Grounder
-from advisor.chat.models import Backend, offline_backend
+from advisor.chat.models import Backend, TurnAbandoned, TurnScope, offline_backend, turn_scope
 from advisor.chat.offline.model import Recap, state_line
 from advisor.chat.offline.understanding import extract_profile, load_glossary, load_lexicon
 from advisor.chat.plan import personal_plan
@@ -79,29 +80,42 @@ class TurnDeadline(AdvisorError):
 
 def within(seconds: float, events: Iterator[Event]) -> Iterator[Event]:
     """`events`, produced in a worker thread, until `seconds` have passed: then `TurnDeadline`. A hung or
-    dripping endpoint cannot hold the turn past the deadline; the abandoned worker's output is dropped."""
+    dripping endpoint cannot hold the turn past the deadline. The worker runs in a `TurnScope`: its endpoint
+    requests end by the deadline, and once the turn is abandoned (deadline, or the caller stopped reading) no
+    request or retry is sent and the worker stops at its next event; its output is dropped."""
     out: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+    scope = TurnScope(time.monotonic() + seconds)
 
     def work() -> None:
-        try:
-            for event in events:
-                out.put(("event", event))
-            out.put(("done", None))
-        except BaseException as exc:  # handed to the caller's thread
-            out.put(("error", exc))
+        with turn_scope(scope):
+            try:
+                for event in events:
+                    if scope.cancelled.is_set():
+                        close = getattr(events, "close", None)
+                        if close is not None:
+                            close()
+                        return
+                    out.put(("event", event))
+                out.put(("done", None))
+            except BaseException as exc:  # handed to the caller's thread
+                out.put(("error", exc))
 
     threading.Thread(target=work, name="advisor-turn", daemon=True).start()
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            kind, value = out.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            raise TurnDeadline(f"no complete answer within {seconds:g} s (ADVISOR_TURN_DEADLINE)") from None
-        if kind == "done":
-            return
-        if kind == "error":
-            raise value
-        yield value
+    try:
+        while True:
+            try:
+                kind, value = out.get(timeout=max(0.0, scope.deadline - time.monotonic()))
+            except queue.Empty:
+                raise TurnDeadline(f"no complete answer within {seconds:g} s (ADVISOR_TURN_DEADLINE)") from None
+            if kind == "done":
+                return
+            if kind == "error":
+                if isinstance(value, TurnAbandoned):  # the deadline passed as the worker noticed it
+                    raise TurnDeadline(f"no complete answer within {seconds:g} s (ADVISOR_TURN_DEADLINE)") from None
+                raise value
+            yield value
+    finally:
+        scope.cancel()  # a no-op for a finished turn; otherwise the worker stops sending requests
 
 
 class EmptyAnswer(RuntimeError):
@@ -191,17 +205,42 @@ class ConversationService:
         return settle(self.ask(session_id, message, mode, owner=owner))
 
     def stateless(self, messages: list[tuple[str, str]], mode: str = "detailed") -> Iterator[Event]:
-        """One turn over a conversation the caller keeps itself (role, text pairs; the last is the user's)."""
+        """One turn over a conversation the caller keeps itself (role, text pairs; the last is the user's).
+        What it may cost is bounded: at most ADVISOR_MAX_HISTORY_MESSAGES messages and ADVISOR_MAX_HISTORY_CHARS
+        characters, and ADVISOR_TURN_CPU seconds of CPU, giving way to other turns once it is costly (see
+        `advisor.chat.budget`; this generator runs in one thread)."""
         if not messages or messages[-1][0] != "user":
             raise MessageError("The last message must be the user's.")
+        limits = self.settings
+        chars = sum(len(content) for _, content in messages)
+        for size, limit, what, var in ((len(messages), limits.max_history_messages, "messages",
+                                        "ADVISOR_MAX_HISTORY_MESSAGES"),
+                                       (chars, limits.max_history_chars, "characters", "ADVISOR_MAX_HISTORY_CHARS")):
+            if size > limit:
+                raise MessageError(f"The conversation sent has {size} {what}; this server reads at most {limit} "
+                                   f"({var}). Send only the recent messages, or let the advisor keep the "
+                                   "conversation under a session id (X-Advisor-Session).")
         text = validate_message(messages[-1][1])
+        budget = TurnBudget(limits.turn_cpu)
         history = [Message(role, content, {}, "") for role, content in messages[:-1] if role in ("user", "assistant")]
         lexicon = load_lexicon(self.settings.knowledge_dir)
         profile = Profile()
         for m in history:
             if m.role == "user":
                 profile = profile.merge(extract_profile(m.content, self.knowledge, lexicon))
-        answer, _ = yield from self._turn(None, text, validate_mode(mode), profile, [], history)
+                budget.step()
+        turn = self._turn(None, text, validate_mode(mode), profile, [], history)
+        try:
+            while True:
+                try:
+                    event = next(turn)
+                except StopIteration as stop:
+                    answer, _ = stop.value
+                    break
+                budget.step()
+                yield event
+        finally:
+            turn.close()
         yield TurnFinished(answer=answer)
 
     def _turn(self, session_id: str | None, text: str, mode: Mode, profile: Profile, focus: list[str],

@@ -73,6 +73,8 @@ def run_checks() -> list[Check]:
         ("session store", lambda: check_session_store(settings)),
         ("model endpoint", lambda: check_endpoint(settings)),
     ]
+    if settings.api_tokens is not None:
+        steps.append(("API tokens", lambda: check_api_tokens(settings)))
     return [_guard(name, step) for name, step in steps]
 
 
@@ -83,6 +85,17 @@ def _guard(name: str, step: Callable[[], Check]) -> Check:
     except Exception as exc:
         return Check(name, False, redact(f"the check itself failed: {type(exc).__name__}: {exc}"),
                      "see the message; `advisor index --rebuild` if it names the index")
+
+
+def check_api_tokens(settings: Settings) -> Check:
+    from advisor.settings import SettingsError
+
+    try:
+        settings.check_api_tokens()
+    except SettingsError as exc:
+        return Check("API tokens", False, str(exc).split(": use random")[0],
+                     "use random tokens of 16 characters or more; `advisor serve` refuses these")
+    return Check("API tokens", True, f"{len(settings.api_token_list)} token(s), none weak")
 
 
 def check_install() -> Check:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from advisor.errors import InputError
+from advisor.settings import Settings, load_settings
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -24,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
         raise InputError(f"--port {args.port} is not a port: use 1-65535.")
+    load_settings().check_api_tokens()  # weak tokens stop the command before anything loads
     import uvicorn
 
     from advisor.interfaces.api import create_app
@@ -41,5 +44,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.host not in LOOPBACK and not settings.api_token_list:
         print(f"advisor serve: warning: listening on {args.host} with no ADVISOR_API_TOKENS: anyone who can reach "
               "this port can use the advisor.", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
+    uvicorn.Server(uvicorn_config(app, settings, host=args.host, port=args.port)).run()
     return 0
+
+
+def uvicorn_config(app: Any, settings: Settings, **options: Any) -> Any:
+    """How `advisor serve` runs uvicorn: the client's address is the connection's, or, only for connections from
+    the proxies in ADVISOR_TRUSTED_PROXIES, the one they put in X-Forwarded-For (uvicorn's default would believe
+    any X-Forwarded-For from 127.0.0.1, so a local client could claim any address and dodge the limits)."""
+    import uvicorn
+
+    proxies = [str(network) for network in settings.trusted_proxy_networks]
+    return uvicorn.Config(app, log_level=options.pop("log_level", "info"), server_header=False,
+                          proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None, **options)

@@ -287,6 +287,25 @@ class ChunkIndex:
             out[source] = (title, out.get(source, (title, 0))[1] + 1)
         return out
 
+    def records(self, kind: str, source: str) -> list[dict[str, Any]]:
+        """Every chunk of one source as stored (id, text, metadata, vector), to be put back with `restore`."""
+        col = self.collection()
+        got = col.get(where=chroma_where([kind], source=source), include=["documents", "metadatas", "embeddings"])
+        vectors = got.get("embeddings")
+        return [{"id": cid, "text": text, "metadata": dict(meta), "vector": [float(x) for x in vector]}
+                for cid, text, meta, vector in zip(got["ids"], got.get("documents") or [], got.get("metadatas") or [],
+                                                   vectors if vectors is not None else [], strict=True)]
+
+    def restore(self, records: Sequence[dict[str, Any]]) -> None:
+        """Put back chunks saved by `records`, with their vectors (nothing is embedded)."""
+        col = self.collection()
+        for start in range(0, len(records), BATCH):
+            batch = records[start:start + BATCH]
+            col.upsert(ids=[r["id"] for r in batch], documents=[r["text"] for r in batch],
+                       metadatas=[r["metadata"] for r in batch], embeddings=[r["vector"] for r in batch])
+        if records:
+            self._bump_revision()
+
     def everything(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
         got = self._get_all(None, ["documents", "metadatas"])
         return got["ids"], got["documents"], got["metadatas"]

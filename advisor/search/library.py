@@ -5,6 +5,11 @@ The manifest is written before the index (atomically: a temporary file renamed i
 documents being indexed until they are done. `reconcile()` makes the two agree after any crash: documents in
 the manifest but missing (or half-indexed) in the index are added again, and documents found in the index but
 not in the manifest are recorded in it.
+
+A document whose file has moved or been deleted stays in the index; its chunks (text and vectors) are also
+copied to `kept-documents.json`, so `advisor index --rebuild` keeps it (and says so before it starts) instead of
+dropping it. In a folder, a file that cannot be read (not UTF-8, a broken PDF) is skipped with a note and the
+rest are added.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from advisor.errors import DataError
 from advisor.search.chunking import Chunk, DocumentError, expand_paths, user_document_chunks
@@ -56,6 +62,7 @@ class Reconciled:
     recorded: list[str] = field(default_factory=list)  # in the index, not in the manifest: now recorded
     gone: list[str] = field(default_factory=list)  # in the manifest, not in the index, file no longer there
     failed: list[str] = field(default_factory=list)  # could not be added again: why
+    moved: list[str] = field(default_factory=list)  # file no longer at its path; kept from the index
 
     def __bool__(self) -> bool:
         return bool(self.readded or self.recorded or self.gone or self.failed)
@@ -128,11 +135,23 @@ class Library:
         return self._index(chunks, progress)
 
     def _read_files(self, files: list[Path]) -> dict[str, list[Chunk]]:
+        """The chunks of every file that can be read; one that cannot (not UTF-8, a broken PDF, no text) is
+        skipped with a note. None readable: the first reason, as an error."""
         reading = tqdm_progress("reading documents", "file", READ_REPORT_FROM)
         out: dict[str, list[Chunk]] = {}
+        problems: list[DocumentError] = []
         for i, f in enumerate(files):
-            out[str(f.resolve())] = user_document_chunks(f)
+            try:
+                out[str(f.resolve())] = user_document_chunks(f)
+            except Exception as exc:  # a PDF library can fail in many ways on a broken file
+                problem = exc if isinstance(exc, DocumentError) else DocumentError(
+                    f"{f}: cannot be read ({type(exc).__name__}: {exc})")
+                problems.append(problem)
+                self.notify(f"skipped {problem}")
             reading(i + 1, len(files))
+        if not out:
+            raise problems[0] if len(problems) == 1 else DocumentError(
+                f"None of the {len(problems)} files could be added; the first: {problems[0]}")
         return out
 
     def _index(self, chunks: dict[str, list[Chunk]], progress: Progress | None) -> dict[str, SyncReport]:
@@ -169,14 +188,63 @@ class Library:
         with self._locked() as m:
             m.documents = [p for p in m.documents if p not in keys]
             m.indexing = [p for p in m.indexing if p not in keys]
+            kept = self._read_kept()
+            if set(kept) & set(keys):
+                self._write_kept({p: records for p, records in kept.items() if p not in keys})
         return keys
+
+    # -- documents whose files moved
+    @property
+    def kept_file(self) -> Path:
+        return self.manifest.with_name("kept-documents.json")
+
+    def _read_kept(self) -> dict[str, list[dict[str, Any]]]:
+        try:
+            data = json.loads(self.kept_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            self.notify(f"{self.kept_file} cannot be read ({exc}); documents whose files moved are kept only in "
+                        "the index")
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _write_kept(self, kept: dict[str, list[dict[str, Any]]]) -> None:
+        if not kept:
+            with contextlib.suppress(FileNotFoundError):
+                self.kept_file.unlink()
+            return
+        fd, tmp = tempfile.mkstemp(dir=self.kept_file.parent, prefix=".kept-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(kept, handle)
+            os.replace(tmp, self.kept_file)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def _keep_moved(self, present: dict[str, set[str]], listed: list[str]) -> tuple[list[str], list[str]]:
+        """Copy out of the index the chunks of added documents whose files are no longer at their path (so a
+        rebuild can put them back); forget copies no longer needed. Returns (moved, newly copied)."""
+        moved = sorted(p for p in present if p in listed and not Path(p).exists())
+        kept = self._read_kept()
+        wanted = {p: records for p, records in kept.items() if p in listed and not Path(p).exists()}
+        new = [p for p in moved if {r.get("id") for r in wanted.get(p, [])} != present[p]]
+        for path in new:
+            wanted[path] = self.index.records("user", path)
+        if new or wanted.keys() != kept.keys():
+            self._write_kept(wanted)
+        return moved, new
 
     def documents(self) -> list[Document]:
         """Every document you added: those in the index, and those the manifest names that are not in it."""
         m = self._read()
         indexed = self.index.sources("user")
         docs = [Document(src, title, n, "indexing interrupted: run `advisor index`" if src in m.indexing
-                         else "indexed") for src, (title, n) in indexed.items()]
+                         else "indexed" if Path(src).exists() else
+                         "file moved or deleted; kept from the index (`advisor index --remove` forgets it)")
+                for src, (title, n) in indexed.items()]
         for path in m.documents:
             if path not in indexed:
                 status = ("not in the index: run `advisor index` to add it again" if Path(path).is_file()
@@ -195,33 +263,49 @@ class Library:
             report.recorded = sorted(set(present) - set(m.documents))
             m.documents += report.recorded
             needed = [p for p in dict.fromkeys(m.documents) if p in m.indexing or p not in present]
+            report.moved, copied = self._keep_moved(present, m.documents)
+        if report.moved and (copied or not readd):  # said before a rebuild (readd=False) and when first seen
+            self.notify(f"{len(report.moved)} document(s) you added are no longer at their path: "
+                        f"{', '.join(report.moved)}. They stay searchable from the index, and a rebuild keeps them; "
+                        "`advisor index --remove PATH` forgets one, `advisor index --add NEWPATH` adds it from where "
+                        "it is now")
         if report.recorded:
             self.notify(f"{len(report.recorded)} document(s) were in the index but not in the list of documents "
                         f"you added ({self.manifest.name}); recorded them: {', '.join(report.recorded)}")
         if not readd or not needed:
             return report
         chunks: dict[str, list[Chunk]] = {}
+        kept = self._read_kept()
+        restored: list[str] = []
         for path in needed:
             try:
                 chunks[path] = user_document_chunks(Path(path))
             except DocumentError as exc:
                 if path in present:  # half-indexed and now unreadable: keep what the index has
                     report.failed.append(str(exc))
+                elif not Path(path).exists() and kept.get(path):
+                    self.index.restore(kept[path])  # moved before a rebuild: put back what the index had
+                    restored.append(path)
                 elif not Path(path).exists():
                     report.gone.append(path)
                 else:
                     report.failed.append(str(exc))
+        if restored:
+            self.notify(f"kept {len(restored)} document(s) whose files moved, from their copy in "
+                        f"{self.kept_file.name}: {', '.join(restored)}")
+            report.readded += restored
+            report.moved = sorted({*report.moved, *restored})
         if chunks:
             self.notify(f"adding again {len(chunks)} document(s) you added that are missing from the index or "
                         "were being indexed when a run stopped")
             self._index(chunks, progress)
-            report.readded = sorted(chunks)
+            report.readded = sorted([*report.readded, *chunks])
         if report.gone:
             self.notify(f"{len(report.gone)} document(s) you added are gone from disk and from the index: "
                         f"{', '.join(report.gone)}; `advisor index --remove PATH` forgets them")
         for reason in report.failed:
             self.notify(f"could not add again: {reason}")
-        unfinished = {p for p in needed if p not in chunks}
+        unfinished = {p for p in needed if p not in chunks and p not in restored}
         if unfinished:
             with self._locked() as m:
                 m.indexing = [p for p in m.indexing if p not in unfinished]

@@ -28,7 +28,7 @@ from advisor.chat.events import Answer, Event, TurnFinished
 from advisor.chat.service import ConversationService, validate_mode
 from advisor.chat.store import LOCAL, SessionError, StoreUnavailableError
 from advisor.chat.store import session_name as normalised_name
-from advisor.errors import AdvisorError, InputError
+from advisor.errors import AdvisorError
 from advisor.interfaces.api.errors import (
     SERVER_FAULT,
     APIError,
@@ -38,6 +38,7 @@ from advisor.interfaces.api.errors import (
     install_error_handlers,
 )
 from advisor.interfaces.api.guard import Guard
+from advisor.interfaces.api.limits import limit_store
 from advisor.interfaces.api.schemas import (
     ChatCompletion,
     ChatCompletionRequest,
@@ -143,9 +144,8 @@ def _as_api_error(exc: Exception) -> APIError:
 
 def create_app(service: ConversationService, settings: Settings, *, web: bool = True) -> FastAPI:
     """The app for `advisor serve`; `web=False` leaves out the web app (tests of the API alone)."""
+    settings.check_api_tokens()  # none, or weak ones (under 16 characters, little variety): refused at start
     tokens = settings.api_token_list
-    if settings.api_tokens is not None and not tokens:
-        raise InputError("ADVISOR_API_TOKENS holds no token: give one or more, separated by commas, or unset it.")
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     redact = Redactor([key, *tokens])
     models = available_models(service)
@@ -162,7 +162,7 @@ def create_app(service: ConversationService, settings: Settings, *, web: bool = 
 
     app = FastAPI(title="AI-safety career advisor API", version="1", lifespan=lifespan,
                   description="OpenAI-compatible chat completions answered by the advisor, with citations.",
-                  docs_url="/v1/docs", redoc_url=None, openapi_url="/v1/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/v1/openapi.json")  # no docs page: it loads a CDN
     install_error_handlers(app, redact)
 
     def json_response(payload: Any, status: int = 200) -> Response:
@@ -221,8 +221,10 @@ def create_app(service: ConversationService, settings: Settings, *, web: bool = 
         raise APIError(404, f"No route {request.method} /v1/{rest}. The API serves POST /v1/chat/completions and "
                             "GET /v1/models.", code="not_found")
 
+    database_url = settings.database_url.get_secret_value() if settings.database_url else None
     app.add_middleware(Guard, tokens=tokens, max_body=settings.api_max_body, rate_limit=settings.api_rate_limit,
-                       redact=redact)
+                       redact=redact, limits=limit_store(database_url), body_timeout=settings.api_body_timeout,
+                       client_turns=settings.api_client_turns)
     app.state.models = models
     app.state.web = mount_web(app, service, settings, owners) if web else False
     return app

@@ -24,8 +24,8 @@ MIN_SECRET_CHARS = 6  # shorter values would mangle ordinary words and are no se
 SERVER_FAULT = ("The advisor could not answer because of a problem on the server. The operator can find the "
                 "cause in the server's log.")
 ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 404: "invalid_request_error",
-               405: "invalid_request_error", 413: "invalid_request_error", 429: "rate_limit_error",
-               503: "service_unavailable"}
+               405: "invalid_request_error", 408: "invalid_request_error", 413: "invalid_request_error",
+               429: "rate_limit_error", 503: "service_unavailable"}
 
 
 class APIError(Exception):

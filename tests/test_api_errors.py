@@ -104,7 +104,7 @@ def test_a_body_over_the_limit_is_413(base: str) -> None:
 
 def test_tokens_are_checked_and_clients_are_rate_limited(tmp_path: Path, indexed_home: Path,
                                                         knowledge: Knowledge) -> None:
-    settings = api_settings(tmp_path / "home", indexed_home, ADVISOR_API_TOKENS=f" {TOKEN}, other-token-2 ",
+    settings = api_settings(tmp_path / "home", indexed_home, ADVISOR_API_TOKENS=f" {TOKEN}, other-token-2-9f8e7d ",
                             ADVISOR_API_RATE_LIMIT="3")
     with serving(offline_app(settings, knowledge)) as url:
         assert httpx.get(f"{url}/healthz").status_code == 200  # health needs no token
@@ -122,7 +122,7 @@ def test_tokens_are_checked_and_clients_are_rate_limited(tmp_path: Path, indexed
         assert int(caught.value.response.headers["retry-after"]) >= 1
         assert caught.value.body["code"] == "rate_limit_exceeded"  # type: ignore[index]
         assert [m.id for m in yes.models.list()] == ["advisor-offline"]  # the limit is on completions only
-        other = openai.OpenAI(base_url=f"{url}/v1", api_key="other-token-2", max_retries=0, timeout=30)
+        other = openai.OpenAI(base_url=f"{url}/v1", api_key="other-token-2-9f8e7d", max_retries=0, timeout=30)
         assert other.chat.completions.create(**ASK).choices[0].message.content
         assert TOKEN not in httpx.get(f"{url}/v1/models", headers={"authorization": f"Bearer {TOKEN}"}).text
 

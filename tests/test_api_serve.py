@@ -40,13 +40,13 @@ def test_advisor_serve_answers_on_v1_and_shows_the_web_app(tmp_path: Path, index
 
 @pytest.mark.slow
 def test_api_tokens_guard_the_web_app_too(tmp_path: Path, indexed_home: Path, knowledge: Knowledge) -> None:
-    settings = api_settings(tmp_path / "home", indexed_home, ADVISOR_API_TOKENS="web-token-123")
+    settings = api_settings(tmp_path / "home", indexed_home, ADVISOR_API_TOKENS="web-token-123-4f9a")
     app = offline_app(settings, knowledge, web=True)
     assert app.state.web
     with serving(app) as base:
         assert httpx.get(f"{base}/config").status_code == 401
         assert httpx.post(f"{base}/login", data={"username": "ada", "password": "guess-123"}).status_code != 200
-        login = httpx.post(f"{base}/login", data={"username": "ada", "password": "web-token-123"})
+        login = httpx.post(f"{base}/login", data={"username": "ada", "password": "web-token-123-4f9a"})
         assert login.status_code == 200 and login.json() == {"success": True}
         assert httpx.get(f"{base}/config", cookies=login.cookies).status_code == 200
         assert httpx.get(f"{base}/v1/models").status_code == 401

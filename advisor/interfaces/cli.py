@@ -13,6 +13,7 @@ from advisor.redact import redact
 
 def build_parser() -> argparse.ArgumentParser:
     from advisor.interfaces import cli_chat, cli_doctor, cli_eval, cli_knowledge, cli_search, cli_serve, cli_web
+    from advisor.interfaces.cli_train import register as register_train
 
     parser = argparse.ArgumentParser(
         prog="advisor",
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_serve.register(sub)
     cli_eval.register(sub)
     cli_doctor.register(sub)
+    register_train(sub)
     return parser
 
 

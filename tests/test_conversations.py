@@ -22,7 +22,7 @@ from advisor.chat.offline.requests import (
 )
 from advisor.chat.offline.understanding import load_lexicon, read_profile
 from advisor.chat.service import ConversationService
-from advisor.chat.store import SessionStore
+from advisor.chat.sessions import SessionStore
 from advisor.knowledge import Knowledge
 from advisor.knowledge.profile import Constraints, Profile
 from advisor.knowledge.transition import quit_or_keep, transition_plan
@@ -253,3 +253,21 @@ def test_each_new_tool_reaches_the_model_through_the_scripted_server(tool: str, 
         tool_message = next(m for m in server.requests[1]["messages"] if m["role"] == "tool")
         assert expected in tool_message["content"], tool_message["content"]
     assert f"({tool})" in answer.answer
+
+
+def test_a_correction_ends_a_lack_said_earlier(knowledge: Knowledge, lexicon: object) -> None:
+    before = read_profile("I'm a chemistry teacher and I can't code.", knowledge, lexicon)  # type: ignore[arg-type]
+    assert "programming" in before.lacks
+    after = before.merge(read_profile("actually I do code a little, I wrote python scripts for lab data", knowledge,
+                                      lexicon))  # type: ignore[arg-type]
+    assert "programming" not in after.lacks and "python" in after.skills
+
+
+def test_the_same_answer_is_never_given_twice(service: ConversationService) -> None:
+    first = _say(service, "I'm a nurse and I like working with people. What should I do?")
+    again = _say(service, "I'm a nurse and I like working with people. What should I do?")
+    assert again.answer != first.answer
+    assert "told you above" in again.answer and len(again.answer) < len(first.answer) / 2
+    listed = _say(service, "which fields do you know?")
+    relisted = _say(service, "which fields do you know?")
+    assert relisted.answer != listed.answer

@@ -19,7 +19,7 @@ from advisor.knowledge import Knowledge
 @pytest.mark.slow
 def test_the_case_set_meets_its_floors(home_with_index: Path) -> None:
     exe = Path(sys.executable).with_name("advisor")
-    run = subprocess.run([str(exe), "eval", "--json"], capture_output=True, text=True, timeout=600,
+    run = subprocess.run([str(exe), "eval", "--json"], capture_output=True, text=True, timeout=1200,
                          env={**os.environ, "ADVISOR_HOME": str(home_with_index)})
     assert run.stdout.strip(), run.stderr[-3000:]
     report = json.loads(run.stdout)
@@ -27,6 +27,10 @@ def test_the_case_set_meets_its_floors(home_with_index: Path) -> None:
     held = report["heldout"]["figures"]
     assert held["essay_rank_violations"]["value"] == 0 and held["polarity_errors"]["value"] == 0
     assert held["intent"]["cases"] >= 20 and report["tuning"]["figures"]["persona_top3"]["cases"] >= 20
+    talks = {part: r["figures"] for part, r in report.items() if part.startswith("conv-")}
+    assert {"conv-tuning1", "conv-heldout1"} <= set(talks)  # whole conversations are measured too
+    for figures in talks.values():
+        assert figures["essay_rank_violations"]["value"] == 0 and figures["turns_pass"]["cases"] >= 40
 
 
 def _answer(text: str, **kw: object) -> Answer:

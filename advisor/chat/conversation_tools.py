@@ -155,7 +155,7 @@ class ConversationTools:
             self._discuss(field_id)
             n = self.book.add_passage(self.knowledge, f"field:{field_id}#overview")
             card = self.knowledge.field(field_id)
-            text = f"{card.name} [{n}]: {card.summary}"
+            text = f"{card.name} [{n}]: {card.summary}" + (f" In plain words: {definition}." if definition else "")
         else:
             text = f"{term}: {definition}" if definition else f"No definition of {term!r} in the glossary."
         return self._done(ToolResult("define_term", text, Defined(term, definition, field_id)))

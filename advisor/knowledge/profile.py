@@ -121,7 +121,7 @@ class Profile(BaseModel):
             return [i for i in items if not any(_overlaps(i, lack) for lack in update.lacks)]
 
         lacks = [x for x in union(self.lacks, update.lacks)
-                 if not any(_overlaps(x, s) for s in [*update.skills, *update.background])]
+                 if not any(_overlaps(x, s) or _cures(x, s) for s in [*update.skills, *update.background])]
         return Profile(
             interests=interests, dislikes=dislikes, skills=union(kept(self.skills), update.skills),
             background=union(kept(self.background), update.background), constraints=constraints,
@@ -226,6 +226,17 @@ class Profile(BaseModel):
         if self.fit_weight is not None:
             parts.append(f"weighs fit {self.fit_weight:.0%} against safety from automation")
         return "; ".join(parts) or "nothing yet"
+
+
+# A skill said later that ends a lack said earlier ("actually I do code a little, Python scripts for lab data")
+CURED_BY = {"programming": ("python", "code", "coding", "program", "software", "javascript", "typescript", "rust",
+                            "java", "c++", "sql", "developer"),
+            "mathematics": ("math", "statistic", "linear algebra", "probability", "physic"),
+            "machine learning": ("machine learning", "ml ", "pytorch", "deep learning", "ml researcher")}
+
+
+def _cures(lack: str, skill: str) -> bool:
+    return any(word in f"{skill.lower()} " for word in CURED_BY.get(lack.lower(), ()))
 
 
 def _overlaps(a: str, b: str) -> bool:

@@ -42,7 +42,8 @@ ESSAY_WORDS = re.compile(r"\b(?:essay|author|post|article|blog|comments?|comment
 LISTED_NOUN = re.compile(r"#[123]\b|\bthe (?:first|second|third|last|1st|2nd|3rd)\b\s*(?:[?.!,]|$)|"
                          r"\b(?:ones?|fields?|options?|picks?|recommendations?|choices?|areas?|suggestions?|"
                          r"number (?:one|two|three|[123])|no\.? ?[123]|"
-                         r"of (?:the|those|these) (?:three|two|3|2)|of them|of those|on (?:the|your) list)\b")
+                         r"of (?:the|those|these) (?:three|two|3|2)|of them|of those|on (?:the|your) list|"
+                         r"(?:first|original|earlier|initial) list)\b")
 PRONOUN_REF = re.compile(r"\b(?:it|that|this|them|those)\b(?! (?:weekend|week|time|day|year|month|morning|evening|"
                          r"afternoon|night|summer|winter|semester|term)\b)")
 LEVELS = [
@@ -144,6 +145,10 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
         else:
             plan.intent = "career"
             plan.calls.append(("recommend_fields", {"top": 3}))
+    elif intent == "why_rank" and referred and named and referred not in named and THAN.search(low):
+        plan.fields = [referred, named[0]]  # "why is it less exposed than, say, evals?": about "it", beside evals
+        plan.calls.append(("explain_field", {"field": referred}))
+        plan.calls.append(("explain_field", {"field": named[0]}))
     elif intent == "why_rank":
         plan.fields = target[:1]
         plan.calls.append(("explain_field", {"field": plan.fields[0]}) if plan.fields else ("rank_fields", {}))
@@ -166,7 +171,8 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
         if not named and not referred:  # a topic in its own words: "stuff on models hiding their goals"
             named = topic_by_meaning(message, knowledge, READING_TOPIC_SIMILARITY)
             target = named or target
-            if not named and not AI_WORDS.search(low) and _subject_words(low):  # "any good sci-fi books?"
+            if (not named and not AI_WORDS.search(low) and _subject_words(low) and not minutes_budget(low)
+                    and not context.focus):  # "any good sci-fi books?"
                 plan.intent = "off_topic"
                 return plan
         plan.fields = target[:3] if named else target[:1]
@@ -205,6 +211,7 @@ INSIST = re.compile(r"\bnot giving (?:it|that|this) up\b|\bi'?m not (?:giving|le
                     r"(?:it|that|to do it)\b|\b(?:do|pursue|want) it anyway\b|\bi insist\b|\bhow to go after it\b|"
                     r"\bhow (?:do|can|would|could) i (?:still )?(?:go after|pursue|get into|do) it\b|\b(?:don'?t|do not) "
                     r"talk me out\b|\btalk me out of it\b|\bmy heart is set\b|\bwhatever you say\b")
+THAN = re.compile(r"\bthan\b")
 CONVERSATION_INTENTS = ("details", "list_fields", "define", "other_views", "timing", "decision", "plan", "recap")
 THOSE_N = re.compile(r"\b(?:those|these|the|all|both of the|your|the other) (two|three|2|3)\b(?! (?:hours?|weeks?|"
                      r"months?|years?))")
@@ -223,10 +230,11 @@ def _plan_conversation(plan: Plan, message: str, low: str, named: list[str], ref
     """The tool calls for the answer types beyond picks, rankings and readings."""
     target = named or ([referred] if referred else []) or context.focus[:1]
     if plan.intent == "details":
-        plan.fields = target[:1] or plan.picks[:1]
-        if plan.fields:
-            plan.calls.append(("field_details", {"field": plan.fields[0], "aspects": aspects_asked(message)}))
-        else:
+        those = THOSE_N.search(low) or BOTH.search(low)
+        plan.fields = (context.focus[:2] if those and not named else target[:1]) or plan.picks[:1]
+        for fid in plan.fields:
+            plan.calls.append(("field_details", {"field": fid, "aspects": aspects_asked(message)}))
+        if not plan.fields:
             plan.intent = "list_fields"
     if plan.intent == "list_fields":
         plan.calls.append(("list_fields", {}))
@@ -285,6 +293,10 @@ def reading_level(low: str) -> str | None:
 
 def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], referred: str | None,
             context: Context, floor: float, weight_talk: bool) -> str:
+    if guess.intent in CONVERSATION_INTENTS and guess.confidence >= floor:
+        if guess.intent == "recap" and referred and ORDINAL_REF.search(low) and not shape_asked(low).top:
+            return "why_fit"  # "why was the top one on the first list?" points at one field, it asks no summary
+        return guess.intent  # the answer types after the first answer are the classifier's alone
     scores = dict(guess.scores)
     describes_self = bool(update.background or update.skills or update.lacks or update.about or
                           update.constraints != Profile().constraints or update.interests or update.dislikes)

@@ -65,7 +65,7 @@ LIKES = re.compile(
     r"|pumped|happily (?:spend|do|work|give|dive)|would (?:happily|gladly)|favou?rite|^more (?:the|of the|into)"
     r"|^(?:yes|yep|yeah|absolutely|definitely)\W*$|fine with|care (?:a lot |most |more |deeply |mostly )?about|"
     r"dream\w*|hooked|person myself|kind of person"
-    r"|more of an? [\w -]+ person|what i am after|where i want to be|i would (?:pick|choose|go for|opt for)"
+    r"|more of an? [\w -]+ person|what i am after|where i want to be|(?:is|'s) the (?:one|thing|field) i (?:actually |really |truly )?(?:want|love|care about)|i would (?:pick|choose|go for|opt for)"
     r"|floats? my boat|wants? to (?:\w+ ){0,3}(?:think about|work on|focus on|study|dig into)"
     r"|my idea of (?:a good time|fun|heaven)|(?:want|wants|wanted) to (?:just )?(?:build|write|poke|explore|research"
     r"|make|be)|take a shot at|(?:most|so much|great|such|really|super|real) fun"

@@ -112,8 +112,8 @@ RUNWAY = [
     re.compile(rf"{NUM}[ -]?{UNIT} (?:of )?runway"),
     re.compile(rf"{NUM}[ -]?{UNIT} (?:max|at most|tops)\b.*\b(?:runway|savings|paycheck|income)"),
 ]
-HOURS = re.compile(rf"(?:~|about |around |maybe |roughly )?{NUM}\s*(?:hours|hrs|hr|h)\b\s*(?:a|per|/|each|every)\s*"
-                   r"(?:week|wk)\b")
+HOURS = re.compile(rf"(?:~|about |around |maybe |roughly )?{NUM}\s*(?:hours|hrs|hr|h)\b\s*(?:a|per|/|each|every|in the|"
+                   r"in a)\s*(?:week|wk)\b")
 SPARE = re.compile(rf"\b(?:spare|free up|give|put(?: in)?|commit|devote|manage|do|find)\s+(?:maybe |about |around "
                    rf"|roughly |~)?{NUM}\s*(?:hours|hrs|hr|h)\b")
 JOB_HOURS = re.compile(r"\b(?:work|works|worked|job|working|shifts?|on call)\b(?: \w+){0,2} $")  # "I work 45 hours"
@@ -163,7 +163,7 @@ ROLE_WORD = re.compile(r"(?:ist|er|or|ian|ant|ent|ive|eur|ary|wife|smith|wright|
                        r"reporter|consultant|admin|ops|accountant|medic|surgeon|chemist|economist|quant|hacker|"
                        r"hunter|candidate|grad|graduate|academic|faculty|fellow|intern|veteran|designer|artist|"
                        r"musician|writer|editor|lawyer|attorney|paralegal|teacher|lecturer|professor|tutor|parent)$")
-FIELD_OF = re.compile(r"\b(?:phd|doctorate|degree|masters?|master's|msc|bsc|ba|ma|bachelors?|bachelor's|"
+FIELD_OF = re.compile(r"\b(?:phd|postdoc|doctorate|degree|masters?|master's|msc|bsc|ba|ma|bachelors?|bachelor's|"
                       r"undergrad(?:uate)?|major|minor|diploma|background|training|experience) (?:is )?(?:in|on)"
                       r" ((?:[a-z-]+\s+){0,2}[a-z-]+)")
 STUDIED = re.compile(r"\b(?:i (?:studied|majored in|graduated in|trained in)|studying|my studies in) "
@@ -470,11 +470,13 @@ def _lacks(low: str) -> list[str]:
 def _skills(parts: list[Clause], lexicon: Lexicon, lacks: list[str]) -> list[str]:
     out = []
     for c in parts:
-        if (c.question or c.polarity < 0 or REQUEST.match(c.text) or IN_PASSING.search(c.text)
-                or _third_person(c)):
+        passing = IN_PASSING.search(c.text)
+        if c.question or c.polarity < 0 or REQUEST.match(c.text) or _third_person(c) or (passing and not passing.start()):
             continue
         chosen = RATHER.search(c.text)
         said = _chosen_side(chosen) if chosen else c.text  # not the refused side of a choice
+        if passing:  # "Python, pandas, a bit of PyTorch": what comes before the shrug is a skill
+            said = said[: passing.start()] if not chosen else said
         for phrase, skill in lexicon.skills.items():
             for pos in _find(said, phrase):
                 if skill == "writing" and CODE_AFTER.match(said, pos + len(phrase)):
@@ -506,7 +508,8 @@ def _background(low: str, whole: str, lexicon: Lexicon) -> list[str]:
             roles.append(role)
     head = re.match(r"^\s*([\w/+ .-]{2,60}?)\s*(?:[,.;:!(]|\s-\s|\s—\s|$)", low)  # "Corporate lawyer, 8 yrs ..."
     if head and not re.match(r"^(?:i|hi|hey|hello|so|ok|what|why|how|which|my|the|a|an|tell|please|can|could|would|"
-                             r"will|do|does|is|are|help|any|give|show|fix)\b", head.group(1)):
+                             r"will|do|does|is|are|help|any|give|show|fix)\b", head.group(1)) and not re.search(
+            r"\b(?:is|are|was|were|i|me|you|want|wants)\b", head.group(1)):  # not "mech interp is the one i want"
         role = _clean_role(re.split(r"\s+(?:with|at|in|for|from|of|and|who|since|by)\s+", head.group(1))[0])
         if role:
             roles.append(role)
@@ -539,6 +542,7 @@ def _background(low: str, whole: str, lexicon: Lexicon) -> list[str]:
             roles.append(m.group(0))
     out = list(dict.fromkeys(roles))
     canonical = [b for phrase, b in lexicon.backgrounds.items() for r in out if _has_phrase(r, phrase)]
+    canonical += [b for phrase, b in lexicon.backgrounds.items() if _has_phrase(low, f"i {phrase}")]  # "I make websites"
     out += _by_meaning(out, sorted(set(lexicon.backgrounds.values())))
     return list(dict.fromkeys([*out, *canonical]))
 

@@ -273,14 +273,17 @@ def _why_lines(box: TurnResults, e: Explanation, mode: Mode) -> list[str]:
 
 
 def _why(plan: Plan, box: TurnResults, mode: Mode) -> str:
-    res = box.last(Explained)
+    res = next((r.payload for r in box.results if isinstance(r.payload, Explained)), None)  # the first is the subject
     if not isinstance(res, Explained):
         ranking = box.last(Ranked)
         if not isinstance(ranking, Ranked):
             return box.say("answer_help")
         top = ", ".join(f"#{f.rank} {f.name}" for f in ranking.ranking.fields[:5])
         return f"Most exposed first: {top}. Name a field and I will explain its position."
-    return "\n".join([*_why_lines(box, res.explanations[0], mode), *_user_docs(box)])
+    beside = [r.payload.explanations[0] for r in box.results if isinstance(r.payload, Explained)
+              and r.payload.explanations[0].id != res.explanations[0].id]
+    against = [box.say("answer_why_beside", name=b.name, rank=b.rank, total=b.total) for b in beside[:1]]
+    return "\n".join([*_why_lines(box, res.explanations[0], mode), *against, *_user_docs(box)])
 
 
 def _why_fit(plan: Plan, box: TurnResults, mode: Mode) -> str:
@@ -357,7 +360,7 @@ def _for_your_picks(plan: Plan, box: TurnResults, ranking: Ranked) -> list[str]:
     before = rank_fields(box.knowledge)
     total = len(before.fields)
     lines = [box.say("answer_whatif_mine")]
-    for fid in plan.picks[:3]:
+    for fid in list(dict.fromkeys([*plan.picks[:3], *plan.fields]))[:4]:
         old, new = before.get(fid).rank, ranking.ranking.get(fid).rank
         name = box.knowledge.field(fid).name
         half = "still in the safer half" if new > total / 2 else "now in the more exposed half"

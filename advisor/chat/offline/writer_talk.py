@@ -27,9 +27,13 @@ INTENT_DONE = {"compare": "compared {fields}", "why_rank": "looked at why {field
 
 
 def details(plan: Plan, box: TurnResults, mode: Mode) -> str:
-    res = box.last(Detailed)
-    if not isinstance(res, Detailed):
+    found = [r.payload for r in box.results if isinstance(r.payload, Detailed)]
+    if not found:
         return box.say("answer_help")
+    return "\n\n".join(_details_of(res, box, mode) for res in found)
+
+
+def _details_of(res: Detailed, box: TurnResults, mode: Mode) -> str:
     card, r = res.card, res.card.requirements
     cite_req = box.cite([f"field:{card.id}#requirements"])
     asked = [a for a in res.aspects if a in ASPECT_LABELS]
@@ -125,7 +129,8 @@ def decision(plan: Plan, box: TurnResults, mode: Mode) -> str:
         return box.say("answer_help")
     d = res.decision
     lines = [box.say("answer_decision_head"),
-             "- " + box.say("answer_decision_numbers", months=d.months, hours=d.hours_per_week,
+             "- " + box.say("answer_decision_numbers", hours=d.hours_per_week,
+                            months=d.months if d.runway_months is not None else f"{d.months} (an example)",
                             part=f"{d.part_time_hours:,}", full=f"{d.full_time_hours:,}")]
     if d.keep_job:
         lines.append("- " + box.say("answer_decision_keep", reasons=" and ".join(d.reasons)))

@@ -207,3 +207,19 @@ def test_a_web_session_leaves_no_conversation_text_in_the_temp_folder(
         plan = c.predict(api_name="/plan")
         assert "Quokkaville" in plan or "Technical AI governance" in plan  # the plan is the conversation's
         assert written() == []
+
+
+def test_store_faults_in_the_web_app_name_no_path_and_a_warning_beyond_loopback_without_a_login() -> None:
+    from advisor.interfaces.web.handlers import readable_errors
+    from advisor.interfaces.web.server import exposure_warning
+    from advisor.storage.store import StoreUnreadableError
+
+    def broken() -> None:
+        raise StoreUnreadableError("The session store /srv/advisor/sessions.sqlite3 cannot be read. Run "
+                                   "`advisor sessions reset-store`.")
+
+    with pytest.raises(Exception) as caught:
+        readable_errors(broken)()
+    assert "/srv" not in str(caught.value) and "reset-store" not in str(caught.value)
+    assert exposure_warning("127.0.0.1", None) is None and exposure_warning("0.0.0.0", ("ana", "pw")) is None
+    assert "ADVISOR_UI_AUTH" in str(exposure_warning("0.0.0.0", None))

@@ -117,6 +117,7 @@ def shape_asked(text: str) -> Shape:
     top = None
     if t:
         top = round(_number(t.group(1) or t.group(2)))
+        top = top if top >= 2 else None  # "the top one" points at a field; it asks for no list
     return Shape(bullets=round(_number(b.group(1))) if b else None,
                  sentences=1 if ONE_SENTENCE.search(text) else None, top=top, short=bool(SHORT.search(text)))
 

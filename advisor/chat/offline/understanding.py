@@ -222,6 +222,15 @@ ABLE = re.compile(r"\bi (?:can|could|do|know how to|am able to) (?:write |use |d
                   r"program|coding|maths?|math|proofs)\b|\bi (?:code|program|write (?:python|code))\b")
 
 
+LIKED_OBJECT = re.compile(r"\b(?:likes?|loves?|enjoys?|into|good at|fond of)\s+((?:\w+\s*){1,3})$")
+
+
+def _likes_a_skill(clause: str, lexicon: Lexicon) -> bool:
+    """"an accountant who likes statistics": the liked thing is a skill, not a field to match by meaning."""
+    m = LIKED_OBJECT.search(clause)
+    return bool(m) and any(_find(m.group(1), phrase) for phrase in lexicon.skills)
+
+
 def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
     """What one message says about its writer (an update to merge into their profile)."""
     low = normalise(text)
@@ -252,12 +261,13 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
             c = replace(c, polarity=_polarity_by_meaning(c.text, knowledge, lexicon))  # "X is a blast"
             if not c.polarity and last_polar and not previous:  # "I'm allergic to pure theory - decision theory"
                 c = replace(c, polarity=last_polar)
-        if not named and c.polarity and not c.question and not _third_person(c) and len(c.text.split()) > 8:
+        if (not named and c.polarity and not c.question and not _third_person(c) and len(c.text.split()) > 8
+                and not _likes_a_skill(c.text, lexicon)):
             named = _topic_by_meaning(c.text, knowledge)  # "thinking about how agents might collude against them"
         if not named and c.polarity and (re.search(r"\b(?:it|that|this|them|those|the (?:appeal|point|hype|fuss))\b",
                                                    c.text) or not _objects(c.text)):
             named = previous  # "not policy pls, I'm burnt out on it"; "compute governance, I'd jump at"
-        if not named and c.polarity and not c.question and not _third_person(c):
+        if not named and c.polarity and not c.question and not _third_person(c) and not _likes_a_skill(c.text, lexicon):
             named = _topic_by_meaning(c.text, knowledge)
         if not (c.question or c.polarity == 0 or _third_person(c)):
             (likes if c.polarity > 0 else dislikes).extend(named)

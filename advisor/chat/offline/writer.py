@@ -172,7 +172,11 @@ def _career(plan: Plan, box: TurnResults, mode: Mode) -> str:
     rec = box.last(Recommended)
     if not isinstance(rec, Recommended):
         return box.say("answer_help")
-    recs = rec.recommendations[: 2 if mode == "concise" else 3]
+    recs = rec.recommendations[: plan.shape.top or (2 if mode == "concise" else 3)]
+    if plan.shape.sentences:  # "in one sentence": the picks and the reason they share
+        total = len(box.knowledge.fields)
+        names = " and ".join(f"{r.name} ({r.safety_words(total)})" for r in recs[:2])
+        return box.say("answer_career_sentence", names=names, balance=_balance(box.profile))
     lines = []
     if box.profile.is_empty() or not understood(box.profile, box.knowledge):
         lines.append(box.say("answer_career_empty_profile"))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from advisor.chat.conversation_tools import Decided, Defined, Detailed, Listed, Planned, Recapped, Timed, Views
 from advisor.chat.events import Mode
+from advisor.chat.fit import affinity
 from advisor.chat.offline.requests import Shape
 from advisor.chat.tools import Found
 from advisor.knowledge.ranking import rank_fields
@@ -184,19 +185,24 @@ def recap(plan: Plan, box: TurnResults, mode: Mode) -> str:
     turns = res.turns if isinstance(res, Recapped) else []
     who = understood(box.profile, box.knowledge)
     picks = next((t["recommendations"] for t in reversed(turns) if t.get("recommendations")), [])
+    ranking = rank_fields(box.knowledge)
+    fit = affinity(box.knowledge, box.profile)
     if not picks and not box.profile.is_empty():
-        picks = [r.field_id for r in recommend(box.knowledge, box.profile, rank_fields(box.knowledge), top=3)]
+        picks = [r.field_id for r in recommend(box.knowledge, box.profile, ranking, top=3, affinity=fit)]
+    recs = {r.field_id: r for r in recommend(box.knowledge, box.profile, ranking, top=len(picks) or 1, affinity=fit,
+                                            only=picks)} if picks else {}
     if not who and not picks:
         return box.say("answer_recap_empty")
     shape = plan.shape
-    ranking = rank_fields(box.knowledge)
     total = len(ranking.fields)
     reasons = []
     for fid in picks[: shape.top or 3]:
-        f = ranking.get(fid)
-        card = box.knowledge.field(fid)
-        safe = "among the safer bets" if f.rank > total / 2 else "more exposed, but a strong fit"
-        reasons.append((card.name, f"{safe} on our model's estimate {box.cite([f'field:{fid}#factors'])}"))
+        r = recs.get(fid)
+        why = next((x for x in (r.reasons if r else []) if x.kind not in ("safety", "essay")), None)
+        said = f"{why.text[:1].lower()}{why.text[1:].rstrip('.')} {box.cite(why.sources)}; " if why else ""
+        safety = r.safety_words(total) if r else "on our model's estimate"
+        reasons.append((box.knowledge.field(fid).name,
+                        f"{said}{safety} on automation (our model's estimate) {box.cite([f'field:{fid}#factors'])}"))
     done = []
     for t in turns:
         template = INTENT_DONE.get(str(t.get("intent")))

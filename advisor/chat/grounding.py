@@ -10,189 +10,16 @@ from __future__ import annotations
 
 import re
 
+from advisor.chat.essay_claims import ORDER_WORD, Reading, essay_rank_violation, normalise, read
 from advisor.chat.events import Citation
 from advisor.chat.sources import SourceBook
 from advisor.knowledge import Knowledge
 
+__all__ = ["CITATION", "Grounder", "credential_request", "essay_rank_violation", "ground", "quote_source"]
+
 CITATION = re.compile(r"\[(\d+)\]")
 # A sentence ends at . ! ? (then optional closing marks and citations) followed by white space, or at a newline.
 SENTENCE_END = re.compile(r"(?:[.!?][)\"'’”]*(?:\s*\[\d+\])*[ \t]+|\n)")
-
-NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-                "ten": 10, "eleven": 11, "twelve": 12}
-LAST = 10_000  # "last", "at the bottom": a position the essay never states
-ORDINALS = {"first": 1, "top": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-            "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "last": LAST, "bottom": LAST}
-_NUM = r"\d{1,3}|" + "|".join(NUMBER_WORDS)
-
-# Who a position is credited to: the essay (its post, author, list) or someone else (our model, Wehner, ...).
-ESSAY_SOURCE = re.compile(r"\b(?:essay|post|blog|article|author|writer|lesswrong|scraped list)(?:'s|’s)?\b",
-                          re.IGNORECASE)
-OTHER_SOURCE = re.compile(
-    r"\b(?:our|my|the advisor's|the model's)\s+(?:own\s+)?(?:model|estimate|ranking|exposure|scores?|weights)\b"
-    r"|\b(?:model|we)\s+(?:estimates?|ranks?|puts?|places?)\b|\bby exposure\b|\bexposure (?:model|ranking)\b"
-    r"|\b(?:wehner|aisi|pfau|irving|anthropic|another assessment|other assessments?)\b",
-    re.IGNORECASE,
-)
-# Positions: "#2", "number two", "No. 2", "rank 3", "position 2", "2nd", "second", "last", "top three", "at 3".
-POSITION = re.compile(
-    rf"(?P<hash>#\s?(?P<h>\d{{1,3}}))\b"
-    rf"|\b(?:number|no\.|num\.)\s*(?P<num>{_NUM})\b"
-    rf"|\b(?:rank(?:ed|s|ing)?|position|place|spot|slot)\s+(?:of\s+)?(?P<r>\d{{1,3}})\b(?!\s*(?:/|out of|of \d))"
-    rf"|\btop[\s-]+(?P<top>{_NUM})\b"
-    rf"|\b(?P<nth>\d{{1,3}})(?:st|nd|rd|th)\b"
-    rf"|\b(?P<word>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|last|top"
-    rf"|bottom)\b"
-    rf"|\b(?P<behind>(?:just|right|immediately|directly)\s+(?:behind|after|below|under)|runner[\s-]up)\b"
-    rf"|\bat\s+(?P<at>\d{{1,2}})\b(?!\s*(?:[%:.,]\d|%|percent|months?|years?|weeks?|days?|hours?|h\b|min|am\b|pm\b))",
-    re.IGNORECASE,
-)
-RANK_VERB = re.compile(
-    r"\b(?:rank(?:s|ed|ing)?|put(?:s|ting)?|plac(?:e|es|ed|ing)|list(?:s|ed|ing)?|comes?|came|coming|sits?|sat"
-    r"|lands?|landed|appears?|stands?|order(?:s|ed)?|rates?|rated|is|are|was|were|be|been|being|as)\b",
-    re.IGNORECASE,
-)
-RANK_WORD = re.compile(r"\b(?:rank(?:s|ed|ing)?|position|place[sd]?|list(?:s|ed)?|spot)\b", re.IGNORECASE)
-SLOT_AFTER = re.compile(
-    r"^[\s-]*(?:place|spot|position|slot|pick|choice|entry|item|rank(?:ed|ing)?|most\b|in line"
-    r"|(?:\w+[\s-]+){0,3}?(?:on|in|of)\s+(?:\w+(?:'s|’s)?\s+){0,3}?(?:list|ranking|order))",
-    re.IGNORECASE,
-)
-NOT_A_POSITION_AFTER = re.compile(
-    r"^(?:-(?!most|least)|\s+(?:factors?|drafts?|repl(?:y|ies)|comments?|commenters?|paragraphs?|lines?|points?"
-    r"|reasons?|half|step|time|versions?|sentences?|sections?|parts?|look|glance|of all|and foremost|edition"
-    r"|author|post|essay|hand|year|month|week|day|opinion|attempt|try|thing|things|pass|draft|factor)\b)",
-    re.IGNORECASE,
-)
-NOT_A_POSITION_BEFORE = re.compile(r"(?:\b(?:a|an|another|at|automated|automate|automatable)\s*)$", re.IGNORECASE)
-NEGATION = re.compile(
-    r"\b(?:not|never|no(?!\.)|nor|neither|doesn't|don't|didn't|isn't|aren't|wasn't|cannot|can't|without|unknown|lost"
-    r"|missing|unclear|unstated|silent|unlikely|no longer|instead of)\b|n't\b",
-    re.IGNORECASE,
-)
-CLAUSE_BREAK = re.compile(r"[;:,()\[\]—–]|\s-\s|\b(?:but|while|whereas|although|though|however|yet|only)\b",
-                          re.IGNORECASE)
-FIRST_AUTOMATED = re.compile(  # "evals is most likely to be automated first": a claim of #1
-    r"\b(?:most likely|will be|is going to be|are going to be|gets?)\s+(?:to\s+be\s+)?automated\s+first\b"
-    r"|\bthe first (?:field |area |one )?to be automated\b", re.IGNORECASE)
-
-
-def _field_spans(sentence: str, knowledge: Knowledge) -> list[tuple[int, str]]:
-    """(character offset, field id) of every mention of a field by id, name or alias."""
-    low = sentence.lower()
-    spans: list[tuple[int, str]] = []
-    for card in knowledge.fields:
-        for name in {card.id.replace("-", " "), card.id, card.name.lower(), *(a.lower() for a in card.aliases)}:
-            pattern = r"\s+".join(re.escape(w) for w in name.split())
-            spans += [(m.start(), card.id) for m in re.finditer(rf"(?<![\w-]){pattern}(?![\w-])", low)]
-    return sorted(spans)
-
-
-def _clause(sentence: str, at: int) -> tuple[int, int]:
-    """The bounds of the clause around offset `at` (cut at punctuation and contrasting conjunctions)."""
-    start, end = 0, len(sentence)
-    for m in CLAUSE_BREAK.finditer(sentence):
-        if m.end() <= at:
-            start = m.end()
-        elif m.start() > at:
-            end = m.start()
-            break
-    return start, end
-
-
-def _position(m: re.Match[str], sentence: str) -> tuple[int, bool] | None:
-    """(position, is_range) for a match of POSITION that really names a rank position, else None."""
-    before, after = sentence[: m.start()], sentence[m.end():]
-    groups = m.groupdict()
-    if groups["h"]:
-        return int(groups["h"]), False
-    if groups["num"]:
-        value = groups["num"].lower()
-        return (int(value) if value.isdigit() else NUMBER_WORDS[value]), False
-    if groups["r"]:
-        return int(groups["r"]), False
-    if groups["top"]:
-        value = groups["top"].lower()
-        return (int(value) if value.isdigit() else NUMBER_WORDS[value]), True
-    if groups["behind"]:  # "just behind scalable oversight", "the runner-up": a position the essay never gives
-        return LAST, False
-    if groups["at"]:
-        return (int(groups["at"]), False) if RANK_WORD.search(sentence) else None
-    word = (groups["nth"] or groups["word"] or "").lower()
-    if NOT_A_POSITION_AFTER.match(after) or NOT_A_POSITION_BEFORE.search(before):
-        return None
-    if re.search(r"(?:^|[.:;!?]\s*)$", before) and re.match(r"\s*,", after):
-        return None  # "First, ..." / "second, ...": an adverb that starts a clause
-    if word in ("top", "bottom"):
-        if re.search(r"\b(?:at|to)\s+the\s+$", before) or re.match(r"\s+(?:pick|spot|place|position|slot|of)\b",
-                                                                      after):
-            return ORDINALS[word], False
-        return None
-    value = int(word) if word.isdigit() else ORDINALS[word]
-    if SLOT_AFTER.match(after):
-        return value, False
-    preceding = " ".join(re.findall(r"[\w'’#-]+", before)[-6:])
-    if re.search(r"\bthe\s*$", before):  # "the second ..." names a position only when a slot word follows
-        return None
-    return (value, False) if RANK_VERB.search(preceding) else None
-
-
-def _credited_to_essay(sentence: str, at: int, end: int) -> bool:
-    """Whether the position at [at, end) is credited to the essay. The attribution that counts is the nearest
-    one in the same clause; else the first one after it before a semicolon ("comes 2nd in the post",
-    "(#9 of 16) is our model's estimate"); else the nearest one before it in the sentence."""
-
-    def attributions(lo: int, hi: int) -> list[tuple[int, bool]]:
-        return sorted([(m.start(), True) for m in ESSAY_SOURCE.finditer(sentence, lo, hi)]
-                      + [(m.start(), False) for m in OTHER_SOURCE.finditer(sentence, lo, hi)])
-
-    clause_start, clause_end = _clause(sentence, at)
-    same = attributions(clause_start, clause_end)
-    if same:
-        return min(same, key=lambda a: (abs(a[0] - at), a[0] > at))[1]
-    semicolon = sentence.find(";", end)
-    after = attributions(end, semicolon if semicolon >= 0 else len(sentence))
-    if after:
-        return after[0][1]
-    before = attributions(0, at)
-    return before[-1][1] if before else False
-
-
-def essay_rank_violation(sentence: str, knowledge: Knowledge) -> bool:
-    """True when `sentence` credits the essay with a rank position it does not give, however it is put:
-    "the essay ranks evals #3", "the essay's #2 is ...", "comes 2nd in the post", "number two on the author's
-    list", "the author's second pick", "ranked it below X, at 3". Positions credited to our model or another
-    assessment, positions the essay does state, and negated or "unknown" positions are allowed."""
-    if not ESSAY_SOURCE.search(sentence):
-        return False
-    stated = {(r.field, r.rank) for r in knowledge.essay.essay_ranks}
-    stated_ranks = {rank for _, rank in stated}
-    fields = _field_spans(sentence, knowledge)
-    claims: list[tuple[int, int, int, bool]] = []  # (start, end, position, is_range)
-    for m in POSITION.finditer(sentence):
-        found = _position(m, sentence)
-        if found:
-            claims.append((m.start(), m.end(), *found))
-    claims += [(m.start(), m.end(), 1, False) for m in FIRST_AUTOMATED.finditer(sentence)]
-    for start, end, position, is_range in claims:
-        if not _credited_to_essay(sentence, start, end):
-            continue
-        clause_start, clause_end = _clause(sentence, start)
-        if NEGATION.search(sentence, clause_start, clause_end):
-            continue
-        if re.search(r"\bdraft\b", sentence[clause_start:clause_end], re.IGNORECASE):
-            continue  # "mech interp was first at an earlier draft": the essay's own history, not its list
-        if not fields:
-            if position in stated_ranks or is_range:
-                continue
-            return True
-        nearest = min(fields, key=lambda f: min(abs(f[0] - start), abs(f[0] - end)))[1]
-        if is_range and any(f == nearest and rank <= position for f, rank in stated):
-            continue
-        if (nearest, position) not in stated:
-            return True
-    return False
-
 
 OPEN, CLOSE = "<<<", ">>>"
 
@@ -248,11 +75,35 @@ def credential_request(sentence: str) -> bool:
     return False
 
 
+ITEM_START = re.compile(r"^\s*(?:[-*•+]\s+|\(?\d{1,2}[.)]\s|#\s?\d{1,2}\b)")
+BULLET = re.compile(r"^\s*[-*•+]\s+(?!#|\(?\d{1,2}[.)]\s)")
+RANKED_INTRO = re.compile(r"\b(?:rank\w*|order\w*|list|most (?:likely|automatable|exposed)|first)\b", re.IGNORECASE)
+RANK_FLAG = ("Removed a claim the essay does not make: a sentence that gave the essay a rank position it does not "
+             "state (only its #1, scalable oversight, is known).")
+
+
+def _list_marker_end(before: str) -> bool:
+    """Whether the full stop that ends `before` belongs to a list number ("is: 1. Scalable oversight 2. Mech
+    interp", or "2." at the start of a line), so it does not end a sentence."""
+    m = re.search(r"(?:^|(?<=[\s:(]))(\d{1,2})$", before)
+    if m is None:
+        return False
+    head = before[: m.start(1)]
+    if re.search(r"(?:^|:)\s*(?:[-*•+]\s*)?$", head):
+        return True
+    return bool(re.search(rf"(?:^|[\s:(]){int(m.group(1)) - 1}\.\s", head))
+
+
 class Grounder:
     """Takes an answer as it streams and releases only checked sentences.
 
     `feed(text)` returns the grounded text that became releasable; `finish()` the rest. `citations()` are the
     sources cited in what was released, numbered in reading order; `flags` say what was removed.
+
+    A sentence is read in its context: a sentence that names no source takes the source of the text before it
+    ("According to the essay, ... first. Evals will be automated second."), a list takes the source of the line
+    that introduces it ("The essay's ranked list is:"), and a sentence that states positions for no one is held
+    until the next one says whose they are ("1. ... 2. ... That is the essay's ranking" removes the list).
     """
 
     def __init__(self, book: SourceBook, knowledge: Knowledge) -> None:
@@ -262,36 +113,98 @@ class Grounder:
         self.displayed = ""
         self._pending = ""
         self._numbers: dict[int, int] = {}  # the tool's number -> the number shown
+        self._frame: str | None = None  # who the text so far credits unattributed positions to
+        self._list_open = False  # the last line introduced a list (it ended with a colon)
+        self._ranked_list = False  # ... and that list is a ranking, so the order of its bullets is a position
+        self._items = 0
+        self._held: list[str] = []  # sentences stating positions for no one, until the next one says whose
 
     def feed(self, text: str) -> str:
         self._pending += text
         out = []
         while True:
-            m = SENTENCE_END.search(self._pending)
-            if m is None:
+            end = self._sentence_end()
+            if end is None:
                 break
-            sentence, self._pending = self._pending[: m.end()], self._pending[m.end():]
+            sentence, self._pending = self._pending[:end], self._pending[end:]
             out.append(self._check(sentence))
         return self._release("".join(out))
 
     def finish(self) -> str:
         rest, self._pending = self._pending, ""
-        return self._release(self._check(rest) if rest else "")
+        out = self._check(rest) if rest else ""
+        return self._release(out + self._let_go())
+
+    def _sentence_end(self) -> int | None:
+        for m in SENTENCE_END.finditer(self._pending):
+            if m.group(0) != "\n" and m.group(0)[0] == "." and re.search(  # cheap test before the full one
+                    r"(?:\d|no|nr|num)$", normalise(self._pending[max(0, m.start() - 8): m.start()]), re.IGNORECASE):
+                before = normalise(self._pending[: m.start()])
+                if _list_marker_end(before):
+                    continue  # "1. Scalable oversight 2. Mech interp": not the end of a sentence
+                if re.search(r"\b(?:no|nr|num)$", before, re.IGNORECASE):
+                    rest = self._pending[m.end():]
+                    if not rest:
+                        return None  # "No. " may go on with a number: wait for it
+                    if rest[0].isdigit() or normalise(rest[:1]).isdigit():
+                        continue  # "No. 2"
+            return m.end()
+        return None
 
     def _release(self, text: str) -> str:
         self.displayed += text
         return text
 
+    def _let_go(self) -> str:
+        held, self._held = self._held, []
+        return "".join(self._cite(s) for s in held)
+
+    def _removed(self, sentence: str, flag: str) -> str:
+        if flag not in self.flags:
+            self.flags.append(flag)
+        return "\n" if sentence.endswith("\n") else ""
+
     def _check(self, sentence: str) -> str:
         if credential_request(sentence):
-            self.flags.append("Removed a sentence that asked you to send a key, password or other credential "
-                              "somewhere; never share those. It may have come from a retrieved document.")
-            return "\n" if sentence.endswith("\n") else ""
-        if essay_rank_violation(sentence, self.knowledge):
-            self.flags.append("Removed a claim the essay does not make: a sentence that gave the essay a rank "
-                              "position it does not state (only its #1, scalable oversight, is known).")
-            return "\n" if sentence.endswith("\n") else ""
-        return self._cite(sentence)
+            return self._let_go() + self._removed(
+                sentence, "Removed a sentence that asked you to send a key, password or other credential "
+                          "somewhere; never share those. It may have come from a retrieved document.")
+        if not sentence.strip():  # a blank line ends a paragraph, unless it follows a list's introduction
+            if self._held:
+                self._held.append(sentence)
+                return ""
+            if sentence.count("\n") and not (self._list_open and self._items == 0):
+                self._frame, self._list_open = None, False
+            return self._cite(sentence)
+        reading = self._read(sentence)
+        if reading.back_reference and self._held:
+            self._held = []
+            return self._removed(sentence, RANK_FLAG)
+        if reading.invented:
+            return self._let_go() + self._removed(sentence, RANK_FLAG)
+        if reading.unattributed:
+            self._held.append(sentence)
+            return ""
+        return self._let_go() + self._cite(sentence)
+
+    def _read(self, sentence: str) -> Reading:
+        """Read a sentence in its context, then carry the context on."""
+        text = normalise(sentence).strip()
+        is_item = bool(ITEM_START.match(text))
+        item_position = None
+        if self._list_open and is_item:
+            self._items += 1
+            if self._ranked_list and BULLET.match(text):
+                item_position = self._items
+        elif self._list_open and not is_item:
+            self._list_open = False
+        reading = read(sentence, self.knowledge, self._frame, item_position)
+        if reading.source is not None:
+            self._frame = reading.source
+        if text.endswith(":"):
+            self._list_open, self._items = True, 0
+            self._ranked_list = bool(RANKED_INTRO.search(text) or ORDER_WORD.search(text))
+        return reading
 
     def _cite(self, sentence: str) -> str:
         def number(m: re.Match[str]) -> str:

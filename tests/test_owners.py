@@ -223,3 +223,20 @@ def test_store_faults_in_the_web_app_name_no_path_and_a_warning_beyond_loopback_
     assert "/srv" not in str(caught.value) and "reset-store" not in str(caught.value)
     assert exposure_warning("127.0.0.1", None) is None and exposure_warning("0.0.0.0", ("ana", "pw")) is None
     assert "ADVISOR_UI_AUTH" in str(exposure_warning("0.0.0.0", None))
+
+
+def test_a_password_login_and_an_api_token_are_different_owners(indexed_home: Path, knowledge: Knowledge,
+                                                                 tmp_path: Path) -> None:
+    from gradio_client import Client
+
+    settings = api_settings(tmp_path / "home", indexed_home, ADVISOR_API_TOKENS=TOKEN_A,
+                            ADVISOR_UI_AUTH="ana:open sesame, really")
+    with serving(offline_app(settings, knowledge, web=True)) as base:
+        ana = Client(f"{base}/", auth=("ana", "open sesame, really"), verbose=False)
+        code = new_code(ana)
+        ana.predict(ALICE, "detailed", api_name="/ask")
+        assert code in ana.predict(api_name="/my_conversations")
+        seen = ask_api(api(base, TOKEN_A), "Where do I live?", session=code)  # the token holder names Ana's code
+        assert not leaks(seen)
+        again, *_ = ana.predict(code, api_name="/resume")
+        assert sum(m["role"] == "user" for m in again) == 1 and leaks(again)

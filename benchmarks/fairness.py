@@ -118,7 +118,8 @@ def measure(base: str, requests: int, greedy: int, max_messages: int = 60, max_c
             "beside_p50": percentile(beside, 0.5), "beside_p95": percentile(beside, 0.95),
             "ratio_p50": percentile(beside, 0.5) / percentile(alone, 0.5),
             "greedy_p50": percentile(greedy_times, 0.5) if greedy_times else float("nan"),
-            "greedy_done": len(greedy_times), "greedy_refused": sum(c != 200 for c in greedy_codes)}
+            "greedy_done": len(greedy_times), "greedy_refused": sum(c == 429 for c in greedy_codes),
+            "greedy_gave_up": sum(c == 0 for c in greedy_codes)}
 
 
 def main() -> int:

@@ -65,7 +65,8 @@ OFFLINE_MODEL = "advisor-offline"
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text}
     for status, text in [(400, "bad request"), (401, "missing or wrong bearer token"), (404, "unknown model"),
-                         (413, "request body too large"), (429, "too many requests"), (500, "server fault"),
+                         (408, "the request body did not arrive in time"), (413, "request body too large"),
+                         (429, "too many requests, or too many failed logins"), (500, "server fault"),
                          (503, "a service the advisor needs is unavailable")]
 }
 STREAM_DOC = {"text/event-stream": {"schema": {"type": "string",

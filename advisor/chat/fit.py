@@ -41,12 +41,17 @@ def person_text(profile: Profile) -> str:
     return " ".join(parts)
 
 
+def fixed_texts(knowledge: Knowledge) -> list[str]:
+    """Every text of the cards that a person's words are compared with (their vectors ship with the knowledge)."""
+    return [t for c in knowledge.fields for t in (*card_facets(c), *card_people(c))]
+
+
 @lru_cache(maxsize=4)
 def _vectors(key: tuple[tuple[str, str], ...]) -> tuple[np.ndarray, np.ndarray]:
-    """(owner field id per text, unit vectors) for (field id, text) pairs."""
-    from advisor.search.semantic import embed
+    """(owner field id per text, unit vectors) for (field id, text) pairs (shipped beside the knowledge)."""
+    from advisor.search.semantic import known_vectors
 
-    return np.array([fid for fid, _ in key]), embed([text for _, text in key])
+    return np.array([fid for fid, _ in key]), known_vectors([text for _, text in key])
 
 
 def _closest(owners: np.ndarray, sims: np.ndarray, ids: list[str]) -> np.ndarray:

@@ -49,7 +49,5 @@ class LocalChatModel(BaseChatModel):
                                                          max_tokens=self.max_tokens, temperature=self.temperature,
                                                          stop=stop):
             token = part["choices"][0]["delta"].get("content") or ""
-            if token:
-                if run_manager:
-                    run_manager.on_llm_new_token(token)
+            if token:  # BaseChatModel.stream reports it to the callbacks: reporting it here would double it
                 yield ChatGenerationChunk(message=AIMessageChunk(content=token))

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -22,6 +22,11 @@ from advisor.errors import InputError
 from advisor.knowledge import Knowledge
 from advisor.prompts import Prompts
 from advisor.settings import Settings
+
+# The packaged SmolLM2-135M is fluent but cannot advise: it invents fields ("AI safety research") and repeats
+# itself. It stays runnable as a demo of the in-process path; every answer it writes says what to use instead.
+PACKAGED_MODEL_NOTE = ("the packaged 135M demo model, whose answers are not usable: run your own GGUF with "
+                       "--model local:/path/model.gguf, or a server with openai-compatible:<model> and OPENAI_BASE_URL")
 
 
 class BackendError(InputError):
@@ -34,10 +39,12 @@ class Backend:
     model: Any  # a LangChain BaseChatModel
     endpoint: str | None = None
     offline: bool = False
+    note: str | None = None  # shown after the name, e.g. what to use instead of a model that cannot advise
 
     @property
     def label(self) -> str:
-        return self.name if self.endpoint is None else f"{self.name} at {redact_url(self.endpoint)}"
+        label = self.name if self.endpoint is None else f"{self.name} at {redact_url(self.endpoint)}"
+        return label if self.note is None else f"{label} ({self.note})"
 
 
 def redact_url(url: str) -> str:
@@ -186,7 +193,8 @@ def resolve_backend(name: str | None, settings: Settings, knowledge: Knowledge) 
     if kind == "local":
         path = Path(model) if model else None
         chat = local_chat_model(path, settings.max_tokens)
-        return _with_style(f"local:{(path or default_gguf()).name}", chat, None, settings, knowledge, "writer")
+        backend = _with_style(f"local:{(path or default_gguf()).name}", chat, None, settings, knowledge, "writer")
+        return backend if path else replace(backend, note=PACKAGED_MODEL_NOTE)
     raise BackendError(f"Unknown model {name!r}. Use offline, openai:<model>, openai-compatible:<model> "
                        "(with OPENAI_BASE_URL) or local[:<file.gguf>].")
 

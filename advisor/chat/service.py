@@ -302,7 +302,7 @@ class ConversationService:
         messages.append(HumanMessage(text))
         for _attempt in range(2):
             final: dict[str, Any] = {}
-            last_id = None
+            message_ids: set[str | None] = set()  # the messages of this turn whose text has been streamed
             for stream_mode, payload in agent.stream({"messages": messages}, {"recursion_limit": RECURSION_LIMIT},
                                                      stream_mode=["messages", "values"]):
                 yield from turn.drain()
@@ -311,11 +311,13 @@ class ConversationService:
                     continue
                 chunk = payload[0]
                 if isinstance(chunk, AIMessageChunk) and isinstance(chunk.content, str) and chunk.content:
-                    if last_id is not None and chunk.id != last_id and turn.grounder.displayed:
+                    # Text of a later message (after a tool call) starts a paragraph; a message seen before
+                    # goes on where it was.
+                    if message_ids and chunk.id not in message_ids and turn.grounder.displayed:
                         chunk_text = "\n\n" + chunk.content
                     else:
                         chunk_text = chunk.content
-                    last_id = chunk.id
+                    message_ids.add(chunk.id)
                     released = turn.grounder.feed(chunk_text)
                     if released:
                         yield AnswerText(text=released)

@@ -52,11 +52,13 @@ def _index(r: Retriever, args: argparse.Namespace) -> int:
     progress = tqdm_progress("indexing")
     result: dict[str, object] = {"index": r.index.where}
     if args.ship_vectors:
+        from advisor.chat.shipped_texts import ship_fixed_texts
         from advisor.search.chunking import knowledge_chunks
         from advisor.search.shipped import write_shipped
 
-        path = write_shipped(r.knowledge_dir(), knowledge_chunks(r.knowledge))
-        print_json({"wrote": str(path)}) if args.json else print(f"Wrote {path}")
+        paths = [write_shipped(r.knowledge_dir(), knowledge_chunks(r.knowledge)),
+                 ship_fixed_texts(r.knowledge, r.index.settings, lambda: r)]
+        print_json({"wrote": [str(p) for p in paths]}) if args.json else print(f"Wrote {', '.join(map(str, paths))}")
         return 0
     if args.list:
         library.reconcile(tqdm_progress("adding your documents again"))

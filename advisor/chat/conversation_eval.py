@@ -204,7 +204,8 @@ def plan_failures(text: str, plan: dict[str, float]) -> list[str]:
     totals = [float(t.replace(",", "")) for t in TOTAL_HOURS.findall(text)]
     if totals and "weeks" in plan and "hours_per_week" in plan and \
             max(totals) > plan["hours_per_week"] * plan["weeks"] * 1.05:
-        out.append(f"the plan's {max(totals):g} hours do not fit {plan['hours_per_week']:g} h × {plan['weeks']:g} weeks")
+        out.append(f"the plan's {max(totals):g} hours do not fit {plan['hours_per_week']:g} h × "
+                   f"{plan['weeks']:g} weeks")
     return out
 
 

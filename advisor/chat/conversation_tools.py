@@ -5,6 +5,7 @@ input, text for a model to read with numbered sources, and a typed payload for t
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -17,7 +18,10 @@ from advisor.knowledge.recommend import PlannedReading, recommend
 from advisor.knowledge.transition import Decision, TransitionPlan, quit_or_keep, readings_within, transition_plan
 
 if TYPE_CHECKING:
-    from advisor.chat.tools import Toolbox, ToolResult
+    from advisor.chat.sources import SourceBook
+    from advisor.chat.tools import ToolResult
+    from advisor.knowledge import Knowledge
+    from advisor.knowledge.profile import Profile
 
 Aspect = Literal["day_to_day", "degree", "maths", "coding", "organisations", "entry"]
 YEAR = re.compile(r"\b(20[2-9]\d)\b")
@@ -113,12 +117,24 @@ class Recapped:
 class ConversationTools:
     """Mixed into `Toolbox`: the answer types beyond recommending, ranking and reading."""
 
-    def field_details(self: Toolbox, args: DetailsInput) -> ToolResult:
+    if TYPE_CHECKING:  # what `Toolbox` provides
+        knowledge: Knowledge
+        book: SourceBook
+        profile: Profile
+        recommended: list[str]
+        glossary: dict[str, str]
+        conversation: list[dict[str, Any]]
+
+        def _discuss(self, *field_ids: str) -> None: ...
+        def _ranking(self, weights: dict[str, float] | None = None, scenario: str | None = None) -> Ranking: ...
+        def _done(self, result: ToolResult) -> ToolResult: ...
+
+    def field_details(self, args: DetailsInput) -> ToolResult:
         from advisor.chat.tools import ToolResult
 
         card = self.knowledge.field(args.field)
         self._discuss(card.id)
-        aspects = list(args.aspects) or ["day_to_day", "degree", "maths", "coding", "entry"]
+        aspects: list[str] = [str(a) for a in args.aspects] or ["day_to_day", "degree", "maths", "coding", "entry"]
         r = card.requirements
         n_req = self.book.add_passage(self.knowledge, f"field:{card.id}#requirements")
         n_work = self.book.add_passage(self.knowledge, f"field:{card.id}#work")
@@ -130,7 +146,7 @@ class ConversationTools:
                  f"Organisations [{n_entry}]: {', '.join(card.organisations)}"]
         return self._done(ToolResult("field_details", "\n".join(lines), Detailed(card, aspects)))
 
-    def list_fields(self: Toolbox, args: ListInput) -> ToolResult:
+    def list_fields(self, args: ListInput) -> ToolResult:
         from advisor.chat.tools import ToolResult
 
         ranking = self._ranking()
@@ -141,16 +157,14 @@ class ConversationTools:
             lines.append(f"#{f.rank} {f.name} [{n}]: {self.knowledge.field(f.id).summary}")
         return self._done(ToolResult("list_fields", "\n".join(lines), Listed(ranking)))
 
-    def define_term(self: Toolbox, args: DefineInput) -> ToolResult:
+    def define_term(self, args: DefineInput) -> ToolResult:
         from advisor.chat.tools import ToolResult
 
         term = args.term.strip().strip("'\"?").strip()
         definition = _glossary_entry(self.glossary, term)
         field_id = None
-        try:
+        with contextlib.suppress(KeyError):
             field_id = self.knowledge.field(term).id
-        except KeyError:
-            pass
         if field_id:
             self._discuss(field_id)
             n = self.book.add_passage(self.knowledge, f"field:{field_id}#overview")
@@ -160,7 +174,7 @@ class ConversationTools:
             text = f"{term}: {definition}" if definition else f"No definition of {term!r} in the glossary."
         return self._done(ToolResult("define_term", text, Defined(term, definition, field_id)))
 
-    def other_views(self: Toolbox, args: ViewsInput) -> ToolResult:
+    def other_views(self, args: ViewsInput) -> ToolResult:
         from advisor.chat.tools import ToolResult
 
         fid = self.knowledge.field(args.field).id if args.field else None
@@ -177,7 +191,7 @@ class ConversationTools:
         return self._done(ToolResult("other_views", "\n".join(lines) or "No other assessment speaks of this.",
                                      Views(fid, claims, position)))
 
-    def timing(self: Toolbox, args: TimingInput) -> ToolResult:
+    def timing(self, args: TimingInput) -> ToolResult:
         from advisor.chat.tools import ToolResult
 
         fid = self.knowledge.field(args.field).id if args.field else None
@@ -191,7 +205,7 @@ class ConversationTools:
             lines.append(f"{a.authors} [{n}]: {c.text}")
         return self._done(ToolResult("timing", "\n".join(lines), Timed(fid, args.year, dated)))
 
-    def decide_job(self: Toolbox, args: DecideInput) -> ToolResult:
+    def decide_job(self, args: DecideInput) -> ToolResult:
         from advisor.chat.tools import ToolResult
 
         fid = self.knowledge.field(args.field).id if args.field else self._main_field()
@@ -202,7 +216,7 @@ class ConversationTools:
                 f"{'; '.join(d.reasons) or 'none against quitting'}.")
         return self._done(ToolResult("decide_job", text, Decided(d)))
 
-    def make_plan(self: Toolbox, args: PlanInput) -> ToolResult:
+    def make_plan(self, args: PlanInput) -> ToolResult:
         from advisor.chat.tools import ToolResult
 
         ids = [self.knowledge.field(f).id for f in args.fields] or self.recommended or [self._main_field()]
@@ -221,7 +235,7 @@ class ConversationTools:
         lines.append(f"Decision point: {plan.decision}")
         return self._done(ToolResult("make_plan", "\n".join(lines), Planned(plan)))
 
-    def recap(self: Toolbox, args: RecapInput) -> ToolResult:
+    def recap(self, args: RecapInput) -> ToolResult:
         from advisor.chat.tools import ToolResult
 
         lines = [f"Profile: {self.profile.describe()}"]
@@ -232,7 +246,7 @@ class ConversationTools:
             self.book.add_passage(self.knowledge, f"field:{fid}#factors")
         return self._done(ToolResult("recap", "\n".join(lines), Recapped(list(self.conversation))))
 
-    def _main_field(self: Toolbox) -> str:
+    def _main_field(self) -> str:
         """The field the person is aiming at: the last recommendations, else the best pick for them now."""
         if self.recommended:
             return self.recommended[0]

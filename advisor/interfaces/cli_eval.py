@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from advisor.errors import InputError
@@ -88,7 +87,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                                               for o in t.outcomes for i, turn in enumerate(o.turns, 1)
                                               if turn.failures]}
                        for t in talks}})
-        return 1 if any(r.below_floor for r in [*reports, *talks]) else 0
+        return 1 if any(r.below_floor for r in reports) or any(t.below_floor for t in talks) else 0
     if reports:
         rows = []
         for name, (label, _) in METRICS.items():
@@ -106,7 +105,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 print(f"  BELOW FLOOR: {line}")
     if talks:
         _print_conversations(talks, args.failures)
-    return 1 if any(r.below_floor for r in [*reports, *talks]) else 0
+    return 1 if any(r.below_floor for r in reports) or any(t.below_floor for t in talks) else 0
 
 
 def _print_conversations(talks: list[ConversationReport], failures: bool) -> None:

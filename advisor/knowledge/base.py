@@ -10,6 +10,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -201,13 +202,17 @@ class Knowledge:
                 return p
         raise KeyError(passage_id)
 
+    @cached_property
+    def _by_name(self) -> dict[str, FieldCard]:
+        """Every id, name and alias (normalised) of the cards, to the card: built once per knowledge base."""
+        return {_norm(x): card for card in reversed(self.fields) for x in (card.id, card.name, *card.aliases)}
+
     def field(self, query: str) -> FieldCard:
         """The field whose id, name or alias matches `query` (case- and punctuation-insensitive)."""
-        key = _norm(query)
-        for card in self.fields:
-            if key in {_norm(card.id), _norm(card.name), *(_norm(a) for a in card.aliases)}:
-                return card
-        raise UnknownFieldError(query, self.closest_fields(query))
+        card = self._by_name.get(_norm(query))
+        if card is None:
+            raise UnknownFieldError(query, self.closest_fields(query))
+        return card
 
     def closest_fields(self, query: str, n: int = 3) -> list[str]:
         names = {_norm(x): c.id for c in self.fields for x in (c.id, c.name, *c.aliases)}

@@ -93,7 +93,8 @@ def transition_plan(knowledge: Knowledge, profile: Profile, fields: list[str], h
         task = main.research_tasks[0]
         s, e = phases["project"]
         steps.append(Step("project", s, e, hours * (e - s + 1),
-                          f"Do a small first project and publish a short write-up. A task people in the field do: {task}.",
+                          "Do a small first project and publish a short write-up. A task people in the field do: "
+                          f"{task}.",
                           [f"field:{main.id}#work"]))
     if "apply" in phases:
         programmes = [p for p in main.entry_paths if PROGRAMME.search(p) and p not in steps[1].text][:2]

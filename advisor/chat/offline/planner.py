@@ -209,7 +209,8 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
 
 INSIST = re.compile(r"\bnot giving (?:it|that|this) up\b|\bi'?m not (?:giving|letting) (?:it|that|this)\b|\bstill want "
                     r"(?:it|that|to do it)\b|\b(?:do|pursue|want) it anyway\b|\bi insist\b|\bhow to go after it\b|"
-                    r"\bhow (?:do|can|would|could) i (?:still )?(?:go after|pursue|get into|do) it\b|\b(?:don'?t|do not) "
+                    r"\bhow (?:do|can|would|could) i (?:still )?(?:go after|pursue|get into|do) it\b|"
+                    r"\b(?:don'?t|do not) "
                     r"talk me out\b|\btalk me out of it\b|\bmy heart is set\b|\bwhatever you say\b")
 THAN = re.compile(r"\bthan\b")
 CONVERSATION_INTENTS = ("details", "list_fields", "define", "other_views", "timing", "decision", "plan", "recap")

@@ -12,7 +12,8 @@ NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "fiv
                 "thirty": 30, "forty": 40, "fifty": 50, "a couple of": 2, "a few": 3, "couple": 2, "few": 3,
                 "half a": 0.5, "half an": 0.5}
 NUM = r"(\d+(?:[.,]\d+)?|" + "|".join(sorted(map(re.escape, NUMBER_WORDS), key=len, reverse=True)) + r")"
-HOURS_WEEK = re.compile(NUM + r"\s*(?:-|to)?\s*(?:\d+\s*)?(?:hours?|hrs?|h)\b\s*(?:a|an|per|each|every|/|in a|in the|of)?\s*"
+HOURS_WEEK = re.compile(NUM + r"\s*(?:-|to)?\s*(?:\d+\s*)?(?:hours?|hrs?|h)\b\s*"
+                        r"(?:a|an|per|each|every|/|in a|in the|of)?\s*"
                         r"(?:week|wk)s?\b|" + NUM + r"\s*h\s*/\s*w(?:ee)?k", re.I)
 DURATION = re.compile(r"(?:next|for|over|within|in|about|around|the)?\s*" + NUM +
                       r"\s*(weeks?|wks?|months?|mos?|years?|yrs?)\b", re.I)

@@ -61,7 +61,15 @@ def load_glossary(directory: Path) -> dict[str, str]:
 
 
 def _find(text: str, phrase: str) -> list[int]:
-    return [m.start() for m in re.finditer(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text)]
+    if phrase not in text:  # most phrases are not there: no pattern needed
+        return []
+    return [m.start() for m in _phrase_pattern(phrase).finditer(text)]
+
+
+@lru_cache(maxsize=8192)
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """A phrase as a whole-word pattern, compiled once (there are thousands: more than `re`'s own cache holds)."""
+    return re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])")
 
 
 # "teaching models" is not about teaching people
@@ -119,7 +127,8 @@ SPARE = re.compile(rf"\b(?:spare|free up|give|put(?: in)?|commit|devote|manage|d
 JOB_HOURS = re.compile(r"\b(?:work|works|worked|job|working|shifts?|on call)\b(?: \w+){0,2} $")  # "I work 45 hours"
 LOCATION = re.compile(r"\b(?:based in|live in|living in|located in|i am in|moving to|relocating to|relocate to)\s+"
                       r"([A-Z][\w'-]+(?:[ -][A-Z][\w'-]+)?)")
-NEEDS_SALARY = re.compile(r"need (?:a |to earn a |an? |my |our )?(?:salary|income|paycheck|pay ?check|steady pay|paid job|job)"
+NEEDS_SALARY = re.compile(r"need (?:a |to earn a |an? |my |our )?"
+                          r"(?:salary|income|paycheck|pay ?check|steady pay|paid job|job)"
                           r"|need to (?:earn|get paid|make money)|can not afford|cannot afford|have (?:kids|a family|"
                           r"children|a mortgage)|family to support|job security|pay the bills|paycheck|paycheque|"
                           r"(?:go|do|manage|live) without (?:a )?(?:salary|income|pay)|rent is due|rent's due|"
@@ -212,7 +221,8 @@ SCARES = re.compile(r"\b(math|maths|proofs|code|coding|programming)\b (?:scares|
                     r"(math|maths|proofs|code|coding|programming)\b")
 
 
-INJECTION = re.compile(r"\b(?:ignore|disregard|forget) (?:all |any |your |the |my )*(?:previous |prior |earlier |above )?"
+INJECTION = re.compile(r"\b(?:ignore|disregard|forget) (?:all |any |your |the |my )*"
+                       r"(?:previous |prior |earlier |above )?"
                        r"(?:instructions|prompts?|rules|system)|\bsystem prompt\b|\b(?:record|store|save|write down) "
                        r"(?:that|in my profile)\b|\byou are now\b|\bnew instructions\b")
 STATES_IN_QUESTION = re.compile(r"^(?:i|i'm|i am|i've|i have|my)\b")  # "I'm a nurse, right?" still tells
@@ -228,7 +238,7 @@ LIKED_OBJECT = re.compile(r"\b(?:likes?|loves?|enjoys?|into|good at|fond of)\s+(
 def _likes_a_skill(clause: str, lexicon: Lexicon) -> bool:
     """"an accountant who likes statistics": the liked thing is a skill, not a field to match by meaning."""
     m = LIKED_OBJECT.search(clause)
-    return bool(m) and any(_find(m.group(1), phrase) for phrase in lexicon.skills)
+    return m is not None and any(_find(m.group(1), phrase) for phrase in lexicon.skills)
 
 
 def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
@@ -481,7 +491,8 @@ def _skills(parts: list[Clause], lexicon: Lexicon, lacks: list[str]) -> list[str
     out = []
     for c in parts:
         passing = IN_PASSING.search(c.text)
-        if c.question or c.polarity < 0 or REQUEST.match(c.text) or _third_person(c) or (passing and not passing.start()):
+        if (c.question or c.polarity < 0 or REQUEST.match(c.text) or _third_person(c)
+                or (passing and not passing.start())):
             continue
         chosen = RATHER.search(c.text)
         said = _chosen_side(chosen) if chosen else c.text  # not the refused side of a choice
@@ -552,7 +563,8 @@ def _background(low: str, whole: str, lexicon: Lexicon) -> list[str]:
             roles.append(m.group(0))
     out = list(dict.fromkeys(roles))
     canonical = [b for phrase, b in lexicon.backgrounds.items() for r in out if _has_phrase(r, phrase)]
-    canonical += [b for phrase, b in lexicon.backgrounds.items() if _has_phrase(low, f"i {phrase}")]  # "I make websites"
+    # a trade named by its work: "I make websites"
+    canonical += [b for phrase, b in lexicon.backgrounds.items() if _has_phrase(low, f"i {phrase}")]
     out += _by_meaning(out, sorted(set(lexicon.backgrounds.values())))
     return list(dict.fromkeys([*out, *canonical]))
 
@@ -662,9 +674,11 @@ def _constraints(text: str, low: str) -> Constraints:
     return Constraints.model_validate(c)
 
 
-KEEPS_JOB = re.compile(r"\b(?:keep|keeping|stay in|staying in|hold on to) (?:my|the|this) (?:day |current )?(?:job|work|"
-                       r"position|role)\b|\bcan ?(?:not|'t|no) (?:stop|quit|leave|give up) (?:my )?(?:work|job|position)|"
-                       r"\b(?:alongside|next to|besides|while keeping|on top of) (?:my |a )?(?:full[- ]time )?(?:job|work)\b|"
+KEEPS_JOB = re.compile(r"\b(?:keep|keeping|stay in|staying in|hold on to) (?:my|the|this) (?:day |current )?"
+                       r"(?:job|work|position|role)\b|"
+                       r"\bcan ?(?:not|'t|no) (?:stop|quit|leave|give up) (?:my )?(?:work|job|position)|"
+                       r"\b(?:alongside|next to|besides|while keeping|on top of) (?:my |a )?(?:full[- ]time )?"
+                       r"(?:job|work)\b|"
                        r"\bnot (?:going to|gonna|planning to|able to) quit\b|\bquitting (?:is )?not an option\b")
 QUITS_JOB = re.compile(r"\b(?:i (?:quit|left|resigned)|i'?m (?:quitting|leaving my job)|(?:retired|unemployed|between "
                        r"jobs|laid off)\b)")

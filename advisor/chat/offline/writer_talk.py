@@ -184,7 +184,7 @@ def recap(plan: Plan, box: TurnResults, mode: Mode) -> str:
     res = box.last(Recapped)
     turns = res.turns if isinstance(res, Recapped) else []
     who = understood(box.profile, box.knowledge)
-    picks = next((t["recommendations"] for t in reversed(turns) if t.get("recommendations")), [])
+    picks: list[str] = next((list(t["recommendations"]) for t in reversed(turns) if t.get("recommendations")), [])
     ranking = rank_fields(box.knowledge)
     fit = affinity(box.knowledge, box.profile)
     if not picks and not box.profile.is_empty():

@@ -18,7 +18,8 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from advisor.chat.events import Answer, TurnFinished
-from advisor.chat.grounding import essay_rank_violation
+from advisor.chat.grounding import RANK_FLAG, Grounder, essay_rank_violation
+from advisor.chat.sources import SourceBook
 from advisor.errors import DataError
 from advisor.knowledge import Knowledge
 from advisor.knowledge.names import field_mentions
@@ -133,11 +134,21 @@ def check_turn(case: TurnCase, answer: Answer, earlier: list[Answer], knowledge:
     out.refused = in_domain and (answer.intent in NOT_IN_DOMAIN | {"clarify"} or bool(REFUSALS.search(text)))
     if out.refused:
         fail("refuses an in-domain request")
-    sentences = re.split(r"(?<=[.!?])\s+|\n", answer.answer)
-    out.violations = sum(essay_rank_violation(s, knowledge) for s in sentences)
+    out.violations = invented_ranks(answer.answer, knowledge)
     if out.violations:
         fail("credits the essay with a rank it does not give")
     return out
+
+
+def invented_ranks(text: str, knowledge: Knowledge) -> int:
+    """How many essay positions the text invents, read as users see it: sentence by sentence, and whole through
+    the grounding check, which also reads lists and sentences in their context."""
+    sentences = re.split(r"(?<=[.!?])\s+|\n", text)
+    alone = sum(essay_rank_violation(s, knowledge) for s in sentences)
+    grounder = Grounder(SourceBook(), knowledge)
+    grounder.feed(text)
+    grounder.finish()
+    return max(alone, int(RANK_FLAG in grounder.flags))
 
 
 def _contains(expected: str, recorded: list[str]) -> bool:

@@ -127,7 +127,8 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
         plan.calls.append(("update_profile", update.model_dump(exclude_defaults=True)))
     target = named or ([referred] if referred else []) or context.focus[:1]
     loved = (named or update.interests or context.profile.interests or context.focus)[:1]
-    if INSIST.search(low) and loved and intent in ("career", "why_fit", "why_rank", "compare", "clarify", "plan"):
+    if INSIST.search(low) and loved and intent in ("career", "why_fit", "why_rank", "compare", "clarify", "plan",
+                                                   "decision"):
         plan.intent, plan.insisted, plan.fields = "career", loved[0], loved[:1]
         plan.calls += [("explain_field", {"field": loved[0]}), ("recommend_fields", {"top": 3})]
         return plan
@@ -213,6 +214,7 @@ INSIST = re.compile(r"\bnot giving (?:it|that|this) up\b|\bi'?m not (?:giving|le
                     r"\b(?:don'?t|do not) "
                     r"talk me out\b|\btalk me out of it\b|\bmy heart is set\b|\bwhatever you say\b")
 THAN = re.compile(r"\bthan\b")
+ABOUT_A_FIELD = ("why_rank", "details", "define", "timing", "other_views", "readings", "essay")
 CONVERSATION_INTENTS = ("details", "list_fields", "define", "other_views", "timing", "decision", "plan", "recap")
 THOSE_N = re.compile(r"\b(?:those|these|the|all|both of the|your|the other) (two|three|2|3)\b(?! (?:hours?|weeks?|"
                      r"months?|years?))")
@@ -255,7 +257,7 @@ def _plan_conversation(plan: Plan, message: str, low: str, named: list[str], ref
         plan.fields = (named or plan.picks)[:1]
         plan.calls.append(("decide_job", {"field": plan.fields[0] if plan.fields else None}))
     elif plan.intent == "plan":
-        plan.fields = list(dict.fromkeys([*named, *plan.picks]))[:2]
+        plan.fields = list(dict.fromkeys([*named, *([referred] if referred else []), *plan.picks]))[:2]
         hours, weeks = hours_per_week(message), horizon_weeks(message)
         plan.calls.append(("make_plan", {"fields": plan.fields, "hours_per_week": hours, "weeks": weeks}))
     elif plan.intent == "recap":
@@ -349,6 +351,10 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
     if intent == "why_rank" and not (named or referred or context.focus):
         intent = "essay" if "essay" in low or "author" in low else "why_rank"
     if scores[intent] < floor and not describes_self:
+        if named and intent in ABOUT_A_FIELD:  # "and where does evals sit and why": answer the likeliest reading
+            return intent
+        if shape_asked(low) and (context.turns or context.recommendations):  # "top two for me, a reason each"
+            return "recap"
         return "clarify" if named or referred or ON_TOPIC.search(low) else "off_topic"
     return intent
 

@@ -27,6 +27,7 @@ BULLETS = re.compile(NUM + r"\s*(?:bullets?|bullet points?|points|lines)\b", re.
 ONE_SENTENCE = re.compile(r"\b(?:one|1|a single|single)\s*(?:sentence|line)\b|\btl;?dr\b|\bin a sentence\b", re.I)
 TOP_N = re.compile(r"\btop\s*" + NUM + r"\b|\b(?:just|only) (?:the )?" + NUM + r"\b(?! (?:hours?|weeks?|months?))",
                    re.I)
+ONE_FIELD = re.compile(r"\b(?:one|1|a single|just one|only one) (?:field|area|pick|option|recommendation|thing)\b", re.I)
 SHORT = re.compile(r"\b(?:short|brief|briefly|quick(?:ly)?|in a nutshell|keep it short)\b", re.I)
 ASPECTS = {
     "degree": re.compile(r"\b(?:phd|ph\.d|doctorate|degree|masters?|msc|bachelor'?s?|diploma|qualifications?|"
@@ -59,13 +60,17 @@ def _number(text: str) -> float:
 
 EVENINGS = re.compile(NUM + r"\s*(?:free |spare |quiet )?(?:evenings?|nights?)\b", re.I)
 HOURS_PER_EVENING = 2
+WEEK_TOTAL = re.compile(NUM + r"\s*(?:hours?|hrs?|h)\b\s*(?:total|in total|in all|all up|tops|max|this week)", re.I)
 
 
 def hours_per_week(text: str) -> int | None:
     m = HOURS_WEEK.search(text)
     if not m:
         evenings = EVENINGS.search(text)  # "three free evenings": about two hours each
-        return round(_number(evenings.group(1)) * HOURS_PER_EVENING) if evenings else None
+        if evenings:
+            return round(_number(evenings.group(1)) * HOURS_PER_EVENING)
+        total = WEEK_TOTAL.search(text)  # "this week? I have maybe 4 hours total"
+        return max(1, round(_number(total.group(1)))) if total and THIS_WEEK.search(text) else None
     value = _number(m.group(1) or m.group(2))
     return max(1, min(100, round(value)))
 
@@ -73,7 +78,8 @@ def hours_per_week(text: str) -> int | None:
 def horizon_weeks(text: str) -> int | None:
     """The horizon a plan should cover, in weeks: "for 6 months", "over 12 weeks", "this week" (1)."""
     text = HOURS_WEEK.sub(" ", text)  # "8 hours a week" is a rate, not a horizon
-    for m in DURATION.finditer(text):
+    found = sorted(DURATION.finditer(text), key=lambda m: not m.group(2).lower().startswith("w"))  # "(12 weeks)"
+    for m in found:
         value, unit = _number(m.group(1)), m.group(2).lower()
         if unit.startswith(("w",)):
             return max(1, round(value))
@@ -119,6 +125,8 @@ def shape_asked(text: str) -> Shape:
     if t:
         top = round(_number(t.group(1) or t.group(2)))
         top = top if top >= 2 else None  # "the top one" points at a field; it asks for no list
+    if ONE_FIELD.search(text):
+        top = 1
     return Shape(bullets=round(_number(b.group(1))) if b else None,
                  sentences=1 if ONE_SENTENCE.search(text) else None, top=top, short=bool(SHORT.search(text)))
 

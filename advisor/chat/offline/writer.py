@@ -194,7 +194,7 @@ def _career(plan: Plan, box: TurnResults, mode: Mode) -> str:
         lines += ["", box.say("answer_career_weak_fit")]
     lines += _user_docs(box)
     plan_result = box.last(ReadingsPlanned)
-    if isinstance(plan_result, ReadingsPlanned) and plan_result.plan:
+    if isinstance(plan_result, ReadingsPlanned) and plan_result.plan and plan.shape.top != 1:
         lines += ["", box.say("answer_reading_plan_intro")]
         lines += _reading_lines(box, plan_result.plan[: 2 if mode == "concise" else 3])
     return "\n".join(lines)

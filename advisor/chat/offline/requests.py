@@ -27,7 +27,8 @@ BULLETS = re.compile(NUM + r"\s*(?:bullets?|bullet points?|points|lines)\b", re.
 ONE_SENTENCE = re.compile(r"\b(?:one|1|a single|single)\s*(?:sentence|line)\b|\btl;?dr\b|\bin a sentence\b", re.I)
 TOP_N = re.compile(r"\btop\s*" + NUM + r"\b|\b(?:just|only) (?:the )?" + NUM + r"\b(?! (?:hours?|weeks?|months?))",
                    re.I)
-ONE_FIELD = re.compile(r"\b(?:one|1|a single|just one|only one) (?:field|area|pick|option|recommendation|thing)\b", re.I)
+ONE_FIELD = re.compile(r"\b(?:one|1|a single|just one|only one) (?:field|area|pick|option|recommendation|thing)\b",
+                       re.I)
 SHORT = re.compile(r"\b(?:short|brief|briefly|quick(?:ly)?|in a nutshell|keep it short)\b", re.I)
 ASPECTS = {
     "degree": re.compile(r"\b(?:phd|ph\.d|doctorate|degree|masters?|msc|bachelor'?s?|diploma|qualifications?|"

@@ -120,7 +120,8 @@ RUNWAY = [
     re.compile(rf"{NUM}[ -]?{UNIT} (?:of )?runway"),
     re.compile(rf"{NUM}[ -]?{UNIT} (?:max|at most|tops)\b.*\b(?:runway|savings|paycheck|income)"),
 ]
-HOURS = re.compile(rf"(?:~|about |around |maybe |roughly )?{NUM}\s*(?:hours?|hrs|hr|h)\b\s*(?:a|per|/|each|every|in the|"
+HOURS = re.compile(rf"(?:~|about |around |maybe |roughly )?{NUM}\s*(?:hours?|hrs|hr|h)\b\s*"
+                   r"(?:a|per|/|each|every|in the|"
                    r"in a)\s*(?:week|wk)\b")
 SPARE = re.compile(rf"\b(?:spare|free up|give|put(?: in)?|commit|devote|manage|do|find)\s+(?:maybe |about |around "
                    rf"|roughly |~)?{NUM}\s*(?:hours|hrs|hr|h)\b")
@@ -173,7 +174,8 @@ ROLE_WORD = re.compile(r"(?:ist|er|or|ian|ant|ent|ive|eur|ary|wife|smith|wright|
                        r"reporter|consultant|admin|ops|accountant|medic|surgeon|chemist|economist|quant|hacker|"
                        r"hunter|candidate|grad|graduate|academic|faculty|fellow|intern|veteran|designer|artist|"
                        r"musician|writer|editor|lawyer|attorney|paralegal|teacher|lecturer|professor|tutor|parent)$")
-FIELD_OF = re.compile(r"\b(?:phd(?: student| candidate)?|postdoc|doctorate|degree|masters?|master's|msc|bsc|ba|ma|bachelors?|bachelor's|"
+FIELD_OF = re.compile(r"\b(?:phd(?: student| candidate)?|postdoc|doctorate|degree|masters?|master's|msc|bsc|ba|ma|"
+                      r"bachelors?|bachelor's|"
                       r"undergrad(?:uate)?|major|minor|diploma|background|training|experience) (?:is )?(?:in|on)"
                       r" ((?:[a-z-]+\s+){0,2}[a-z-]+)")
 STUDIED = re.compile(r"\b(?:i (?:studied|majored in|graduated in|trained in)|studying|my studies in) "
@@ -229,7 +231,8 @@ INJECTION = re.compile(r"\b(?:ignore|disregard|forget) (?:all |any |your |the |m
 NOT_A = re.compile(r"\bi(?:'m| am) not (?:a|an) ((?:[a-z-]+ ){0,2}?(?:developer|engineer|programmer|coder|"
                    r"researcher|scientist|student|teacher|lawyer|manager|designer|analyst))\b")
 STATES_IN_QUESTION = re.compile(r"^(?:i|i'm|i am|i've|i have|my)\b")  # "I'm a nurse, right?" still tells
-WANTING = re.compile(r"\b(?:want|wanna|like|enjoy|love|wish|keen|feel like|fancy|rather|prefer)\b(?: to)?\s*(?:\w+\s*)?$")
+WANTING = re.compile(r"\b(?:want|wanna|like|enjoy|love|wish|keen|feel like|fancy|rather|prefer)\b(?: to)?"
+                     r"\s*(?:\w+\s*)?$")
 DISTASTE = re.compile(r"\b(?:hate|hated|loathe|dislike)\b")
 ABLE = re.compile(r"\bi (?:can|could|do|know how to|am able to) (?:write |use |do )?(?:some |a bit of )?(?:python|code|"
                   r"program|coding|maths?|math|proofs)\b|\bi (?:code|program|write (?:python|code))\b")

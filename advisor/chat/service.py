@@ -11,6 +11,7 @@ calls), the turn is answered offline and says so; the user's message is saved be
 from __future__ import annotations
 
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -358,9 +359,10 @@ class ConversationService:
             messages.append(reply)
             if not reply.tool_calls:
                 turn.intent = str(reply.response_metadata.get("intent", ""))
-                released = turn.grounder.feed(str(reply.content))
-                if released:
-                    yield AnswerText(text=released)
+                for piece in re.split(r"(?<= )", str(reply.content)):  # piece by piece, as a model streams
+                    released = turn.grounder.feed(piece)
+                    if released:
+                        yield AnswerText(text=released)
                 break
             for call in reply.tool_calls:
                 result = turn.box.call(call["name"], call["args"])

@@ -214,6 +214,22 @@ INSIST = re.compile(r"\bnot giving (?:it|that|this) up\b|\bi'?m not (?:giving|le
                     r"\b(?:don'?t|do not) "
                     r"talk me out\b|\btalk me out of it\b|\bmy heart is set\b|\bwhatever you say\b")
 THAN = re.compile(r"\bthan\b")
+ASKS_FOR = {  # what a message that also describes the person must say to ask for more than picks
+    "details": re.compile(r"\b(?:day[- ]to[- ]day|typical (?:day|week)|like day|phds?|degree|maths?|coding|"
+                          r"what do (?:they|people|you) (?:actually )?do|requirements?|need to (?:know|have)|do i need|"
+                          r"get (?:in|into) it|break in|how (?:do|did) people)\b"),
+    "list_fields": re.compile(r"\b(?:list|which fields (?:do you|are there)|what fields (?:do you|are there)|all the "
+                              r"fields)\b"),
+    "define": re.compile(r"\b(?:what (?:is|are|does)|mean|meaning|define|stand for)\b"),
+    "other_views": re.compile(r"\b(?:other (?:people|sources|views|experts)|trust|disagree|agree|others think)\b"),
+    "timing": re.compile(r"\b(?:when|how (?:long|soon)|timeline|by 20\d\d|20[2-9]\d|years? from now)\b"),
+    "decision": re.compile(r"\b(?:quit|leave my|keep (?:my|the) job|full[- ]time|part[- ]time|should i (?:go|jump|"
+                           r"switch|stay)|take the leap|now or later)\b"),
+    "plan": re.compile(r"\b(?:plan|roadmap|schedule|next steps?|first steps?|this week|start(?:ing)? (?:with|now)|"
+                       r"(?:hours?|h) (?:a|per) week\b.{0,60}\b(?:weeks?|months?)|actual numbers|"
+                       r"what (?:do|should) i do (?:first|next|now))\b"),
+    "recap": re.compile(r"\b(?:sum|summar\w*|recap|so far|bullets?|one sentence|in short|tl;?dr)\b"),
+}
 ABOUT_A_FIELD = ("why_rank", "details", "define", "timing", "other_views", "readings", "essay")
 CONVERSATION_INTENTS = ("details", "list_fields", "define", "other_views", "timing", "decision", "plan", "recap")
 THOSE_N = re.compile(r"\b(?:those|these|the|all|both of the|your|the other) (two|three|2|3)\b(?! (?:hours?|weeks?|"
@@ -296,11 +312,16 @@ def reading_level(low: str) -> str | None:
 
 def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], referred: str | None,
             context: Context, floor: float, weight_talk: bool) -> str:
-    if guess.intent in CONVERSATION_INTENTS and guess.confidence >= floor:
+    tells = bool(update.background or update.lacks or update.skills or update.about)
+    if guess.intent in CONVERSATION_INTENTS and guess.confidence >= floor and not weight_talk and (
+            not tells or ASKS_FOR[guess.intent].search(low)):  # a self-description alone asks for picks
         if guess.intent == "recap" and referred and ORDINAL_REF.search(low) and not shape_asked(low).top:
             return "why_fit"  # "why was the top one on the first list?" points at one field, it asks no summary
         return guess.intent  # the answer types after the first answer are the classifier's alone
     scores = dict(guess.scores)
+    if tells or weight_talk:  # "Diplomat, 12 years of arms control", "taste should count double": the answer
+        # types the message does not ask for are out
+        scores.update({i: 0.0 for i in CONVERSATION_INTENTS if weight_talk or not ASKS_FOR[i].search(low)})
     describes_self = bool(update.background or update.skills or update.lacks or update.about or
                           update.constraints != Profile().constraints or update.interests or update.dislikes)
     if describes_self:

@@ -68,14 +68,18 @@ def parts_of(evals_dir: Path, kind: str) -> list[str]:
 
 
 def read_part(path: Path) -> list[Example]:
-    """The `intent` cases and the `conversation` cases with an intent label; a conversation counts its last
-    message (the one the label is about)."""
+    """The `intent` cases and the `conversation` cases with an intent label (a conversation counts its last
+    message, the one the label is about), and the `persona` cases as `career`: a self-description alone asks
+    for picks."""
     try:
         cases = yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         raise DataError(f"{path}: cannot read the case set ({exc})") from exc
     out = []
     for case in cases:
+        if case.get("kind") == "persona" and isinstance(case.get("message"), str):
+            out.append(Example(case["message"], "career", path.stem))  # a self-description asks for picks
+            continue
         if case.get("kind") not in ("intent", "conversation") or not case.get("intent"):
             continue
         message = (case.get("turns") or [case.get("message")])[-1]

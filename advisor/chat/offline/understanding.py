@@ -234,7 +234,8 @@ STATES_IN_QUESTION = re.compile(r"^(?:i|i'm|i am|i've|i have|my)\b")  # "I'm a n
 WANTING = re.compile(r"\b(?:want|wanna|like|enjoy|love|wish|keen|feel like|fancy|rather|prefer)\b(?: to)?"
                      r"\s*(?:\w+\s*)?$")
 DISTASTE = re.compile(r"\b(?:hate|hated|loathe|dislike)\b")
-ABLE = re.compile(r"\bi (?:can|could|do|know how to|am able to) (?:write |use |do )?(?:some |a bit of )?(?:python|code|"
+ABLE = re.compile(r"\bi (?:can|could|do|know how to|am able to) (?:write |use |do )?(?:some |a bit of |a little )?"
+                  r"(?:python|code|"
                   r"program|coding|maths?|math|proofs)\b|\bi (?:code|program|write (?:python|code))\b")
 
 
@@ -298,6 +299,11 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
     own_text, own_low = _own_words(text, parts)
     lacks = _lacks(own_low) + [m.group(1) for m in NOT_A.finditer(own_low)]  # "I'm not a developer, I'm a ..."
     skills = _skills(parts, lexicon, lacks)
+    able = ABLE.search(own_low)  # "I do write a bit of Python": a skill said plainly, however modestly
+    if able and not negated_at(own_low, able.start()):
+        said = "python" if "python" in able.group(0) else "mathematics" if "math" in able.group(0) else "programming"
+        skills = list(dict.fromkeys([*skills, said]))
+        lacks = [x for x in lacks if not (x == "programming" and said != "mathematics")]
     background = _background(own_low, low, lexicon)
     background = [b for b in background if not any(b.startswith(w) for w in ("teach",)) or "teaching" not in lacks]
     acronyms = {w.lower(): w for w in re.findall(r"\b[A-Z]{2,6}\b", text)}  # "ICU nurse", not "icu nurse"

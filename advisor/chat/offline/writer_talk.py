@@ -166,7 +166,8 @@ def plan_answer(plan: Plan, box: TurnResults, mode: Mode) -> str:
                          total=f"{p.total_hours:,}", start=p.start.strftime("%-d %B %Y"))]
         for s in p.steps:
             when = p.week_date(s.start_week).strftime("%-d %b")
-            lines.append(f"- Weeks {s.start_week}-{s.end_week} (from {when}), {s.phase}, about {s.hours} hours: "
+            weeks = f"Week {s.start_week}" if s.start_week == s.end_week else f"Weeks {s.start_week}-{s.end_week}"
+            lines.append(f"- {weeks} (from {when}), {s.phase}, about {s.hours} hours: "
                          f"{s.text} {_cites(box, s.sources)}".rstrip())
         lines.append(f"- Decision point: {p.decision}")
     if p.assumed:

@@ -97,7 +97,8 @@ def other_views(plan: Plan, box: TurnResults, mode: Mode) -> str:
     elif name:
         lines.append(box.say("answer_views_none", name=name))
     if name and res.model_position:
-        lines.append(f"Our model (not the essay) puts {name} in the {res.model_position} of the 16 fields.")
+        lines.append(f"Our model (not the essay) puts {name} in the {res.model_position} of the "
+                     f"{len(box.knowledge.fields)} fields.")
     lines.append(box.say("answer_views_limits"))
     return "\n".join(lines)
 

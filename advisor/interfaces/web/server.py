@@ -76,7 +76,12 @@ def launch(host: str = "127.0.0.1", port: int = 7860, service: ConversationServi
     warm_up(service)
     demo = build_ui(service)
     login = service.settings.ui_login
+    from starlette.middleware import Middleware
+
+    from advisor.interfaces.api.guard import LoginThrottle
+
     result = demo.launch(server_name=host, server_port=port, share=False, auth=login, inbrowser=False,
+                         app_kwargs={"middleware": [Middleware(LoginThrottle)]},  # failed logins slow down
                          prevent_thread_lock=True, quiet=True, show_error=False, footer_links=["api", "settings"],
                          auth_message="The AI-safety career advisor: log in with the user and password set in "
                                       "ADVISOR_UI_AUTH." if login else None)

@@ -178,14 +178,16 @@ def test_the_cli_shows_the_backend_in_use(scripted_llm: ScriptedLLMServer, run_c
 
 def test_long_histories_are_trimmed_and_summarised(scripted_llm: ScriptedLLMServer, settings: Settings,
                                                    knowledge: Knowledge) -> None:
+    from advisor.chat.service import HISTORY_MESSAGES
+
     store = SessionStore(settings.sessions_db)
-    for i in range(8):
+    for i in range(HISTORY_MESSAGES // 2 + 4):  # more than the model is sent: the oldest are summarised
         store.append("llm", "user", f"old question number {i} about quokkas")
         store.append("llm", "assistant", f"old answer {i}")
     scripted_llm.enqueue(text("Fine."))
     advisor_for(scripted_llm, settings, knowledge).ask("And now?")
     (request,) = scripted_llm.requests
     system, *rest = request["messages"]
-    assert len(rest) == 11  # the last 10 messages and the new one
+    assert len(rest) == HISTORY_MESSAGES + 1  # the last messages and the new one
     assert "Earlier in this conversation" in system["content"] and "old question number 0" in system["content"]
     assert rest[-1] == {"role": "user", "content": "And now?"}

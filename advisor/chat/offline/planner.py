@@ -20,7 +20,7 @@ from advisor.chat.offline.requests import (
     year_asked,
 )
 from advisor.chat.offline.text import FIRST_PERSON, WHAT_IF_START, negated_at, normalise
-from advisor.chat.offline.understanding import Lexicon, read_profile, topic_by_meaning, topics
+from advisor.chat.offline.understanding import INJECTION, Lexicon, read_profile, topic_by_meaning, topics
 from advisor.chat.offline.what_if import WEIGHT_TALK, factor_named, named_scenario, what_if
 from advisor.knowledge import Knowledge
 from advisor.knowledge.profile import Profile
@@ -119,7 +119,8 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
     listed = first_picks(context) if FIRST_ANSWER.search(low) else context.recommendations
     referred = _reference(low, context.focus, listed)
     guess = intents.guess(message, low)
-    weight_talk = bool(WEIGHT_TALK.search(low)) and factor_named(low, message, lexicon.directory)
+    weight_talk = (bool(WEIGHT_TALK.search(low) or DIAL.search(low)) and not INJECTION.search(low)
+                   and factor_named(low, message, lexicon.directory))
     intent = _decide(guess, low, update, named, referred, context, intents.floor, weight_talk)
     plan = Plan(intent, profile_update=update, confidence=round(guess.confidence, 3), shape=shape_asked(low),
                 picks=context.recommendations or first_picks(context))
@@ -214,6 +215,7 @@ INSIST = re.compile(r"\bnot giving (?:it|that|this) up\b|\bi'?m not (?:giving|le
                     r"\b(?:don'?t|do not) "
                     r"talk me out\b|\btalk me out of it\b|\bmy heart is set\b|\bwhatever you say\b")
 THAN = re.compile(r"\bthan\b")
+DIAL = re.compile(r"\b(?:crank|turn|dial|bump|ramp|boost)\b.{0,30}\b(?:up|down)\b")  # "crank the incentives factor up"
 ASKS_FOR = {  # what a message that also describes the person must say to ask for more than picks
     "details": re.compile(r"\b(?:day[- ]to[- ]day|typical (?:day|week)|like day|phds?|degree|maths?|coding|"
                           r"what do (?:they|people|you) (?:actually )?do|requirements?|need to (?:know|have)|do i need|"
@@ -312,6 +314,8 @@ def reading_level(low: str) -> str | None:
 
 def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], referred: str | None,
             context: Context, floor: float, weight_talk: bool) -> str:
+    if weight_talk:  # "taste shouldn't count for much", "crank the incentives factor up": a what-if, always
+        return "what_if"
     tells = bool(update.background or update.lacks or update.skills or update.about)
     if guess.intent in CONVERSATION_INTENTS and guess.confidence >= floor and not weight_talk and (
             not tells or ASKS_FOR[guess.intent].search(low)):  # a self-description alone asks for picks

@@ -36,9 +36,9 @@ TELLING_WHAT = re.compile(r"^\s*what (?:i|really|truly|gets me|excites me|draws 
 UPTALK = re.compile(r"^(?:(?:i guess|i think|maybe|honestly|tbh|so|um|hmm),? )*i (?:am|have|guess|think|kind of|sort "
                     r"of|really|love|like|enjoy|find)\b")
 # "and do i need a phd for that" asks, even without its question mark
-ASKING = re.compile(r"^\s*(?:and |so |but |ok,? |okay,? |also |then |hmm,? )*(?:(?:do|does|did|can|could|should|would|"
-                    r"will|must|am|is|are) (?:i|you|we|they|it|that|this|one|people|someone|anyone)\b|"
-                    r"(?:how|what|which|why|where|when)\b)")
+ASKING = re.compile(r"^\s*(?:(?:and |so |but |ok,? |okay,? |also |then |hmm,? )*(?:do|does|did|can|could|should|"
+                    r"would|will|must|am|is|are) (?:i|you|we|they|it|that|this|one|people|someone|anyone)\b|"
+                    r"(?:and |so |but |also |then )+(?:how|what|which|why|where|when)\b)")
 AUX_START = re.compile(r"^\s*(?:is|are|does|do|did|can|could|should|would|will|was|were|has|have)\b")
 # A skill said in passing ("I did some maths at school", "hacked together a bit of code, nothing fancy"): not what
 # the person does, so it is neither recorded as a skill nor matched against the fields' work.

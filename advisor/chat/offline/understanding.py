@@ -503,13 +503,16 @@ def _skills(parts: list[Clause], lexicon: Lexicon, lacks: list[str]) -> list[str
     out = []
     for c in parts:
         passing = IN_PASSING.search(c.text)
+        # what is said in passing is only what follows the last comma before the shrug: "Python, pandas, a bit of
+        # PyTorch" keeps Python; "a little coding as a teenager" keeps nothing
+        kept = c.text[: c.text.rfind(",", 0, passing.start()) + 1] if passing else c.text
         if (c.question or (c.polarity < 0 and not ABLE.search(c.text)) or REQUEST.match(c.text) or _third_person(c)
-                or (passing and not passing.start())):
+                or not kept.strip(" ,")):
             continue
         chosen = RATHER.search(c.text)
         said = _chosen_side(chosen) if chosen else c.text  # not the refused side of a choice
-        if passing:  # "Python, pandas, a bit of PyTorch": what comes before the shrug is a skill
-            said = said[: passing.start()] if not chosen else said
+        if passing and not chosen:
+            said = kept
         for phrase, skill in lexicon.skills.items():
             for pos in _find(said, phrase):
                 if skill == "writing" and CODE_AFTER.match(said, pos + len(phrase)):

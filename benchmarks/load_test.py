@@ -168,7 +168,9 @@ def serving_env(home: Path, database_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ADVISOR_MODEL",
                                                               "CHROMA_HOST", "ADVISOR_DATABASE_URL")}
     env.update(ADVISOR_HOME=str(home), GRADIO_ANALYTICS_ENABLED="False", ANONYMIZED_TELEMETRY="False",
-               ADVISOR_API_RATE_LIMIT="0")
+               ADVISOR_API_RATE_LIMIT="0",
+               # many people behind one address (a front end, or this test): each may have a turn running
+               ADVISOR_API_CLIENT_TURNS="64")
     if database_url:
         env["ADVISOR_DATABASE_URL"] = database_url
     return env

@@ -266,7 +266,7 @@ def _plan_conversation(plan: Plan, message: str, low: str, named: list[str], ref
             term = named[0]
         plan.calls.append(("define_term", {"term": term or message}))
     elif plan.intent == "other_views":
-        plan.fields = (named or ([referred] if referred else []))[:1]
+        plan.fields = named[:1]  # "why trust any of this?" asks about the ranking, not the field in focus
         plan.calls.append(("other_views", {"field": plan.fields[0] if plan.fields else None}))
     elif plan.intent == "timing":
         plan.fields = target[:1]

@@ -131,7 +131,9 @@ def decision(plan: Plan, box: TurnResults, mode: Mode) -> str:
         return box.say("answer_help")
     d = res.decision
     lines = [box.say("answer_decision_head"),
-             "- " + box.say("answer_decision_numbers", hours=d.hours_per_week,
+             "- " + box.say("answer_decision_numbers",
+                            hours=d.hours_per_week if box.profile.constraints.hours_per_week else
+                            f"{d.hours_per_week} (an example)",
                             months=d.months if d.runway_months is not None else f"{d.months} (an example)",
                             part=f"{d.part_time_hours:,}", full=f"{d.full_time_hours:,}")]
     if d.keep_job:

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from advisor.chat.evaluation import check_floors, recorded_as
 from advisor.chat.events import Answer, TurnFinished
 from advisor.chat.grounding import RANK_FLAG, Grounder, essay_rank_violation
 from advisor.chat.sources import SourceBook
@@ -151,11 +152,6 @@ def invented_ranks(text: str, knowledge: Knowledge) -> int:
     return max(alone, int(RANK_FLAG in grounder.flags))
 
 
-def _contains(expected: str, recorded: list[str]) -> bool:
-    e = expected.lower()
-    return any(e in r.lower() or r.lower() in e for r in recorded if r)
-
-
 def profile_failures(profile: dict[str, Any], expect: dict[str, Any], forbid: dict[str, Any]) -> list[str]:
     out = []
     for key, items in expect.items():
@@ -167,7 +163,7 @@ def profile_failures(profile: dict[str, Any], expect: dict[str, Any], forbid: di
             continue
         for item in items:
             have = profile.get(key, [])
-            ok = item in have if key in ("interests", "dislikes") else _contains(item, have)
+            ok = item in have if key in ("interests", "dislikes") else recorded_as(item, have)
             if not ok:
                 out.append(f"{key} lacks {item!r} ({have})")
     for key, items in forbid.items():
@@ -177,7 +173,7 @@ def profile_failures(profile: dict[str, Any], expect: dict[str, Any], forbid: di
             continue
         for item in items:
             have = profile.get(key, [])
-            if item in have if key in ("interests", "dislikes") else _contains(item, have):
+            if item in have if key in ("interests", "dislikes") else recorded_as(item, have):
                 out.append(f"{key} records {item!r}, which was never said")
     return out
 
@@ -261,8 +257,6 @@ def figures_of(outcomes: list[ConversationOutcome]) -> dict[str, dict[str, float
 def evaluate_conversations(service_factory: Callable[[Path], Any], conversations: list[Conversation],
                            knowledge: Knowledge, split: str, floors: dict[str, float]) -> ConversationReport:
     """Run each conversation in its own session of a fresh offline service and check every turn."""
-    from advisor.chat.evaluation import check_floors
-
     start = time.perf_counter()
     durations: list[float] = []
     outcomes = []

@@ -186,8 +186,7 @@ class ConversationTools:
         position = ""
         if fid:
             self._discuss(fid)
-            ranking = self._ranking()
-            position = "safer half" if ranking.get(fid).rank > len(ranking.fields) / 2 else "more exposed half"
+            position = "safer half" if fid in self._ranking().safer_half else "more exposed half"
         return self._done(ToolResult("other_views", "\n".join(lines) or "No other assessment speaks of this.",
                                      Views(fid, claims, position)))
 

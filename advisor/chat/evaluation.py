@@ -95,7 +95,8 @@ def run_case(ask: Callable[[str, str], Iterable[Any]], case: Case) -> Outcome:
     return Outcome(case, turns)
 
 
-def _contains(expected: str, recorded: list[str]) -> bool:
+def recorded_as(expected: str, recorded: list[str]) -> bool:
+    """Whether `expected` (free words) is among what was recorded: case-insensitive containment either way."""
     e = expected.lower()
     return any(e in r.lower() or r.lower() in e for r in recorded if r)
 
@@ -165,7 +166,7 @@ def _score_profile(outcome: Outcome, profile: dict[str, Any]) -> None:
             continue
         for item in items:
             expected += 1
-            ok = item in profile[key] if key in ("interests", "dislikes") else _contains(item, profile[key])
+            ok = item in profile[key] if key in ("interests", "dislikes") else recorded_as(item, profile[key])
             found += ok
             if not ok:
                 notes.append(f"{key}: {item!r} not recorded ({profile[key]})")
@@ -178,7 +179,7 @@ def _score_profile(outcome: Outcome, profile: dict[str, Any]) -> None:
                     notes.append(f"constraint {name} set to {profile['constraints'][name]!r}, should stay unset")
             continue
         for item in items:
-            bad = item in profile[key] if key in ("interests", "dislikes") else _contains(item, profile[key])
+            bad = item in profile[key] if key in ("interests", "dislikes") else recorded_as(item, profile[key])
             if bad:
                 wrong += 1
                 polarity += key in ("interests", "dislikes")

@@ -367,7 +367,7 @@ def _for_your_picks(plan: Plan, box: TurnResults, ranking: Ranked) -> list[str]:
     for fid in list(dict.fromkeys([*plan.picks[:3], *plan.fields]))[:4]:
         old, new = before.get(fid).rank, ranking.ranking.get(fid).rank
         name = box.knowledge.field(fid).name
-        half = "still in the safer half" if new > total / 2 else "now in the more exposed half"
+        half = "still in the safer half" if fid in ranking.ranking.safer_half else "now in the more exposed half"
         if old == new:
             lines.append(f"- {name} stays at #{new} of {total} on our model's estimate, {half.replace('now ', '')}.")
         else:

@@ -111,9 +111,7 @@ def timing(plan: Plan, box: TurnResults, mode: Mode) -> str:
     for a, c in res.claims:
         lines.append(f"- {a.authors} ({a.date.year}) do give a range: {c.text.strip()} {box.cite([c.id])}")
     if res.field_id:
-        ranking = rank_fields(box.knowledge)
-        f = ranking.get(res.field_id)
-        half = "safer half" if f.rank > len(ranking.fields) / 2 else "more exposed half"
+        half = "safer half" if res.field_id in rank_fields(box.knowledge).safer_half else "more exposed half"
         meaning = ("it is among the later fields to be automated, if the order holds" if half == "safer half" else
                    "it is among the earlier fields to be automated, if the order holds")
         if not res.claims:
@@ -162,7 +160,7 @@ def plan_answer(plan: Plan, box: TurnResults, mode: Mode) -> str:
     names = " and ".join(box.knowledge.field(f).name for f in p.fields)
     if p.weeks == 1:
         lines = [box.say("answer_plan_week", hours=p.hours_per_week)]
-        lines += [f"- {s.text} {_cites(box, s.sources)}".rstrip() for s in p.steps[:1]]
+        lines += [f"- {s.text} {box.cite(s.sources)}".rstrip() for s in p.steps[:1]]
         lines.append(f"- Then decide: {p.decision}")
     else:
         lines = [box.say("answer_plan_head", fields=names, hours=p.hours_per_week, weeks=p.weeks,
@@ -171,15 +169,11 @@ def plan_answer(plan: Plan, box: TurnResults, mode: Mode) -> str:
             when = p.week_date(s.start_week).strftime("%-d %b")
             weeks = f"Week {s.start_week}" if s.start_week == s.end_week else f"Weeks {s.start_week}-{s.end_week}"
             lines.append(f"- {weeks} (from {when}), {s.phase}, about {s.hours} hours: "
-                         f"{s.text} {_cites(box, s.sources)}".rstrip())
+                         f"{s.text} {box.cite(s.sources)}".rstrip())
         lines.append(f"- Decision point: {p.decision}")
     if p.assumed:
         lines.append(box.say("answer_plan_assumed", assumed=" and ".join(p.assumed)))
     return "\n".join(lines)
-
-
-def _cites(box: TurnResults, sources: list[str]) -> str:
-    return box.cite(sources)
 
 
 def recap(plan: Plan, box: TurnResults, mode: Mode) -> str:

@@ -15,7 +15,6 @@ import pytest
 from advisor.chat.grounding import Grounder
 from advisor.chat.local_model import LocalChatModel
 from advisor.chat.models import resolve_backend
-from advisor.chat.offline.writer_model import WriterChatModel
 from advisor.chat.service import ConversationService
 from advisor.knowledge import Knowledge
 from advisor.settings import load_settings
@@ -47,7 +46,8 @@ def test_smollm2_writes_an_answer_from_the_tool_results(home_with_index: Path, k
     settings = load_settings({"ADVISOR_HOME": str(home_with_index), "ADVISOR_MAX_TOKENS": "120",
                               "ADVISOR_TURN_DEADLINE": "600"})  # a small CPU model on a busy 2-core machine
     backend = resolve_backend("local", settings, knowledge)
-    assert isinstance(backend.model, WriterChatModel) and backend.name.startswith("local:SmolLM2")
+    assert isinstance(backend.model, LocalChatModel) and backend.planner is not None  # it only writes
+    assert backend.name.startswith("local:SmolLM2")
     assert "local:/path/model.gguf" in backend.label and "openai-compatible" in backend.label
     advisor = Chat(ConversationService(knowledge, settings, backend), "local")
     tokens: list[str] = []

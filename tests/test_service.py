@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from advisor.chat.events import AnswerText, Sources, ToolCalled, ToolFinished, TurnFinished, TurnStarted
-from advisor.chat.models import offline_model, resolve_backend
+from advisor.chat.models import resolve_backend
 from advisor.chat.service import ConversationService, settle
 from advisor.knowledge import Knowledge
 from advisor.search.index import ChunkIndex
@@ -155,13 +155,10 @@ def test_the_offline_model_reads_the_conversation_it_is_given(settings: Settings
     assert answer.intent == "readings" and answer.session is None
     assert answer.citations and {c.kind for c in answer.citations} == {"reading"}
     assert "statistician" in " ".join(answer.profile["background"]).lower() or answer.profile["skills"]
-    from langchain_core.messages import AIMessage, HumanMessage
-
-    model = offline_model(knowledge, settings)
-    call = model.invoke([HumanMessage("hi"), AIMessage("Scalable oversight is the essay's #1."),
-                         HumanMessage("why is it ranked there?")])
-    assert call.tool_calls == [{"name": "explain_field", "args": {"field": "scalable-oversight"}, "id": "call_0",
-                                "type": "tool_call"}]
+    # What the caller last said sets the focus: "why is it ranked there?" is about the field it named.
+    why = settle(service.stateless([("user", "hi"), ("assistant", "Scalable oversight is the essay's #1."),
+                                    ("user", "why is it ranked there?")]))
+    assert why.intent == "why_rank" and why.answer.lower().startswith("scalable oversight"), why.answer[:200]
 
 
 def test_settings_errors_name_the_variable(run_cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -36,9 +36,10 @@ class BackendError(InputError):
 @dataclass(frozen=True)
 class Backend:
     name: str  # what the user sees, e.g. "offline", "openai:gpt-4o-mini"
-    model: Any  # a LangChain BaseChatModel
+    model: Any  # a LangChain chat model: it calls the tools itself or, with a planner, only writes; None offline
     endpoint: str | None = None
     offline: bool = False
+    planner: Any = None  # an OfflineAdvisor that plans the turn and runs the tools (offline, or writer-only)
     note: str | None = None  # shown after the name, e.g. what to use instead of a model that cannot advise
 
     @property
@@ -154,18 +155,18 @@ def default_model_name(settings: Settings) -> str:
     return "offline"
 
 
-def offline_model(knowledge: Knowledge, settings: Settings) -> Any:
+def offline_advisor(knowledge: Knowledge, settings: Settings) -> Any:
+    from advisor.chat.offline.engine import OfflineAdvisor
     from advisor.chat.offline.intents import load_intent_model
-    from advisor.chat.offline.model import OfflineChatModel
     from advisor.chat.offline.understanding import load_glossary, load_lexicon
 
-    return OfflineChatModel(knowledge=knowledge, lexicon=load_lexicon(settings.knowledge_dir),
-                            intents=load_intent_model(settings.knowledge_dir), prompts=Prompts(settings.prompts_dir),
-                            glossary=load_glossary(settings.knowledge_dir))
+    return OfflineAdvisor(knowledge=knowledge, lexicon=load_lexicon(settings.knowledge_dir),
+                          intents=load_intent_model(settings.knowledge_dir), prompts=Prompts(settings.prompts_dir),
+                          glossary=load_glossary(settings.knowledge_dir))
 
 
 def offline_backend(knowledge: Knowledge, settings: Settings) -> Backend:
-    return Backend("offline", offline_model(knowledge, settings), offline=True)
+    return Backend("offline", None, offline=True, planner=offline_advisor(knowledge, settings))
 
 
 def resolve_backend(name: str | None, settings: Settings, knowledge: Knowledge) -> Backend:
@@ -206,9 +207,7 @@ def _with_style(name: str, chat: Any, endpoint: str | None, settings: Settings, 
     style = {"yes": "tools", "no": "writer"}.get(settings.tool_calling, default)
     if style == "tools":
         return Backend(name, chat, endpoint)
-    from advisor.chat.offline.writer_model import WriterChatModel
-
-    return Backend(name, WriterChatModel(planner=offline_model(knowledge, settings), writer=chat), endpoint)
+    return Backend(name, chat, endpoint, planner=offline_advisor(knowledge, settings))
 
 
 def _chat_openai(model: str, key: str, base_url: str | None, settings: Settings) -> Any:

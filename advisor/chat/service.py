@@ -37,13 +37,14 @@ from advisor.chat.export import export_session
 from advisor.chat.followups import suggest_followups
 from advisor.chat.grounding import Grounder
 from advisor.chat.models import Backend, TurnAbandoned, TurnScope, offline_backend, turn_scope
-from advisor.chat.offline.model import Recap, state_line
+from advisor.chat.offline.engine import Recap, TurnState
 from advisor.chat.offline.understanding import extract_profile, load_glossary, load_lexicon
 from advisor.chat.plan import personal_plan
 from advisor.chat.store import LOCAL, Message, SessionStore, StoreUnavailableError, open_store
 from advisor.chat.tools import Toolbox
 from advisor.errors import AdvisorError, InputError
 from advisor.knowledge import Knowledge
+from advisor.knowledge.names import field_mentions
 from advisor.knowledge.profile import Profile
 from advisor.prompts import Prompts
 from advisor.redact import redact
@@ -294,13 +295,13 @@ class ConversationService:
 
     def _run(self, backend: Backend, turn: _Turn, text: str, mode: Mode, focus: list[str],
              history: list[Message]) -> Iterator[Event]:
-        if backend.offline and hasattr(backend.model, "reply"):
-            yield from self._run_planned(backend, turn, text, mode, focus, history)
+        if backend.planner is not None:
+            yield from self._run_planned(backend, turn, self._turn_state(text, mode, turn.box.profile, focus, history))
             return
         from langchain.agents import create_agent
         from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 
-        system = self._system_prompt(turn.box.profile, focus, mode, history)
+        system = self._system_prompt(turn.box.profile, mode, history)
         agent = create_agent(backend.model, tools=turn.box.langchain_tools(), system_prompt=system)
         recent = history[-HISTORY_MESSAGES:]
         messages: list[Any] = [HumanMessage(m.content) if m.role == "user" else AIMessage(m.content) for m in recent]
@@ -329,8 +330,6 @@ class ConversationService:
             yield from turn.drain()
             messages = list(final.get("messages", []))
             last = messages[-1] if messages else None
-            if isinstance(last, AIMessage):
-                turn.intent = str(last.response_metadata.get("intent", "")) if last.response_metadata else ""
             if not isinstance(last, AIMessage) or last.content or not last.invalid_tool_calls:
                 break
             # Tool calls whose arguments did not parse: tell the model, once, and let it try again.
@@ -342,50 +341,60 @@ class ConversationService:
         if rest:
             yield AnswerText(text=rest)
 
-    def _run_planned(self, backend: Backend, turn: _Turn, text: str, mode: Mode, focus: list[str],
-                     history: list[Message]) -> Iterator[Event]:
-        """The offline model's turn without an agent graph: it plans, each planned tool runs in the turn's toolbox
-        (the same tools an LLM calls), and it writes. Same messages, same events; a few hundred milliseconds less
-        per turn than LangChain's agent loop, which stays for models that call tools themselves."""
-        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
-
-        system = self._system_prompt(turn.box.profile, focus, mode, history)
-        recent = history[-HISTORY_MESSAGES:]
-        messages: list[Any] = [SystemMessage(system)]
-        messages += [HumanMessage(m.content) if m.role == "user" else AIMessage(m.content) for m in recent]
-        messages.append(HumanMessage(text))
-        for _step in range(RECURSION_LIMIT):
-            reply = backend.model.reply(messages)
-            messages.append(reply)
-            if not reply.tool_calls:
-                turn.intent = str(reply.response_metadata.get("intent", ""))
-                for piece in re.split(r"(?<= )", str(reply.content)):  # piece by piece, as a model streams
-                    released = turn.grounder.feed(piece)
-                    if released:
-                        yield AnswerText(text=released)
-                break
-            for call in reply.tool_calls:
-                result = turn.box.call(call["name"], call["args"])
-                messages.append(ToolMessage(result.text, artifact=result, tool_call_id=call["id"] or call["name"]))
-                yield from turn.drain()
+    def _run_planned(self, backend: Backend, turn: _Turn, state: TurnState) -> Iterator[Event]:
+        """A turn the offline advisor plans: each planned tool runs in the turn's toolbox (the same tools an LLM
+        calls), then the offline advisor writes the answer, or a model that only writes (ADVISOR_TOOL_CALLING=no,
+        `local`) rewrites its draft from the tool results. The text is shown piece by piece, once."""
+        planner = backend.planner
+        plan = planner.plan(state)
+        turn.intent = plan.intent
+        for name, args in plan.calls:
+            turn.box.call(name, args)
+            yield from turn.drain()
+        results = list(turn.box.results)
+        draft = planner.write(state, plan, results)
+        for piece in self._written(backend, planner.writer_prompt(state, results, draft) if backend.model else draft):
+            released = turn.grounder.feed(piece)
+            if released:
+                yield AnswerText(text=released)
         rest = turn.grounder.finish()
         if rest:
             yield AnswerText(text=rest)
 
-    def _system_prompt(self, profile: Profile, focus: list[str], mode: Mode, history: list[Message]) -> str:
-        answers = [m.meta for m in history if m.role == "assistant"]
-        recap = Recap(last_intent=str(answers[-1].get("intent", "")) if answers else "",
-                      last_recommendations=next((list(a["recommendations"]) for a in reversed(answers)
+    @staticmethod
+    def _written(backend: Backend, text: str) -> Iterator[str]:
+        """The answer's text as it is written: the offline draft word by word, or what the writing model streams
+        for the prompt `text`."""
+        if backend.model is None:
+            yield from re.split(r"(?<= )", text)
+            return
+        from langchain_core.messages import HumanMessage
+
+        for chunk in backend.model.stream([HumanMessage(text)]):
+            if isinstance(chunk.content, str) and chunk.content:
+                yield chunk.content
+
+    def _turn_state(self, text: str, mode: Mode, profile: Profile, focus: list[str],
+                    history: list[Message]) -> TurnState:
+        """The conversation as the offline advisor reads it: what each earlier answer contained, and its text."""
+        answers = [m for m in history if m.role == "assistant"]
+        metas = [m.meta for m in answers]
+        recap = Recap(last_intent=str(metas[-1].get("intent", "")) if metas else "",
+                      last_recommendations=next((list(a["recommendations"]) for a in reversed(metas)
                                                  if a.get("recommendations")), []),
-                      last_what_if=answers[-1].get("what_if") if answers else None,
+                      last_what_if=metas[-1].get("what_if") if metas else None,
                       turns=answer_contents(history))
+        if not focus and answers and not any(metas):  # a caller that keeps its own history: what it last said
+            focus = field_mentions(answers[-1].content, self.knowledge)
+        return TurnState(text, profile, focus, mode, recap, [m.content for m in answers])
+
+    def _system_prompt(self, profile: Profile, mode: Mode, history: list[Message]) -> str:
         older = history[:-HISTORY_MESSAGES] if len(history) > HISTORY_MESSAGES else []
         summary = "; ".join(m.content[:120] for m in older if m.role == "user")
-        text = self.prompts.render(
+        return self.prompts.render(
             "system", essay_title=self.knowledge.essay.title, essay_url=self.knowledge.essay.url,
             mode_instructions=self.prompts.render(f"mode_{mode}"), profile=profile.describe(),
             history_summary=self.prompts.render("history_summary", summary=summary) if summary else "")
-        return f"{text}\n{state_line(profile, focus, mode, recap)}"
 
     # --- recommendations and the plan, as calls of their own -------------------------------------------------
 

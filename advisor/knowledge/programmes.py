@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from advisor.errors import InputError
 from advisor.knowledge.base import KnowledgeError, UnknownFieldError, _parse, _read_yaml
@@ -39,7 +39,7 @@ def _https(value: str) -> str:
     host = parts.hostname or ""
     if (parts.scheme != "https" or any(c.isspace() for c in value)
             or not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", host)):
-        raise ValueError(f"must be a full https:// address with a host, like https://example.org/page; got {value!r}")
+        raise ValueError("must be a full https:// address with a host, like https://example.org/page")
     return value
 
 
@@ -81,15 +81,19 @@ class Programme(_Strict):
     def _url_is_https(cls, value: str) -> str:
         return _https(value)
 
-    @model_validator(mode="after")
-    def _hours_match_full_time(self) -> Programme:
-        if self.full_time and self.hours_per_week < FULL_TIME_MIN_HOURS:
-            raise ValueError(f"full_time is true but hours_per_week is {self.hours_per_week:g} "
+    @field_validator("full_time")
+    @classmethod
+    def _hours_match_full_time(cls, full_time: bool, info: ValidationInfo) -> bool:
+        hours = info.data.get("hours_per_week")  # absent when hours_per_week itself was invalid
+        if hours is None:
+            return full_time
+        if full_time and hours < FULL_TIME_MIN_HOURS:
+            raise ValueError(f"full_time is true but hours_per_week is {hours:g} "
                              f"(full-time means at least {FULL_TIME_MIN_HOURS})")
-        if not self.full_time and self.hours_per_week >= PART_TIME_MAX_HOURS:
-            raise ValueError(f"full_time is false but hours_per_week is {self.hours_per_week:g} "
+        if not full_time and hours >= PART_TIME_MAX_HOURS:
+            raise ValueError(f"full_time is false but hours_per_week is {hours:g} "
                              f"(set full_time: true, or fewer than {PART_TIME_MAX_HOURS} hours)")
-        return self
+        return full_time
 
 
 class StarterProject(_Strict):

@@ -360,3 +360,33 @@ def test_the_top_two_are_the_first_two_picks() -> None:
     from advisor.chat.offline.planner import _all_references
 
     assert _all_references(normalise("compare the top two for me"), ["a", "b", "c"]) == ["a", "b"]
+
+
+@pytest.mark.parametrize(("text", "constraints"), [
+    ("I can do about 10 hours a week, and I'm keeping the nursing job for now.", {"keeps_job": True}),
+    ("I work 50-hour weeks and I'm not quitting. Realistically 4 hours a week for the next 12 weeks - plan?",
+     {"keeps_job": True, "hours_per_week": 4}),
+    ("I can't leave Berlin though, my partner's job is here.", {"can_relocate": False}),
+    ("I can not move to other country. Is this a problem for evals work?", {"can_relocate": False}),
+    ("Do I have to move to London for this? We're staying in Toulouse, we're not moving.", {"can_relocate": False}),
+    ("i got laid off. i need a paycheck soon, like within 2 months.", {"runway_months": 2}),
+])
+def test_constraints_said_in_passing_or_beside_a_question_are_kept(text: str, constraints: dict[str, object],
+                                                                    knowledge: Knowledge) -> None:
+    got = profile_of(text, knowledge).constraints.model_dump()
+    assert {k: got[k] for k in constraints} == constraints
+
+
+@pytest.mark.parametrize("text", ["What if I couldn't relocate?", "I can't leave nursing yet, can I?",
+                                  "My friend can't leave Berlin."])
+def test_a_hypothetical_or_someone_elses_place_is_not_a_constraint(text: str, knowledge: Knowledge) -> None:
+    assert profile_of(text, knowledge).constraints.can_relocate is None
+
+
+def test_named_languages_are_kept_in_the_persons_words_and_a_missing_one_is_not_missing_programming(
+        knowledge: Knowledge) -> None:
+    java = profile_of("I am software engineer from Brazil, 6 year backend Java.", knowledge)
+    assert {"software engineering", "java"} <= set(java.skills)
+    pentester = profile_of("Security engineer, 7 years of pentesting. I write bash and go, never touched python.",
+                           knowledge)
+    assert "python" in pentester.lacks and "programming" not in pentester.lacks

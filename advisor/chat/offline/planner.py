@@ -216,22 +216,6 @@ INSIST = re.compile(r"\bnot giving (?:it|that|this) up\b|\bi'?m not (?:giving|le
                     r"talk me out\b|\btalk me out of it\b|\bmy heart is set\b|\bwhatever you say\b")
 THAN = re.compile(r"\bthan\b")
 DIAL = re.compile(r"\b(?:crank|turn|dial|bump|ramp|boost)\b.{0,30}\b(?:up|down)\b")  # "crank the incentives factor up"
-ASKS_FOR = {  # what a message that also describes the person must say to ask for more than picks
-    "details": re.compile(r"\b(?:day[- ]to[- ]day|typical (?:day|week)|like day|phds?|degree|maths?|coding|"
-                          r"what do (?:they|people|you) (?:actually )?do|requirements?|need to (?:know|have)|do i need|"
-                          r"get (?:in|into) it|break in|how (?:do|did) people)\b"),
-    "list_fields": re.compile(r"\b(?:list|which fields (?:do you|are there)|what fields (?:do you|are there)|all the "
-                              r"fields)\b"),
-    "define": re.compile(r"\b(?:what (?:is|are|does)|mean|meaning|define|stand for)\b"),
-    "other_views": re.compile(r"\b(?:other (?:people|sources|views|experts)|trust|disagree|agree|others think)\b"),
-    "timing": re.compile(r"\b(?:when|how (?:long|soon)|timeline|by 20\d\d|20[2-9]\d|years? from now)\b"),
-    "decision": re.compile(r"\b(?:quit|leave my|keep (?:my|the) job|full[- ]time|part[- ]time|should i (?:go|jump|"
-                           r"switch|stay)|take the leap|now or later)\b"),
-    "plan": re.compile(r"\b(?:plan|roadmap|schedule|next steps?|first steps?|this week|start(?:ing)? (?:with|now)|"
-                       r"(?:hours?|h) (?:a|per) week\b.{0,60}\b(?:weeks?|months?)|actual numbers|"
-                       r"what (?:do|should) i do (?:first|next|now))\b"),
-    "recap": re.compile(r"\b(?:sum|summar\w*|recap|so far|bullets?|one sentence|in short|tl;?dr)\b"),
-}
 ABOUT_A_FIELD = ("why_rank", "details", "define", "timing", "other_views", "readings", "essay")
 CONVERSATION_INTENTS = ("details", "list_fields", "define", "other_views", "timing", "decision", "plan", "recap")
 THOSE_N = re.compile(r"\b(?:those|these|the|all|both of the|your|the other) (two|three|2|3)\b(?! (?:hours?|weeks?|"
@@ -316,16 +300,11 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
             context: Context, floor: float, weight_talk: bool) -> str:
     if weight_talk:  # "taste shouldn't count for much", "crank the incentives factor up": a what-if, always
         return "what_if"
-    tells = bool(update.background or update.lacks or update.skills or update.about)
-    if guess.intent in CONVERSATION_INTENTS and guess.confidence >= floor and not weight_talk and (
-            not tells or ASKS_FOR[guess.intent].search(low)):  # a self-description alone asks for picks
+    if guess.intent in CONVERSATION_INTENTS and guess.confidence >= floor:
         if guess.intent == "recap" and referred and ORDINAL_REF.search(low) and not shape_asked(low).top:
             return "why_fit"  # "why was the top one on the first list?" points at one field, it asks no summary
         return guess.intent  # the answer types after the first answer are the classifier's alone
     scores = dict(guess.scores)
-    if tells or weight_talk:  # "Diplomat, 12 years of arms control", "taste should count double": the answer
-        # types the message does not ask for are out
-        scores.update({i: 0.0 for i in CONVERSATION_INTENTS if weight_talk or not ASKS_FOR[i].search(low)})
     describes_self = bool(update.background or update.skills or update.lacks or update.about or
                           update.constraints != Profile().constraints or update.interests or update.dislikes)
     if describes_self:
@@ -337,15 +316,13 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
     if named and DEFINE.search(low) and not ESSAY_WORDS.search(low) and not CUES["readings"][0].search(low):
         # "what is CoT monitoring, in plain words?" (but not "what is a good first read on…")
         scores["why_rank"] = scores.get("why_rank", 0) + 0.2
-    if weight_talk:  # "taste shouldn't count much", "ignore the X factor"
-        scores["what_if"] = scores.get("what_if", 0) + 0.35
     if WHAT_IF_START.match(low):
         if re.match(r"^\W*what if i\b", low):  # "what if I can't code, can I still do evals?" is about them
             scores["what_if"] = scores.get("what_if", 0) - 0.3
             scores["career"] = scores.get("career", 0) + 0.15
         else:
             scores["essay"] = scores.get("essay", 0) - 0.15
-    if ESSAY_WORDS.search(low) and ESSAY_SAYS.search(low) and not (WHAT_IF_START.match(low) or weight_talk or
+    if ESSAY_WORDS.search(low) and ESSAY_SAYS.search(low) and not (WHAT_IF_START.match(low) or
                                                                     re.search(RUN_SCENARIO, low)):
         # "does the author say anything about X?" (not "X protects less than the author thinks")
         scores["essay"] = scores.get("essay", 0) + 0.2
@@ -364,7 +341,7 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
         scores["why_fit"] = scores.get("why_fit", 0) + 0.3  # "why the second one?" right after the picks
     if WHY_ME.search(low):  # "why would cooperative AI suit someone like me, specifically?"
         scores["why_fit"] = scores.get("why_fit", 0) + 0.3
-    if CHANGE_PICKS.search(low) and not weight_talk:  # not "X should decide more, redo it like that"
+    if CHANGE_PICKS.search(low):
         scores["career"] = scores.get("career", 0) + 0.35
     if named_scenario(low) and re.search(r"\b(?:assume|suppose|imagine|what if|say) (?:it|that|this)?\b|"
                                          r"\bhappens\b", low):

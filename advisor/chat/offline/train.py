@@ -67,18 +67,23 @@ def parts_of(evals_dir: Path, kind: str) -> list[str]:
     return [m.group(0) for m in sorted(found, key=lambda m: int(m.group(2) or 1))]
 
 
+# Cases whose kind says what their message asks for: a self-description alone asks for picks; a reading case
+# for readings, a what-if case for a what-if, an essay case about the essay.
+IMPLIED = {"persona": "career", "readings": "readings", "what_if": "what_if", "essay": "essay"}
+
+
 def read_part(path: Path) -> list[Example]:
     """The `intent` cases and the `conversation` cases with an intent label (a conversation counts its last
-    message, the one the label is about), and the `persona` cases as `career`: a self-description alone asks
-    for picks."""
+    message, the one the label is about), and the cases whose kind implies their intent (`IMPLIED`)."""
     try:
         cases = yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         raise DataError(f"{path}: cannot read the case set ({exc})") from exc
     out = []
     for case in cases:
-        if case.get("kind") == "persona" and isinstance(case.get("message"), str):
-            out.append(Example(case["message"], "career", path.stem))  # a self-description asks for picks
+        implied = IMPLIED.get(str(case.get("kind")))
+        if implied and isinstance(case.get("message"), str):  # the kind says what the message asks for
+            out.append(Example(case["message"], implied, path.stem))
             continue
         if case.get("kind") not in ("intent", "conversation") or not case.get("intent"):
             continue
@@ -96,11 +101,31 @@ def read_examples(knowledge_dir: Path) -> tuple[IntentExamples, list[Example]]:
     return examples, [Example(t, i, EXAMPLES_PART) for i in INTENTS for t in examples.intents.get(i, [])]
 
 
+def read_conversation_part(path: Path) -> list[Example]:
+    """Each turn of a conversation part whose expected answer is one type: the message and that type. (A turn
+    that accepts several types says nothing certain about which one it is.)"""
+    try:
+        conversations = yaml.safe_load(path.read_text(encoding="utf-8"))["conversations"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise DataError(f"{path}: cannot read the conversation part ({exc})") from exc
+    out = []
+    for conversation in conversations:
+        for turn in conversation.get("turns") or []:
+            answer = (turn.get("expect") or {}).get("answer")
+            answer = answer[0] if isinstance(answer, list) and len(answer) == 1 else answer
+            if isinstance(answer, str) and answer in INTENTS and isinstance(turn.get("say"), str):
+                out.append(Example(turn["say"], answer, f"conv-{path.stem}"))
+    return out
+
+
 def training_data(knowledge_dir: Path, evals_dir: Path) -> tuple[IntentExamples, list[Example]]:
-    """intents.yaml's examples, then each tuning part's labelled messages (never a held-out part)."""
+    """intents.yaml's examples, then each tuning part's labelled messages, single messages and the turns of the
+    conversation parts (never a held-out part)."""
     examples, rows = read_examples(knowledge_dir)
     for part in parts_of(evals_dir, "tuning"):
         rows += read_part(evals_dir / f"{part}.yaml")
+    for part in parts_of(evals_dir / "conversations", "tuning"):
+        rows += read_conversation_part(evals_dir / "conversations" / f"{part}.yaml")
     return examples, rows
 
 

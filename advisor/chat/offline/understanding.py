@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from advisor.chat.offline.data import read_data
 from advisor.chat.offline.text import (
@@ -37,6 +37,7 @@ CANONICAL_SIMILARITY = 0.72  # a role this close in meaning to a card's backgrou
 class Lexicon(BaseModel):
     topics: dict[str, list[str]]
     skills: dict[str, str]
+    named_skills: list[str] = Field(default_factory=list)  # kept as said too: "java" beside "software engineering"
     backgrounds: dict[str, str]
     directory: Path | None = None  # the knowledge folder it came from, where preferences.yaml sits too
 
@@ -119,6 +120,9 @@ RUNWAY = [
     re.compile(rf"(?:support|fund|sustain) myself for (?:about |around |maybe )?{NUM}[ -]?{UNIT}"),
     re.compile(rf"{NUM}[ -]?{UNIT} (?:of )?runway"),
     re.compile(rf"{NUM}[ -]?{UNIT} (?:max|at most|tops)\b.*\b(?:runway|savings|paycheck|income)"),
+    # "I need a paycheck soon, like within 2 months": the months they can go without one
+    re.compile(rf"\bneed (?:a |an )?(?:paycheck|pay ?check|salary|income|job)\b[^.;?!]{{0,20}}?\b(?:within|in) "
+               rf"(?:about |around |roughly |maybe |~)?{NUM}[ -]?{UNIT}"),
 ]
 HOURS = re.compile(rf"(?:~|about |around |maybe |roughly )?{NUM}\s*(?:hours?|hrs|hr|h)\b\s*"
                    r"(?:a|per|/|each|every|in the|"
@@ -206,8 +210,9 @@ NOT_ROLES = {"not", "after", "also", "more", "just", "really", "very", "so", "st
 NOT_ROLE_NOUNS = {"learner", "starter", "self-starter", "player", "go-getter", "believer", "newcomer"}
 NEGATED_ROLE = re.compile(r"(?:i am|i was|i have been|been) (?:not|never|no longer)\b")
 LACKS = [  # (what is lacked, cues) — each cue is negated in the text ("no coding", "not a coder", "can not code")
-    ("programming", ["code", "coding", "coder", "programming", "programmer", "software", "python", "technical",
+    ("programming", ["code", "coding", "coder", "programming", "programmer", "software", "technical",
                      "techy", "a techie"]),
+    ("python", ["python"]),  # "never touched Python" (but writes Go) lacks Python, not programming
     ("mathematics", ["technical", "techy", "a techie"]),  # "not technical at all": neither code nor maths
     ("machine learning", ["ml", "machine learning", "deep learning", "pytorch"]),
     ("mathematics", ["math", "maths", "mathematician", "mathematics"]),
@@ -230,7 +235,9 @@ INJECTION = re.compile(r"\b(?:ignore|disregard|forget) (?:all |any |your |the |m
                        r"(?:that|in my profile)\b|\byou are now\b|\bnew instructions\b")
 NOT_A = re.compile(r"\bi(?:'m| am) not (?:a|an) ((?:[a-z-]+ ){0,2}?(?:developer|engineer|programmer|coder|"
                    r"researcher|scientist|student|teacher|lawyer|manager|designer|analyst))\b")
-STATES_IN_QUESTION = re.compile(r"^(?:i|i'm|i am|i've|i have|my)\b")  # "I'm a nurse, right?" still tells
+# "I'm a nurse, right?" and "realistically 4 hours a week - plan?" still tell
+STATES_IN_QUESTION = re.compile(r"^(?:(?:realistically|honestly|so|ok|okay|well|and|but|basically),? )*"
+                                r"(?:(?:i|i'm|i am|i've|i have|my)\b|\d+ (?:hours?|hrs?|h) (?:a|per|each) week\b)")
 WANTING = re.compile(r"\b(?:want|wanna|like|enjoy|love|wish|keen|feel like|fancy|rather|prefer)\b(?: to)?"
                      r"\s*(?:\w+\s*)?$")
 DISTASTE = re.compile(r"\b(?:hate|hated|loathe|dislike)\b")
@@ -518,7 +525,7 @@ def _skills(parts: list[Clause], lexicon: Lexicon, lacks: list[str]) -> list[str
                 if skill == "writing" and CODE_AFTER.match(said, pos + len(phrase)):
                     continue  # "writing Python" is programming, not writing
                 if not negated_at(said, pos) and not _lacked(skill, lacks):
-                    out.append(skill)
+                    out += [skill, phrase] if phrase in lexicon.named_skills else [skill]
     return list(dict.fromkeys(out))
 
 
@@ -527,7 +534,7 @@ CODE_AFTER = re.compile(r" (?:python|code|software|rust|java\w*|typescript|c\+\+
 
 
 def _lacked(skill: str, lacks: list[str]) -> bool:
-    groups = {"programming": ("software engineering", "python", "pytorch", "ml engineering"),
+    groups = {"programming": ("software engineering", "python", "pytorch", "ml engineering"), "python": ("python",),
               "machine learning": ("ml engineering", "pytorch"), "mathematics": ("mathematics", "linear algebra"),
               "teaching": ("teaching",), "policy work": ("policy analysis",)}
     return any(skill in groups.get(lack, ()) for lack in lacks)
@@ -649,7 +656,8 @@ def _own_words(text: str, parts: list[Clause]) -> tuple[str, str]:
     """The message without its sentences about someone else ("my friend has 3 months of runway") and without its
     questions ("do I need a PhD?" says nothing about a PhD they have), as written and normalised: what is recorded
     is what the writer says of themselves."""
-    others = [c.text for c in parts if _third_person(c) or (c.question and not STATES_IN_QUESTION.search(c.text))]
+    others = [c.text for c in parts if _third_person(c) or (c.question and not STATES_IN_QUESTION.search(c.text)
+                                                             and len(c.text.split()) > 2)]  # not "- plan?"
     if not others:
         return text, normalise(text)
     kept = [s for s in re.split(r"(?<=[.!?;])\s+", text) if not any(o in normalise(s) for o in others)]
@@ -698,8 +706,8 @@ def _constraints(text: str, low: str) -> Constraints:
     return Constraints.model_validate(c)
 
 
-KEEPS_JOB = re.compile(r"\b(?:keep|keeping|stay in|staying in|hold on to) (?:my|the|this) (?:day |current )?"
-                       r"(?:job|work|position|role)\b|"
+KEEPS_JOB = re.compile(r"\b(?:keep|keeping|stay in|staying in|hold on to) (?:my|the|this) (?:day |current |[a-z-]+ )?"
+                       r"(?:job|work|position|role)\b|\b(?:i'?m|i am) not quitting\b|"
                        r"\bcan ?(?:not|'t|no) (?:stop|quit|leave|give up) (?:my )?(?:work|job|position)|"
                        r"\b(?:alongside|next to|besides|while keeping|on top of) (?:my |a )?(?:full[- ]time )?"
                        r"(?:job|work)\b|"
@@ -708,7 +716,11 @@ QUITS_JOB = re.compile(r"\b(?:i (?:quit|left|resigned)|i'?m (?:quitting|leaving 
                        r"jobs|laid off)\b)")
 STAYS_PUT = re.compile(r"\b(?:can ?(?:not|'t)|won'?t|unable to|not able to|no way i can|don'?t want to|not willing to) "
                        r"(?:\w+ )?(?:relocate|move (?:away|abroad|cities|countries|city|country|house)|leave (?:my )?"
-                       r"(?:city|town|country)|move (?:away )?from here)\b|\brelocation is (?:not|out)\b|\bstuck in\b")
+                       r"(?:city|town|country)|move (?:away )?from here|move to (?:an?)?(?:other|another|a different|"
+                       r"a new) (?:country|city|place)|leave (?!(?:my|the|this|a|an|it|that|yet|now|work|job|"
+                       r"[a-z]+ing)\b)[a-z]+)\b|\brelocation is (?:not|out)\b|\bstuck in\b|"
+                       r"\b(?:we|i)(?:'re| are|'m| am) (?:not (?:moving|relocating)|staying (?:in|put)\b"
+                       r"(?! (?:my|the|this|a) (?:job|role|position|field)))")
 
 
 def _fit_weight(low: str) -> float | None:

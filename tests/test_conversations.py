@@ -271,3 +271,28 @@ def test_the_same_answer_is_never_given_twice(service: ConversationService) -> N
     listed = _say(service, "which fields do you know?")
     relisted = _say(service, "which fields do you know?")
     assert relisted.answer != listed.answer
+
+
+def test_a_recap_in_a_word_budget_leaves_out_a_refused_field_and_a_plan_uses_the_hours_given(
+        service: ConversationService) -> None:
+    """'In under 80 words' is kept; 'leave out X, I'm not doing that one' drops X from the picks it sums up; 'I work
+    50-hour weeks … realistically 4 hours a week' plans 4 hours a week, not 50."""
+    def ask(text: str) -> Answer:
+        return _say(service, text, "shapes")
+
+    first = ask("I'm a security engineer who loves breaking things. What should I aim for?")
+    dropped = first.recommendations[0]
+    name = service.knowledge.field(dropped).name
+    short = ask("Could you recap where we've landed in under 60 words?")
+    assert short.intent == "recap" and len(_prose(short.answer).split()) <= 60
+    assert service.knowledge.field(first.recommendations[1]).name in short.answer  # the picks survive the cut
+    recap = ask(f"top two with a reason each. and leave out {name}, I'm not doing that one")
+    assert recap.intent in ("recap", "compare") and name.lower() not in _prose(recap.answer).lower()
+    plan = ask("I work 50-hour weeks and I'm not quitting. Realistically 4 hours a week for the next 12 weeks - "
+                    "plan?")
+    assert plan.intent == "plan" and "4 hours a week" in plan.answer and "50 hours" not in plan.answer
+
+
+def _prose(answer: str) -> str:
+    """The answer without its list of sources."""
+    return answer.split("\nSources")[0]

@@ -163,8 +163,9 @@ class ConversationTools:
         term = args.term.strip().strip("'\"?").strip()
         definition = _glossary_entry(self.glossary, term)
         field_id = None
-        with contextlib.suppress(KeyError):
-            field_id = self.knowledge.field(term).id
+        for variant in (term, f"{term}s", term.removesuffix("s")):  # "an eval" is the field "evals"
+            with contextlib.suppress(KeyError):
+                field_id = field_id or self.knowledge.field(variant).id
         if field_id:
             self._discuss(field_id)
             n = self.book.add_passage(self.knowledge, f"field:{field_id}#overview")

@@ -160,8 +160,9 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
         group = (listed or context.focus)[: 3 if those and those.group(1) in ("three", "3") else 2] if those else []
         fields = list(dict.fromkeys([*named, *group, *_all_references(low, listed or context.focus),
                                      *([referred] if referred else [])]))
+        fields = [f for f in fields if f not in update.dislikes]  # "…and leave out X, I'm not doing that one"
         if len(fields) < 2:
-            fields = list(dict.fromkeys([*fields, *context.focus]))[:2]
+            fields = [f for f in dict.fromkeys([*fields, *context.focus, *plan.picks]) if f not in update.dislikes][:2]
         plan.fields = fields[:4]
         if len(plan.fields) >= 2:
             plan.calls.append(("compare_fields", {"fields": plan.fields}))
@@ -237,6 +238,8 @@ def _plan_conversation(plan: Plan, message: str, low: str, named: list[str], ref
     if plan.intent == "details":
         those = THOSE_N.search(low) or BOTH.search(low)
         plan.fields = (context.focus[:2] if those and not named else target[:1]) or plan.picks[:1]
+        if named and referred and referred not in named and PRONOUN_REF.search(low):
+            plan.fields = [referred, named[0]]  # "do I need a PhD for that, or for technical governance?"
         for fid in plan.fields:
             plan.calls.append(("field_details", {"field": fid, "aspects": aspects_asked(message)}))
         if not plan.fields:
@@ -260,7 +263,9 @@ def _plan_conversation(plan: Plan, message: str, low: str, named: list[str], ref
         plan.calls.append(("decide_job", {"field": plan.fields[0] if plan.fields else None}))
     elif plan.intent == "plan":
         plan.fields = list(dict.fromkeys([*named, *([referred] if referred else []), *plan.picks]))[:2]
-        hours, weeks = hours_per_week(message), horizon_weeks(message)
+        # the hours they give themselves ("I work 50-hour weeks … realistically 4 hours a week"), else as asked
+        hours = plan.profile_update.constraints.hours_per_week or hours_per_week(message)
+        weeks = horizon_weeks(message)
         plan.calls.append(("make_plan", {"fields": plan.fields, "hours_per_week": hours, "weeks": weeks}))
     elif plan.intent == "recap":
         plan.calls.append(("recap", {}))
@@ -355,6 +360,10 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
     if scores[intent] < floor and not describes_self:
         if named and intent in ABOUT_A_FIELD:  # "and where does evals sit and why": answer the likeliest reading
             return intent
+        if named:  # "what about red teaming? breaking stuff sounds fun": that field, for this person
+            return "why_fit" if not context.profile.is_empty() else "why_rank"
+        if FIRST_ANSWER.search(low) and context.turns:  # "what did you say at the start was the safest bet?"
+            return "recap"
         if shape_asked(low) and (context.turns or context.recommendations):  # "top two for me, a reason each"
             return "recap"
         return "clarify" if named or referred or ON_TOPIC.search(low) else "off_topic"

@@ -29,6 +29,8 @@ TOP_N = re.compile(r"\btop\s*" + NUM + r"\b|\b(?:just|only) (?:the )?" + NUM + r
                    re.I)
 ONE_FIELD = re.compile(r"\b(?:one|1|a single|just one|only one) (?:field|area|pick|option|recommendation|thing)\b",
                        re.I)
+MAX_WORDS = re.compile(r"\b(?:under|below|fewer than|less than|at most|max(?:imum)?|no more than|within) "
+                       + NUM + r"\s*words\b|\b" + NUM + r"\s*words (?:or (?:less|fewer)|max(?:imum)?|tops)\b", re.I)
 SHORT = re.compile(r"\b(?:short|brief|briefly|quick(?:ly)?|in a nutshell|keep it short)\b", re.I)
 ASPECTS = {
     "degree": re.compile(r"\b(?:phd|ph\.d|doctorate|degree|masters?|msc|bachelor'?s?|diploma|qualifications?|"
@@ -114,9 +116,10 @@ class Shape:
     sentences: int | None = None
     top: int | None = None
     short: bool = False
+    max_words: int | None = None  # "in under 80 words"
 
     def __bool__(self) -> bool:
-        return bool(self.bullets or self.sentences or self.top or self.short)
+        return bool(self.bullets or self.sentences or self.top or self.short or self.max_words)
 
 
 def shape_asked(text: str) -> Shape:
@@ -128,8 +131,10 @@ def shape_asked(text: str) -> Shape:
         top = top if top >= 2 else None  # "the top one" points at a field; it asks for no list
     if ONE_FIELD.search(text):
         top = 1
+    w = MAX_WORDS.search(text)
     return Shape(bullets=round(_number(b.group(1))) if b else None,
-                 sentences=1 if ONE_SENTENCE.search(text) else None, top=top, short=bool(SHORT.search(text)))
+                 sentences=1 if ONE_SENTENCE.search(text) else None, top=top, short=bool(SHORT.search(text)),
+                 max_words=round(_number(w.group(1) or w.group(2))) if w else None)
 
 
 def aspects_asked(text: str) -> list[str]:

@@ -158,6 +158,10 @@ def plan_answer(plan: Plan, box: TurnResults, mode: Mode) -> str:
                           *_reading_lines(box, res.readings)])
     p = res.plan
     names = " and ".join(box.knowledge.field(f).name for f in p.fields)
+    if plan.shape.sentences and p.steps:  # "in one sentence, what do I do on Monday?"
+        first = p.steps[0]
+        return (f"Start with this, about {first.hours} hours at {p.hours_per_week} hours a week: "
+                f"{first.text[:1].lower()}{first.text[1:].rstrip('.')} {box.cite(first.sources)}".rstrip() + ".")
     if p.weeks == 1:
         lines = [box.say("answer_plan_week", hours=p.hours_per_week)]
         lines += [f"- {s.text} {box.cite(s.sources)}".rstrip() for s in p.steps[:1]]
@@ -185,8 +189,12 @@ def recap(plan: Plan, box: TurnResults, mode: Mode) -> str:
     picks: list[str] = next((list(t["recommendations"]) for t in reversed(turns) if t.get("recommendations")), [])
     ranking = rank_fields(box.knowledge)
     fit = affinity(box.knowledge, box.profile)
-    if not picks and not box.profile.is_empty():
-        picks = [r.field_id for r in recommend(box.knowledge, box.profile, ranking, top=3, affinity=fit)]
+    refused = set(box.profile.dislikes)  # "top two, and leave out automated interp": not among the picks now
+    if (not picks or refused & set(picks)) and not box.profile.is_empty():
+        wanted = max(plan.shape.top or 3, len(picks))
+        fresh = [r.field_id for r in recommend(box.knowledge, box.profile, ranking, top=wanted + len(refused),
+                                               affinity=fit)]
+        picks = [f for f in dict.fromkeys([*picks, *fresh]) if f not in refused][:wanted]
     recs = {r.field_id: r for r in recommend(box.knowledge, box.profile, ranking, top=len(picks) or 1, affinity=fit,
                                             only=picks)} if picks else {}
     if not who and not picks:
@@ -234,4 +242,13 @@ def shaped(head: str, items: list[str], shape: Shape, top: list[tuple[str, str]]
         return "\n".join(f"- {item}" for item in pool[: shape.bullets])
     if shape.short:
         return "\n".join(f"- {item}" for item in items[:2])
+    if shape.max_words:  # "in under 80 words": the items that fit, in order, else the one-sentence form
+        kept: list[str] = []
+        names = ", ".join(name for name, _ in top)
+        for item in [f"My picks for you: {names}." if i.startswith("My picks") else i for i in items]:
+            if sum(len(x.split()) for x in [*kept, item]) <= shape.max_words:
+                kept.append(item)
+        if kept:
+            return "\n".join(f"- {item}" for item in kept)
+        return shaped(head, items, Shape(sentences=1), top, who)
     return "\n".join([head, *(f"- {item}" for item in items)])

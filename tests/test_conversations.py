@@ -296,3 +296,11 @@ def test_a_recap_in_a_word_budget_leaves_out_a_refused_field_and_a_plan_uses_the
 def _prose(answer: str) -> str:
     """The answer without its list of sources."""
     return answer.split("\nSources")[0]
+
+
+def test_a_comparison_never_sets_two_protections_against_each_other(service: ConversationService) -> None:
+    """'Results are hard to check, which protects it, but labs have little reason to automate it' reads as a
+    contrast where there is none: a field whose strongest factor protects it gets two protections."""
+    answer = _say(service, "compare field building, evals and compute governance", "contrast")
+    assert answer.intent == "compare" and "which protects it, but" not in answer.answer
+    assert "automate it, but results are hard to check" not in answer.answer

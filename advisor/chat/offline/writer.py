@@ -310,10 +310,11 @@ def _compare(plan: Plan, box: TurnResults, mode: Mode) -> str:
     for e in res.explanations:
         exposing = max(e.factors, key=lambda f: f.contribution)
         protecting = min(e.factors, key=lambda f: f.value * f.weight)
-        lines.append("- " + box.say("answer_compare_item", name=e.name, rank=e.rank, total=e.total,
-                                    exposes=_first_lower(_factor_phrase(box, exposing)),
-                                    protects=_first_lower(_factor_phrase(box, protecting)),
-                                    cite=box.cite([f"field:{e.id}#factors"])))
+        exposes, protects = (_first_lower(_factor_phrase(box, f)) for f in (exposing, protecting))
+        # nothing exposes a field whose strongest factor protects it too: two protections, not "X, but Y"
+        template = "answer_compare_item_safe" if exposing.value < 0.5 else "answer_compare_item"
+        lines.append("- " + box.say(template, name=e.name, rank=e.rank, total=e.total, exposes=exposes,
+                                    protects=protects, cite=box.cite([f"field:{e.id}#factors"])))
     safer = max(res.explanations, key=lambda e: e.rank)
     lines.append(box.say("answer_compare_verdict", safer=safer.name))
     return "\n".join(lines)

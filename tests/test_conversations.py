@@ -304,3 +304,13 @@ def test_a_comparison_never_sets_two_protections_against_each_other(service: Con
     answer = _say(service, "compare field building, evals and compute governance", "contrast")
     assert answer.intent == "compare" and "which protects it, but" not in answer.answer
     assert "automate it, but results are hard to check" not in answer.answer
+
+
+def test_a_comparison_for_a_known_person_says_the_work_and_the_fit_of_each_field(service: ConversationService) -> None:
+    _say(service, "I'm a veterinarian, eight years in practice, good at statistics. I keep my job.", "vs")
+    answer = _say(service, "compare field building and compute governance for me", "vs")
+    assert answer.intent == "compare"
+    assert _prose(answer.answer).count("The work:") == 2 and _prose(answer.answer).count("For you:") == 2
+    assert "For you, I would lean to" in answer.answer
+    alone = _say(service, "compare field building and compute governance", "anonymous")
+    assert "For you:" not in alone.answer and "The work:" in alone.answer  # no person yet: no fit to claim

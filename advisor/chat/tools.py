@@ -121,6 +121,15 @@ class Explained:
 
 
 @dataclass(frozen=True)
+class Compared(Explained):
+    """compare_fields: each field's explanation, what its work is, and (for a person the advisor knows) how well
+    it fits them, in the same order."""
+
+    work: list[str] = field(default_factory=list)
+    fits: list[Recommendation] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Recommended:
     """recommend_fields: the picks for the user's profile, with reasons."""
 
@@ -247,12 +256,21 @@ class Toolbox(ConversationTools):
         ids = [self.knowledge.field(f).id for f in args.fields]
         self._discuss(*ids)
         explanations = [explain_rank(self.knowledge, fid, ranking, self.prompts) for fid in ids]
+        work = [self.knowledge.field(fid).research_tasks[0] for fid in ids]
+        fits: list[Recommendation] = []
+        if not self.profile.is_empty():
+            found = {r.field_id: r for r in recommend(self.knowledge, self.profile, ranking, top=len(ids),
+                                                      affinity=affinity(self.knowledge, self.profile), only=ids)}
+            fits = [found[fid] for fid in ids if fid in found]
         lines = []
-        for e in explanations:
+        for i, e in enumerate(explanations):
             n = self.book.add_passage(self.knowledge, f"field:{e.id}#factors")
+            w = self.book.add_passage(self.knowledge, f"field:{e.id}#work")
             scores = ", ".join(f"{f.label} {f.score}/5" for f in e.factors)
-            lines.append(f"{e.name}: #{e.rank} of {e.total}, exposure {e.score:.2f}; {scores} [{n}]")
-        return self._done(ToolResult("compare_fields", "\n".join(lines), Explained(explanations)))
+            fit = next((f"; {r.fit_words} for the user" for r in fits if r.field_id == e.id), "")
+            lines.append(f"{e.name}: #{e.rank} of {e.total}, exposure {e.score:.2f}; {scores} [{n}]{fit}; "
+                         f"the work: {work[i]} [{w}]")
+        return self._done(ToolResult("compare_fields", "\n".join(lines), Compared(explanations, work, fits)))
 
     def recommend_fields(self, args: RecommendInput) -> ToolResult:
         ranking = self._ranking(args.weights, args.scenario)

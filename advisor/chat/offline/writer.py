@@ -11,7 +11,7 @@ from advisor.chat.conversation_tools import Planned
 from advisor.chat.events import MODES, Mode
 from advisor.chat.offline.planner import Plan
 from advisor.chat.sources import SourceBook
-from advisor.chat.tools import Explained, Found, Ranked, ReadingsPlanned, Recommended, ToolResult
+from advisor.chat.tools import Compared, Explained, Found, Ranked, ReadingsPlanned, Recommended, ToolResult
 from advisor.knowledge import Knowledge
 from advisor.knowledge.explain import Explanation
 from advisor.knowledge.profile import Profile
@@ -306,8 +306,10 @@ def _compare(plan: Plan, box: TurnResults, mode: Mode) -> str:
     res = box.last(Explained)
     if not isinstance(res, Explained):
         return box.say("answer_help")
-    lines = [box.say("answer_compare_head")]
-    for e in res.explanations:
+    work = res.work if isinstance(res, Compared) else []
+    fits = {r.field_id: r for r in res.fits} if isinstance(res, Compared) else {}
+    lines = [box.say("answer_compare_head_for_you" if fits else "answer_compare_head")]
+    for i, e in enumerate(res.explanations):
         exposing = max(e.factors, key=lambda f: f.contribution)
         protecting = min(e.factors, key=lambda f: f.value * f.weight)
         exposes, protects = (_first_lower(_factor_phrase(box, f)) for f in (exposing, protecting))
@@ -315,8 +317,22 @@ def _compare(plan: Plan, box: TurnResults, mode: Mode) -> str:
         template = "answer_compare_item_safe" if exposing.value < 0.5 else "answer_compare_item"
         lines.append("- " + box.say(template, name=e.name, rank=e.rank, total=e.total, exposes=exposes,
                                     protects=protects, cite=box.cite([f"field:{e.id}#factors"])))
+        if i < len(work) and mode != "concise":  # what differs in the work itself
+            lines.append(f"  The work: {_first_lower(work[i]).rstrip('.')}. {box.cite([f'field:{e.id}#work'])}")
+        fit = fits.get(e.id)
+        if fit:
+            why = next((x for x in fit.reasons if x.kind not in ("safety", "essay")), None)
+            because = f", since {_first_lower(why.text).rstrip('.')} {box.cite(why.sources)}" if why else ""
+            lines.append(f"  For you: {fit.fit_words}{because}.".replace(" .", "."))
     safer = max(res.explanations, key=lambda e: e.rank)
-    lines.append(box.say("answer_compare_verdict", safer=safer.name))
+    if fits:
+        best = max(fits.values(), key=lambda r: r.total)
+        total = res.explanations[0].total
+        template = "answer_compare_verdict_both" if best.field_id == safer.id else "answer_compare_verdict_for_you"
+        lines.append(box.say(template, best=best.name, fit=best.fit_words, safety=best.safety_words(total),
+                             safer=safer.name))
+    else:
+        lines.append(box.say("answer_compare_verdict", safer=safer.name))
     return "\n".join(lines)
 
 

@@ -1,6 +1,7 @@
 """A cold `advisor ask` embeds only the user's words: the vectors of the fixed texts the offline advisor compares
 a message with (examples, field facets) ship beside the knowledge, keyed by a hash of each text, so a text
-that changed is embedded instead of being matched with a stale vector."""
+that changed is embedded instead of being matched with a stale vector. Once a search has saved its copy of the
+index, a cold ask opens neither Chroma nor bm25s (their imports were most of its CPU time)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,8 +35,9 @@ def spy(self, texts, batch_size=32):
 MiniLMEmbedder.embed = spy
 from advisor.interfaces.cli import main
 with semantic.recording() as recorder:
-    code = main(["ask", "--session", "cold", sys.argv[1]])
-print(json.dumps({"code": code, "embedded": embedded, "missing": sorted(recorder.missing)}), file=sys.stderr)
+    code = main(["ask", "--session", sys.argv[2], sys.argv[1]])
+print(json.dumps({"code": code, "embedded": embedded, "missing": sorted(recorder.missing),
+                  "imported": [m for m in ("chromadb", "bm25s") if m in sys.modules]}), file=sys.stderr)
 """
 
 
@@ -70,12 +73,27 @@ def test_a_changed_text_is_embedded_not_matched_with_a_stale_vector(tmp_path: Pa
     assert load_text_vectors(tmp_path) == {}  # a broken file only costs speed
 
 
-def test_a_cold_question_embeds_only_the_users_words(home_with_index: Path) -> None:
-    question = "I'm a nurse, what should I do?"
-    env = {**os.environ, "ADVISOR_HOME": str(home_with_index), "ADVISOR_MODEL": "offline"}
-    done = subprocess.run([sys.executable, "-c", COLD_ASK, question], cwd=PROJECT_ROOT, env=env,
+def cold_ask(home: Path, question: str, session: str = "cold") -> tuple[str, dict[str, Any]]:
+    """`advisor ask` in a new process: what it printed, and what it embedded and imported."""
+    env = {**os.environ, "ADVISOR_HOME": str(home), "ADVISOR_MODEL": "offline"}
+    done = subprocess.run([sys.executable, "-c", COLD_ASK, question, session], cwd=PROJECT_ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
-    report = json.loads(done.stderr.strip().splitlines()[-1])
-    assert report["code"] == 0 and "nurse" in done.stdout.lower()
+    assert done.stderr.strip(), done.stdout
+    report: dict[str, Any] = json.loads(done.stderr.strip().splitlines()[-1])
+    return done.stdout, report
+
+
+def test_a_cold_question_embeds_only_the_users_words(home_with_index: Path) -> None:
+    out, report = cold_ask(home_with_index, "I'm a nurse, what should I do?")
+    assert report["code"] == 0 and "nurse" in out.lower()
     assert report["missing"] == []  # no example or field facet was embedded: their vectors shipped
     assert report["embedded"] and all("nurse" in text.lower() for text in report["embedded"]), report["embedded"]
+
+
+def test_a_cold_question_after_the_first_opens_neither_chroma_nor_bm25s(home_with_index: Path) -> None:
+    question = "I'm a nurse, which fields should I look at?"
+    first_out, first = cold_ask(home_with_index, question, "first")  # its search reads the index and saves a copy
+    out, report = cold_ask(home_with_index, question, "second")
+    assert first["code"] == report["code"] == 0 and "chromadb" in first["imported"]
+    assert report["imported"] == []
+    assert out == first_out  # the same answer, with the same sources

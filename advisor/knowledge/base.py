@@ -1,13 +1,20 @@
 """The knowledge base: the essay as passages, the field cards, other assessments and what-if scenarios.
 
 Loaded from `knowledge/` and validated with pydantic; bad data fails loudly with the file, the key and what
-was expected.
+was expected. What was loaded is kept in the advisor's home, keyed by the text of every file read, so that a
+new process reads it back instead of parsing the YAML again; any change to a file is parsed (and checked) anew.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import hashlib
+import os
+import pickle
 import re
+import sys
+import tempfile
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -249,9 +256,19 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _read_yaml(path: Path) -> Any:
+def _yaml(text: str) -> Any:
+    """`yaml.safe_load`, through libyaml's parser when PyYAML has it (ten times faster: the same values); text it
+    refuses goes to the pure-Python parser, so a mistake is reported as before."""
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is not None:
+        with contextlib.suppress(yaml.YAMLError):
+            return yaml.load(text, Loader=loader)  # CSafeLoader: the safe loader, in C
+    return yaml.safe_load(text)
+
+
+def _read_yaml(path: Path, text: str | None = None) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return _yaml(path.read_text(encoding="utf-8") if text is None else text)
     except FileNotFoundError as exc:
         raise KnowledgeError(f"{path}: file not found") from exc
     except yaml.YAMLError as exc:
@@ -267,14 +284,14 @@ def _parse(model: type[BaseModel], data: Any, path: Path, where: str = "") -> An
         raise KnowledgeError(f"{path}{where}: {_describe(exc)}") from exc
 
 
-def load_field_card(path: Path) -> FieldCard:
+def load_field_card(path: Path, text: str | None = None) -> FieldCard:
     """One field card: YAML front matter between `---` lines, then the Markdown description."""
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8") if text is None else text
     match = re.match(r"^---\n(.*?)\n---\n?(.*)$", text, flags=re.DOTALL)
     if not match:
         raise KnowledgeError(f"{path}: expected YAML front matter between '---' lines at the top")
     try:
-        meta = yaml.safe_load(match.group(1))
+        meta = _yaml(match.group(1))
     except yaml.YAMLError as exc:
         raise KnowledgeError(f"{path}: front matter is not valid YAML: {exc}") from exc
     if not isinstance(meta, dict):
@@ -286,26 +303,117 @@ def load_field_card(path: Path) -> FieldCard:
 
 
 def load_knowledge(directory: Path) -> Knowledge:
-    """Load and cross-check everything under `directory` (essay.yaml, fields/*.md, assessments, scenarios)."""
-    essay: Essay = _parse(Essay, _read_yaml(directory / "essay.yaml"), directory / "essay.yaml")
-    card_paths = sorted((directory / "fields").glob("*.md"))
+    """Load and cross-check everything under `directory` (essay.yaml, fields/*.md, assessments, scenarios).
+
+    The result is kept in the advisor's home (`cache/`), keyed by the text of every one of those files, and read
+    back while they are unchanged; a home that cannot be written only costs the parse."""
+    texts = _read_texts(directory)
+    saved = _saved_file(directory) if texts else None
+    key = _key(texts) if texts else None
+    if saved and key:
+        knowledge = _read_saved(saved, key)
+        if knowledge is not None:
+            return knowledge
+    knowledge = _parse_knowledge(directory, texts or {})
+    if saved and key:
+        _save(saved, key, knowledge)
+    return knowledge
+
+
+def _parse_knowledge(directory: Path, texts: dict[str, str]) -> Knowledge:
+    """Parse, validate and cross-check the files (their `texts` by name under `directory`, when already read: then
+    the cards are those that were read)."""
+    essay_path = directory / "essay.yaml"
+    essay: Essay = _parse(Essay, _read_yaml(essay_path, texts.get("essay.yaml")), essay_path)
+    card_paths = ([directory / name for name in texts if name.startswith("fields/")] if texts
+                  else sorted((directory / "fields").glob("*.md")))
     if not card_paths:
         raise KnowledgeError(f"{directory / 'fields'}: no field cards (*.md) found")
-    fields = tuple(load_field_card(p) for p in card_paths)
+    fields = tuple(load_field_card(p, texts.get(f"fields/{p.name}")) for p in card_paths)
     assessments_path = directory / "assessments.yaml"
-    raw = _read_yaml(assessments_path) or {}
+    raw = _read_yaml(assessments_path, texts.get("assessments.yaml")) or {}
     assessments = tuple(
         _parse(Assessment, a, assessments_path, f" (assessment #{i + 1})")
         for i, a in enumerate(raw.get("assessments", []))
     )
     scenarios_path = directory / "scenarios.yaml"
-    raw = _read_yaml(scenarios_path) or {}
+    raw = _read_yaml(scenarios_path, texts.get("scenarios.yaml")) or {}
     scenarios = tuple(
         _parse(Scenario, s, scenarios_path, f" (scenario #{i + 1})") for i, s in enumerate(raw.get("scenarios", []))
     )
     knowledge = Knowledge(essay=essay, fields=fields, assessments=assessments, scenarios=scenarios)
     _cross_check(knowledge, directory)
     return knowledge
+
+
+SAVED_FORMAT = 1  # of what `_save` writes; raise it when that changes
+
+
+def _read_texts(directory: Path) -> dict[str, str] | None:
+    """The text of every file `load_knowledge` reads, by name under `directory`; None when one cannot be read (the
+    parse then says which and why)."""
+    names = ["essay.yaml", *(f"fields/{p.name}" for p in sorted((directory / "fields").glob("*.md"))),
+             "assessments.yaml", "scenarios.yaml"]
+    try:
+        return {name: (directory / name).read_text(encoding="utf-8") for name in names}
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _key(texts: dict[str, str]) -> str | None:
+    """Names the knowledge and the code that parses it: the files' names and texts, this module's source (it
+    defines the classes that are saved), and the versions of Python and pydantic."""
+    import pydantic
+
+    try:
+        source = Path(__file__).read_bytes()
+    except OSError:
+        return None
+    digest = hashlib.sha256(f"{SAVED_FORMAT}\0{sys.version}\0{pydantic.VERSION}\0".encode() + source)
+    for name, text in texts.items():
+        digest.update(f"\0{name}\0{len(text)}\0{text}".encode())
+    return digest.hexdigest()
+
+
+def _saved_file(directory: Path) -> Path | None:
+    """Where the knowledge loaded from `directory` is kept: one file per knowledge folder, in the advisor's home."""
+    from advisor.errors import AdvisorError
+    from advisor.settings import load_settings
+
+    try:
+        home = load_settings().home
+    except AdvisorError:  # a bad setting is reported by whatever reads the settings next, not here
+        return None
+    folder = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:16]
+    return home / "cache" / f"knowledge-{folder}.pickle"
+
+
+def _read_saved(path: Path, key: str) -> Knowledge | None:
+    """The knowledge saved under `key`; None when there is none, or another (stale, foreign or broken)."""
+    try:
+        with open(path, "rb") as handle:
+            saved_key, knowledge = pickle.load(handle)  # written by `_save`, in the user's own home
+    except FileNotFoundError:
+        return None
+    except Exception:  # a truncated or foreign file can fail to unpickle in many ways; it only costs a parse
+        return None
+    return knowledge if saved_key == key and isinstance(knowledge, Knowledge) else None
+
+
+def _save(path: Path, key: str, knowledge: Knowledge) -> None:
+    """Write atomically (a reader sees the old file or the new one). A home that does not exist yet is not created
+    (`advisor doctor` creates nothing), and one that cannot be written is skipped."""
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".knowledge-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump((key, knowledge), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
 
 
 def _cross_check(k: Knowledge, directory: Path) -> None:

@@ -23,10 +23,12 @@ from advisor.search.chunking import Chunk
 from advisor.settings import Settings
 
 if TYPE_CHECKING:
+    import numpy as np
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
 
 COLLECTION = "advisor-knowledge"
+DATABASE_FILE = "chroma.sqlite3"  # where a local index keeps everything Chroma stores (in `Settings.index_dir`)
 KNOWLEDGE_KINDS = ["essay", "field", "reading", "assessment"]
 BATCH = 64  # chunks stored per write: what a killed run keeps
 EMBED_BATCH = 8  # texts per model call: measured fastest on 2 cores (benchmarks/RESULTS.md)
@@ -201,8 +203,13 @@ class ChunkIndex:
 
     def revision(self) -> str:
         """Changes whenever the index's content changes, also when another process changed it."""
+        return self.state()[0]
+
+    def state(self) -> tuple[str, dict[str, Any]]:
+        """The revision and the collection's metadata, both read afresh (another process may have changed them)."""
         col = self.client().get_collection(self.name)
-        return f"{col.count()}:{(col.metadata or {}).get('revision')}"
+        meta = dict(col.metadata or {})
+        return f"{col.count()}:{meta.get('revision')}", meta
 
     def _bump_revision(self) -> None:
         """Tell other processes (and their caches of the lexical index) that the content changed."""
@@ -212,13 +219,15 @@ class ChunkIndex:
     def _get_all(self, where: dict[str, Any] | None, include: list[str]) -> dict[str, list[Any]]:
         """`collection.get` a page at a time: one call for every row fails past ~32,000 rows in Chroma."""
         col = self.collection()
-        out: dict[str, list[Any]] = {"ids": [], "documents": [], "metadatas": []}
+        out: dict[str, list[Any]] = {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
         offset = 0
         while True:
             got = col.get(where=where, include=include, limit=PAGE, offset=offset)  # type: ignore[arg-type]
             out["ids"] += got["ids"]
             out["documents"] += list(got.get("documents") or [])
             out["metadatas"] += [dict(m) for m in got.get("metadatas") or []]
+            vectors = got.get("embeddings")
+            out["embeddings"] += list(vectors) if vectors is not None else []
             if len(got["ids"]) < PAGE:
                 return out
             offset += PAGE
@@ -306,9 +315,19 @@ class ChunkIndex:
         if records:
             self._bump_revision()
 
-    def everything(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-        got = self._get_all(None, ["documents", "metadatas"])
-        return got["ids"], got["documents"], got["metadatas"]
+    def everything(self) -> tuple[list[str], list[str], list[dict[str, Any]], np.ndarray | None]:
+        """Every chunk: ids, texts, metadata and, for a local index, the vectors (a search can then run on a saved
+        copy of them without opening Chroma; from a server they are not fetched)."""
+        import numpy as np
+
+        from advisor.search.embeddings import DIMENSION
+
+        if self.settings.chroma_host:
+            got = self._get_all(None, ["documents", "metadatas"])
+            return got["ids"], got["documents"], got["metadatas"], None
+        got = self._get_all(None, ["documents", "metadatas", "embeddings"])
+        vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), DIMENSION)
+        return got["ids"], got["documents"], got["metadatas"], vectors
 
     def drop(self) -> None:
         """Delete the whole index (the collection; locally the folder too)."""

@@ -27,11 +27,17 @@ from typing import Any
 from advisor.errors import DataError
 from advisor.search.chunking import Chunk, DocumentError, expand_paths, user_document_chunks
 from advisor.search.index import ChunkIndex, Progress, SyncReport, tqdm_progress
+from advisor.settings import Settings
 
 Notify = Callable[[str], None]
 READ_REPORT_FROM = 50  # reading this many files or more shows progress
 LONG_JOB_CHUNKS = 2000  # announce a job this long before it starts
 CHUNKS_PER_SECOND = 20  # full-length chunks embedded per second on 2 cores (measured: 700 in 61 s of CPU)
+
+
+def manifest_file(settings: Settings) -> Path:
+    """The manifest of the documents the user added, in the advisor's home."""
+    return settings.home / "documents.json"
 
 
 def notify_stderr(message: str) -> None:
@@ -71,7 +77,7 @@ class Reconciled:
 class Library:
     def __init__(self, index: ChunkIndex, manifest: Path | None = None, notify: Notify = notify_stderr) -> None:
         self.index = index
-        self.manifest = manifest or index.settings.home / "documents.json"
+        self.manifest = manifest or manifest_file(index.settings)
         self.notify = notify
 
     # -- the manifest

@@ -217,6 +217,7 @@ INSIST = re.compile(r"\bnot giving (?:it|that|this) up\b|\bi'?m not (?:giving|le
                     r"talk me out\b|\btalk me out of it\b|\bmy heart is set\b|\bwhatever you say\b")
 THAN = re.compile(r"\bthan\b")
 DIAL = re.compile(r"\b(?:crank|turn|dial|bump|ramp|boost)\b.{0,30}\b(?:up|down)\b")  # "crank the incentives factor up"
+CAREER_RUNNER_UP = 0.2  # a self-description whose picks the router also finds this likely is weighed, not taken
 ABOUT_A_FIELD = ("why_rank", "details", "define", "timing", "other_views", "readings", "essay")
 CONVERSATION_INTENTS = ("details", "list_fields", "define", "other_views", "timing", "decision", "plan", "recap")
 THOSE_N = re.compile(r"\b(?:those|these|the|all|both of the|your|the other) (two|three|2|3)\b(?! (?:hours?|weeks?|"
@@ -305,7 +306,9 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
             context: Context, floor: float, weight_talk: bool) -> str:
     if weight_talk:  # "taste shouldn't count for much", "crank the incentives factor up": a what-if, always
         return "what_if"
-    if guess.intent in CONVERSATION_INTENTS and guess.confidence >= floor:
+    tells = bool(update.background or update.lacks or update.skills)
+    if guess.intent in CONVERSATION_INTENTS and guess.confidence >= floor and not (
+            tells and guess.scores.get("career", 0) >= CAREER_RUNNER_UP):  # a self-description that may ask for picks
         if guess.intent == "recap" and referred and ORDINAL_REF.search(low) and not shape_asked(low).top:
             return "why_fit"  # "why was the top one on the first list?" points at one field, it asks no summary
         return guess.intent  # the answer types after the first answer are the classifier's alone

@@ -15,7 +15,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from advisor.errors import InputError
 
@@ -32,6 +32,22 @@ def default_home() -> Path:
     return Path(user_data_dir("ai-safety-advisor", appauthor=False))
 
 
+def legacy_home_notice(settings: Settings, environ: Mapping[str, str] | None = None) -> str | None:
+    """Before 2026-12-07 the default home was $HOME itself (the environment's HOME was read as the setting): when
+    the person set no ADVISOR_HOME, has no data in today's default home, and has sessions or an index there, say
+    where they are and how to keep using them. Nothing is moved."""
+    env = os.environ if environ is None else environ
+    if env.get("ADVISOR_HOME", "").strip() or not env.get("HOME"):
+        return None
+    old = Path(env["HOME"])
+    found = [n for n in ("sessions.sqlite3", "index") if (old / n).exists()]
+    if not found or settings.home == old or settings.home.exists():
+        return None
+    return (f"Your earlier conversations and index are in {old} ({', '.join(found)}), where earlier versions kept "
+            f"them; this version keeps its data in {settings.home}. To keep using them, set ADVISOR_HOME={old}, or "
+            f"move them into {settings.home}.")
+
+
 def _env(name: str) -> AliasChoices:
     return AliasChoices(name)
 
@@ -40,6 +56,15 @@ class Settings(BaseSettings):
     """Where the advisor keeps its data, which model and services it talks to (see README, Configuration)."""
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    @classmethod
+    def settings_customise_sources(
+            cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only what `load_settings` passes: the variables named in the README. Read by field name, the
+        environment would take $HOME as the advisor's home and $MODEL as its model."""
+        return (init_settings,)
 
     home: Path = Field(default_factory=default_home, validation_alias=_env("ADVISOR_HOME"))
     knowledge_dir: Path = Field(PROJECT_ROOT / "knowledge", validation_alias=_env("ADVISOR_KNOWLEDGE_DIR"))

@@ -40,6 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        from advisor.settings import legacy_home_notice, load_settings
+
+        notice = legacy_home_notice(load_settings())
+        if notice:
+            print(f"advisor: {notice}", file=sys.stderr)
         return int(args.handler(args))
     except AdvisorError as exc:
         kind = "error in the knowledge base or prompts" if isinstance(exc, DataError) else "error"

@@ -132,7 +132,7 @@ def test_server_faults_are_500_without_a_trace(tmp_path: Path, indexed_home: Pat
     shutil.copytree(Path(__file__).resolve().parent.parent / "prompts", prompts)
     settings = api_settings(tmp_path / "home", indexed_home, ADVISOR_KNOWLEDGE_DIR=str(knowledge_copy),
                             ADVISOR_PROMPTS_DIR=str(prompts))
-    (prompts / "system.txt").unlink()  # a broken prompts folder: each turn fails after it has started
+    (prompts / "answer_why_head.txt").unlink()  # a broken prompts folder: each turn fails after it has started
     with serving(offline_app(settings, load_knowledge(knowledge_copy))) as url:
         post = f"{url}/v1/chat/completions"
         session = {"X-Advisor-Session": "faults"}

@@ -147,10 +147,11 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
         else:
             plan.intent = "career"
             plan.calls.append(("recommend_fields", {"top": 3}))
-    elif intent == "why_rank" and referred and named and referred not in named and THAN.search(low):
-        plan.fields = [referred, named[0]]  # "why is it less exposed than, say, evals?": about "it", beside evals
-        plan.calls.append(("explain_field", {"field": referred}))
-        plan.calls.append(("explain_field", {"field": named[0]}))
+    elif intent == "why_rank" and THAN.search(low) and (
+            len(named) >= 2 or (referred and named and referred not in named)):
+        # "why is it less exposed than, say, evals?": about "it", beside evals; "why would A be safer than B?"
+        plan.fields = named[:2] if len(named) >= 2 else [str(referred), named[0]]
+        plan.calls += [("explain_field", {"field": f}) for f in plan.fields]
     elif intent == "why_rank":
         plan.fields = target[:1]
         plan.calls.append(("explain_field", {"field": plan.fields[0]}) if plan.fields else ("rank_fields", {}))

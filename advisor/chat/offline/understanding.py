@@ -173,7 +173,7 @@ ROLE = re.compile(
     r"((?:[\w/+.-]+\s+){0,3}?[\w/+.-]+)(?=\s+(?:for|at|in|on|with|and|but|who|since|by|from|of|here|btw|too|"
     r"myself|turned|now|currently|\w+ing)\b|\s*[,.;:!?()]|\s*$)")
 ROLE_WORD = re.compile(r"(?:ist|er|or|ian|ant|ent|ive|eur|ary|wife|smith|wright|chef|cook|pilot|soldier|marine|clerk|"
-                       r"dev|sre|pm|phd|postdoc|student|person|lead|head|nurse|doctor|"
+                       r"dev|eng|sre|pm|phd|postdoc|student|person|lead|head|nurse|doctor|"
                        r"vet|tech|founder|analyst|officer|scientist|engineer|trainer|coach|clinician|journalist|"
                        r"reporter|consultant|admin|ops|accountant|medic|surgeon|chemist|economist|quant|hacker|"
                        r"hunter|candidate|grad|graduate|academic|faculty|fellow|intern|veteran|designer|artist|"
@@ -235,6 +235,8 @@ INJECTION = re.compile(r"\b(?:ignore|disregard|forget) (?:all |any |your |the |m
                        r"(?:that|in my profile)\b|\byou are now\b|\bnew instructions\b")
 NOT_A = re.compile(r"\bi(?:'m| am) not (?:a|an) ((?:[a-z-]+ ){0,2}?(?:developer|engineer|programmer|coder|"
                    r"researcher|scientist|student|teacher|lawyer|manager|designer|analyst))\b")
+HYPOTHETICAL = re.compile(r"^(?:(?:and|but|so|ok|okay),? )?(?:say|suppose|supposing|imagine|assume|assuming|what if|"
+                          r"if|let'?s say|pretend) (?:that )?i\b")  # "say I quit in January": not a fact yet
 # "I'm a nurse, right?" and "realistically 4 hours a week - plan?" still tell
 STATES_IN_QUESTION = re.compile(r"^(?:(?:realistically|honestly|so|ok|okay|well|and|but|basically),? )*"
                                 r"(?:(?:i|i'm|i am|i've|i have|my)\b|\d+ (?:hours?|hrs?|h) (?:a|per|each) week\b)")
@@ -656,8 +658,8 @@ def _own_words(text: str, parts: list[Clause]) -> tuple[str, str]:
     """The message without its sentences about someone else ("my friend has 3 months of runway") and without its
     questions ("do I need a PhD?" says nothing about a PhD they have), as written and normalised: what is recorded
     is what the writer says of themselves."""
-    others = [c.text for c in parts if _third_person(c) or (c.question and not STATES_IN_QUESTION.search(c.text)
-                                                             and len(c.text.split()) > 2)]  # not "- plan?"
+    others = [c.text for c in parts if _third_person(c) or HYPOTHETICAL.match(c.text) or (
+        c.question and not STATES_IN_QUESTION.search(c.text) and len(c.text.split()) > 2)]  # not "- plan?"
     if not others:
         return text, normalise(text)
     kept = [s for s in re.split(r"(?<=[.!?;])\s+", text) if not any(o in normalise(s) for o in others)]
@@ -716,7 +718,7 @@ QUITS_JOB = re.compile(r"\b(?:i (?:quit|left|resigned)|i'?m (?:quitting|leaving 
                        r"jobs|laid off)\b)")
 STAYS_PUT = re.compile(r"\b(?:can ?(?:not|'t)|won'?t|unable to|not able to|no way i can|don'?t want to|not willing to) "
                        r"(?:\w+ )?(?:relocate|move (?:away|abroad|cities|countries|city|country|house)|leave (?:my )?"
-                       r"(?:city|town|country)|move (?:away )?from here|move to (?:an?)?(?:other|another|a different|"
+                       r"(?:city|town|country)|move (?:away )?from (?:here|[a-z]+)|move to (?:an?)?(?:other|another|a different|"
                        r"a new) (?:country|city|place)|leave (?!(?:my|the|this|a|an|it|that|yet|now|work|job|"
                        r"[a-z]+ing)\b)[a-z]+)\b|\brelocation is (?:not|out)\b|\bstuck in\b|"
                        r"\b(?:we|i)(?:'re| are|'m| am) (?:not (?:moving|relocating)|staying (?:in|put)\b"

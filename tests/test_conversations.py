@@ -314,3 +314,22 @@ def test_a_comparison_for_a_known_person_says_the_work_and_the_fit_of_each_field
     assert "For you, I would lean to" in answer.answer
     alone = _say(service, "compare field building and compute governance", "anonymous")
     assert "For you:" not in alone.answer and "The work:" in alone.answer  # no person yet: no fit to claim
+
+
+def test_a_new_fact_that_leaves_an_answer_as_it_was_is_acknowledged_not_deflected(knowledge: Knowledge) -> None:
+    from advisor.chat.offline.engine import not_again
+    from advisor.chat.offline.planner import Plan
+    from advisor.chat.offline.writer import TurnResults
+    from advisor.chat.sources import SourceBook
+    from advisor.prompts import DEFAULT_PROMPTS
+
+    before = Profile(background=["nurse"])
+    plan = Plan("career", profile_update=Profile(background=["nurse"], skills=["statistics"]), picks=["forecasting"])
+    box = TurnResults(knowledge, DEFAULT_PROMPTS, SourceBook(), [], before.merge(plan.profile_update))
+    answer = "These are the fields I would bet on for you: AI forecasting."
+    noted = not_again(answer, [answer], plan, box, before)
+    assert noted.startswith("Noted: ") and "statistics" in noted.split(".")[0] and "nurse" not in noted
+    assert "AI forecasting" in noted and "does not change my picks" in noted
+    repeated = not_again(answer, [answer], Plan("career", profile_update=before, picks=["forecasting"]), box, before)
+    assert "told you above" in repeated  # nothing new said: it points back
+    assert not_again(answer, ["something else"], plan, box, before) == answer

@@ -57,13 +57,19 @@ def _same(a: str, b: str) -> bool:
     return norm(a) == norm(b)
 
 
-def not_again(text: str, earlier: list[str], plan: Plan, box: TurnResults) -> str:
+def not_again(text: str, earlier: list[str], plan: Plan, box: TurnResults, before: Profile | None = None) -> str:
     """Never the same answer twice: when this answer would repeat an earlier one word for word, point back to
     it briefly and say what is new, instead of showing it again."""
     if not any(_same(text, e) for e in earlier):
         return text
+    from advisor.chat.offline.writer import understood
+
     names = [box.knowledge.field(f).name for f in (box.recommended or plan.fields or plan.picks)[:3]]
     what = f" ({', '.join(names)})" if names else ""
+    new = plan.profile_update.changes_from(before or Profile())
+    noted = understood(new, box.knowledge) if not new.is_empty() else ""
+    if noted:  # a correction or a new fact that leaves the picks as they were: say it was heard
+        return box.say("answer_again_noted", noted=noted, what=what)
     return box.say("answer_again", what=what)
 
 
@@ -84,7 +90,7 @@ class OfflineAdvisor:
         books = [r.book for r in results if r.book is not None]
         turn = TurnResults(self.knowledge, self.prompts, books[-1] if books else SourceBook(), results,
                            state.profile.merge(plan.profile_update), self.glossary)
-        return not_again(write_answer(plan, turn, state.mode), state.earlier_answers, plan, turn)
+        return not_again(write_answer(plan, turn, state.mode), state.earlier_answers, plan, turn, state.profile)
 
     def writer_prompt(self, state: TurnState, results: list[ToolResult], draft: str) -> str:
         """What a model that only writes is asked: rewrite the offline draft from the tool results."""

@@ -718,8 +718,9 @@ QUITS_JOB = re.compile(r"\b(?:i (?:quit|left|resigned)|i'?m (?:quitting|leaving 
                        r"jobs|laid off)\b)")
 STAYS_PUT = re.compile(r"\b(?:can ?(?:not|'t)|won'?t|unable to|not able to|no way i can|don'?t want to|not willing to) "
                        r"(?:\w+ )?(?:relocate|move (?:away|abroad|cities|countries|city|country|house)|leave (?:my )?"
-                       r"(?:city|town|country)|move (?:away )?from (?:here|[a-z]+)|move to (?:an?)?(?:other|another|a different|"
-                       r"a new) (?:country|city|place)|leave (?!(?:my|the|this|a|an|it|that|yet|now|work|job|"
+                       r"(?:city|town|country)|move (?:away )?from (?:here|[a-z]+)|"
+                       r"move to (?:an?)?(?:other|another|a different|a new) (?:country|city|place)|"
+                       r"leave (?!(?:my|the|this|a|an|it|that|yet|now|work|job|"
                        r"[a-z]+ing)\b)[a-z]+)\b|\brelocation is (?:not|out)\b|\bstuck in\b|"
                        r"\b(?:we|i)(?:'re| are|'m| am) (?:not (?:moving|relocating)|staying (?:in|put)\b"
                        r"(?! (?:my|the|this|a) (?:job|role|position|field)))")

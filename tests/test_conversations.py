@@ -333,3 +333,21 @@ def test_a_new_fact_that_leaves_an_answer_as_it_was_is_acknowledged_not_deflecte
     repeated = not_again(answer, [answer], Plan("career", profile_update=before, picks=["forecasting"]), box, before)
     assert "told you above" in repeated  # nothing new said: it points back
     assert not_again(answer, ["something else"], plan, box, before) == answer
+
+
+def test_a_plan_names_programmes_that_fit_the_week_and_never_a_full_time_one_beside_a_job(
+        knowledge: Knowledge) -> None:
+    assert knowledge.programmes is not None
+    keeps = Profile(constraints=Constraints(keeps_job=True, hours_per_week=8))
+    plan = transition_plan(knowledge, keeps, ["evaluations", "ai-control"], weeks=16, today=date(2026, 12, 7))
+    cited = [src.removeprefix("programme:") for s in plan.steps for src in s.sources if src.startswith("programme:")]
+    assert cited, "no programme in the plan"
+    for pid in cited:
+        p = knowledge.programmes.programme(pid)
+        assert not p.full_time and p.hours_per_week <= 8 and set(p.fields) & {"evaluations", "ai-control"}
+    free = Profile(constraints=Constraints(keeps_job=False, runway_months=12, hours_per_week=40))
+    full = transition_plan(knowledge, free, ["evaluations"], weeks=16, today=date(2026, 12, 7))
+    offered = [knowledge.programmes.programme(src.removeprefix("programme:")) for s in full.steps for src in s.sources
+               if src.startswith("programme:")]
+    assert any(p.full_time for p in offered)  # with a year of savings and full days, full-time ones are offered
+    assert plan.total_hours <= 8 * 16 and sum(s.hours for s in plan.steps) <= plan.total_hours

@@ -38,7 +38,7 @@ class SourceBook:
 
     def add_passage(self, knowledge: Knowledge, passage_id: str) -> int:
         """Add an essay passage, a field-card section (`field:<id>#section`), an assessment claim, a public fact
-        about the post or a reading."""
+        about the post, a programme (`programme:<id>`) or a reading."""
         if passage_id.startswith("essay-"):
             p = knowledge.passage(passage_id)
             who = "post" if p.kind == "post" else "comment"
@@ -53,6 +53,11 @@ class SourceBook:
             for claim in a.claims:
                 if claim.id == passage_id:
                     return self.add(f"{a.title} ({a.authors})", a.url, claim.text, claim.id, "assessment")
+        if passage_id.startswith("programme:") and knowledge.programmes is not None:
+            prog = knowledge.programmes.programme(passage_id[len("programme:"):])
+            return self.add(f"{prog.name} ({prog.organiser})", prog.url,
+                            f"{prog.summary} {prog.time_commitment}; applications: {prog.applications}", passage_id,
+                            "programme")
         for fact in knowledge.essay.public_facts:
             if fact.id == passage_id:
                 return self.add(f"{knowledge.essay.title} (public facts)", fact.source, fact.claim, fact.id, "fact")

@@ -19,12 +19,15 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from advisor.errors import DataError, InputError
+
+if TYPE_CHECKING:
+    from advisor.knowledge.programmes import Programmes
 
 FactorName = Literal["feedback_quality", "economic_incentive", "research_taste", "human_interaction"]
 Level = Literal["intro", "intermediate", "advanced"]
@@ -202,6 +205,7 @@ class Knowledge:
     fields: tuple[FieldCard, ...]
     assessments: tuple[Assessment, ...]
     scenarios: tuple[Scenario, ...]
+    programmes: Programmes | None = None  # ways in (programmes.yaml), when the knowledge base has them
 
     def passage(self, passage_id: str) -> Passage:
         for p in self.essay.passages:
@@ -341,19 +345,26 @@ def _parse_knowledge(directory: Path, texts: dict[str, str]) -> Knowledge:
     scenarios = tuple(
         _parse(Scenario, s, scenarios_path, f" (scenario #{i + 1})") for i, s in enumerate(raw.get("scenarios", []))
     )
-    knowledge = Knowledge(essay=essay, fields=fields, assessments=assessments, scenarios=scenarios)
+    programmes = None
+    if "programmes.yaml" in texts or (not texts and (directory / "programmes.yaml").exists()):
+        from advisor.knowledge.programmes import load_programmes
+
+        programmes = load_programmes(directory / "programmes.yaml", [f.id for f in fields])
+    knowledge = Knowledge(essay=essay, fields=fields, assessments=assessments, scenarios=scenarios,
+                          programmes=programmes)
     _cross_check(knowledge, directory)
     return knowledge
 
 
-SAVED_FORMAT = 1  # of what `_save` writes; raise it when that changes
+SAVED_FORMAT = 2  # of what `_save` writes; raise it when that changes
 
 
 def _read_texts(directory: Path) -> dict[str, str] | None:
     """The text of every file `load_knowledge` reads, by name under `directory`; None when one cannot be read (the
     parse then says which and why)."""
     names = ["essay.yaml", *(f"fields/{p.name}" for p in sorted((directory / "fields").glob("*.md"))),
-             "assessments.yaml", "scenarios.yaml"]
+             "assessments.yaml", "scenarios.yaml", *(["programmes.yaml"] if (directory / "programmes.yaml").exists()
+                                                     else [])]
     try:
         return {name: (directory / name).read_text(encoding="utf-8") for name in names}
     except (OSError, UnicodeDecodeError):

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from advisor.knowledge.base import FieldCard, Knowledge
 from advisor.knowledge.profile import Profile
+from advisor.knowledge.programmes import Programme
 from advisor.knowledge.recommend import PlannedReading, reading_plan
 
 DEFAULT_HOURS = 10
@@ -84,11 +85,19 @@ def transition_plan(knowledge: Knowledge, profile: Profile, fields: list[str], h
         steps.append(Step("explore", *explore_weeks, explore_hours,
                           f"Read the overview of {main.name} and one of its introductory readings.",
                           [f"field:{main.id}#overview"]))
+    ways_in = _ways_in(knowledge, profile, [c.id for c in cards], hours)
+    courses = [p for p in ways_in if p.kind in ("course", "self-study")]
     if "skills" in phases:
-        course = next((p for p in main.entry_paths if PROGRAMME.search(p)), main.entry_paths[0])
         s, e = phases["skills"]
-        steps.append(Step("skills", s, e, hours * (e - s + 1), f"Close the gaps: {course}.",
-                          [f"field:{main.id}#entry"]))
+        if courses:
+            c = courses[0]
+            steps.append(Step("skills", s, e, hours * (e - s + 1),
+                              f"Close the gaps: {c.name} ({c.organiser}, {c.format}, {_week(c)}).",
+                              [f"programme:{c.id}"]))
+        else:
+            course = next((p for p in main.entry_paths if PROGRAMME.search(p)), main.entry_paths[0])
+            steps.append(Step("skills", s, e, hours * (e - s + 1), f"Close the gaps: {course}.",
+                              [f"field:{main.id}#entry"]))
     if "project" in phases:
         task = main.research_tasks[0]
         s, e = phases["project"]
@@ -97,18 +106,59 @@ def transition_plan(knowledge: Knowledge, profile: Profile, fields: list[str], h
                           f"{task}.",
                           [f"field:{main.id}#work"]))
     if "apply" in phases:
-        programmes = [p for p in main.entry_paths if PROGRAMME.search(p) and p not in steps[1].text][:2]
         s, e = phases["apply"]
-        where = "; ".join(programmes) or ", ".join(main.organisations[:3])
-        fits = "part-time or remote ones" if hours < FULL_TIME_HOURS / 2 else "full-time ones too"
-        steps.append(Step("apply", s, e, hours * (e - s + 1), f"Apply, choosing {fits}: {where}.",
-                          [f"field:{main.id}#entry"]))
+        chosen = [p for p in ways_in if p.kind not in ("course", "self-study")][:3]
+        if chosen:
+            where = "; ".join(f"{p.name} ({p.format}, {COSTS[p.cost]}, {_week(p)}; "
+                              f"applications: {_plain(p.applications)})" for p in chosen)
+            steps.append(Step("apply", s, e, hours * (e - s + 1), f"Apply to programmes that fit your week: {where}.",
+                              [f"programme:{p.id}" for p in chosen]))
+        else:
+            programmes = [p for p in main.entry_paths if PROGRAMME.search(p) and p not in steps[1].text][:2]
+            where = "; ".join(programmes) or ", ".join(main.organisations[:3])
+            fits = "part-time or remote ones" if hours < FULL_TIME_HOURS / 2 else "full-time ones too"
+            steps.append(Step("apply", s, e, hours * (e - s + 1), f"Apply, choosing {fits}: {where}.",
+                              [f"field:{main.id}#entry"]))
     other = cards[1].name if len(cards) > 1 else "another field from my picks"
     end = explore_weeks[1]
     decision = (f"By week {end}, if the {main.name} readings held your interest, go on with the plan; "
                 f"if not, switch the rest of the plan to {other}.")
     return TransitionPlan([c.id for c in cards], hours, weeks, today or date.today(), steps, assumed,
                           short="apply" not in phases and budget < 40, decision=decision, readings=readings)
+
+
+COSTS = {"free": "free", "paid": "paid", "stipend": "with a stipend"}
+
+
+def _week(p: Programme) -> str:
+    """What a programme asks of a week, in the plan's own terms (its hours fit the person's, so no other figure
+    is quoted beside theirs)."""
+    length = f" for about {p.length_weeks:g} weeks" if p.length_weeks else ""
+    return "full-time" + length if p.full_time else f"about {p.hours_per_week:g} hours a week{length}"
+
+
+def _plain(sentence: str) -> str:
+    """A data sentence as a clause inside a list: no closing full stop, no capital unless it starts a name."""
+    text = sentence.strip().rstrip(".")
+    first = text.split(" ", 1)[0]
+    named = first.isupper() or (len(first) > 1 and first[1:].lower() != first[1:])  # "MATS", "BlueDot"
+    return text if named else text[:1].lower() + text[1:]
+
+
+def _ways_in(knowledge: Knowledge, profile: Profile, fields: list[str], hours: int) -> list[Programme]:
+    """The programmes and courses for these fields that fit the person's week: no more hours than they have, and
+    full-time only when they are not keeping a job and their runway covers it (or they have full-time hours)."""
+    if knowledge.programmes is None:
+        return []
+    runway_weeks = (profile.constraints.runway_months or 0) * 4.33
+    keeps_job = profile.constraints.keeps_job is True
+
+    def allowed(p: Programme) -> bool:
+        if not p.full_time:
+            return p.hours_per_week <= hours
+        return not keeps_job and (hours >= FULL_TIME_HOURS * 0.75 or runway_weeks >= (p.length_weeks or 52))
+
+    return [p for p in knowledge.programmes.for_fields(fields) if allowed(p)]
 
 
 def _phases(weeks: int) -> dict[str, tuple[int, int]]:

@@ -129,6 +129,7 @@ HOURS = re.compile(rf"(?:~|about |around |maybe |roughly )?{NUM}\s*(?:hours?|hrs
                    r"in a)\s*(?:week|wk)\b")
 SPARE = re.compile(rf"\b(?:spare|free up|give|put(?: in)?|commit|devote|manage|do|find)\s+(?:maybe |about |around "
                    rf"|roughly |~)?{NUM}\s*(?:hours|hrs|hr|h)\b")
+OWN_HOURS = re.compile(r"\b(?:have|got|spare|free|can do|can give|can put in|put in)\s*(?:about |around |maybe )?$")
 JOB_HOURS = re.compile(r"\b(?:work|works|worked|job|working|shifts?|on call)\b(?: \w+){0,2} $")  # "I work 45 hours"
 LOCATION = re.compile(r"\b(?:based in|live in|living in|located in|i am in|moving to|relocating to|relocate to)\s+"
                       r"([A-Z][\w'-]+(?:[ -][A-Z][\w'-]+)?)")
@@ -681,7 +682,8 @@ def _constraints(text: str, low: str) -> Constraints:
             amount = _number(m.group(1))
             c["runway_months"] = round(amount * 12 if m.group(2).startswith("y") else amount)
     hours = [(m, low[max(0, m.start() - 30): m.start()]) for m in HOURS.finditer(low)]
-    spare = [m for m, before in hours if not JOB_HOURS.search(before)] or list(SPARE.finditer(low))
+    spare = [m for m, before in hours if not JOB_HOURS.search(before) or OWN_HOURS.search(before)] or list(
+        SPARE.finditer(low))
     if spare:
         c["hours_per_week"] = int(_number(spare[-1].group(1)))
     place = LOCATION.search(text.replace("’", "'").replace("I'm in", "i am in"))

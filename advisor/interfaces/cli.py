@@ -40,11 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        from advisor.settings import legacy_home_notice, load_settings
-
-        notice = legacy_home_notice(load_settings())
-        if notice:
-            print(f"advisor: {notice}", file=sys.stderr)
+        _legacy_home_notice()
         return int(args.handler(args))
     except AdvisorError as exc:
         kind = "error in the knowledge base or prompts" if isinstance(exc, DataError) else "error"
@@ -56,6 +52,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nadvisor: interrupted", file=sys.stderr)
         return 130
+
+
+def _legacy_home_notice() -> None:
+    """Say where data left in $HOME by earlier versions is; a bad setting is left to the command to report (`advisor
+    doctor` reports it rather than failing)."""
+    from advisor.settings import SettingsError, legacy_home_notice, load_settings
+
+    try:
+        notice = legacy_home_notice(load_settings())
+    except SettingsError:
+        return
+    if notice:
+        print(f"advisor: {notice}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -93,11 +93,11 @@ def test_material_in_a_job_description_is_not_a_reading_request() -> None:
     # what someone lacks is not what they dislike; the chosen side of a choice says what it is about
     ("No degree, no publications, just a lot of passion for evals.", ["evaluations"], []),
     ("I'd like to look at how models work internally rather than the policy side.",
-     ["mechanistic-interpretability"], ["technical-governance", "compute-governance"]),
+     ["mechanistic-interpretability"], ["technical-governance"]),
     # a reason about someone else that leads to the writer's own view
     ("My mum was a teacher, which is probably why I care about field building.", ["field-building"], []),
     # "more X, less Y"; two views joined by ", and"; a view from a time of life that is over
-    ("More evals, less policy please.", ["evaluations"], ["technical-governance", "compute-governance"]),
+    ("More evals, less policy please.", ["evaluations"], ["technical-governance"]),
     ("I'm dead keen on evals, and anything to do with governance I'd steer clear of.", ["evaluations"],
      ["technical-governance"]),
     ("Back at uni I hated game theory; these days cooperative AI is what I want.", ["cooperative-ai"], []),
@@ -112,7 +112,7 @@ def test_material_in_a_job_description_is_not_a_reading_request() -> None:
     ("I'm unsure whether I'd enjoy model organisms.", [], []),
     # misspelt field names, and a hedge after a refusal
     ("i realy like mechanistic interpretibility", ["mechanistic-interpretability"], []),
-    ("I don't want to do policy, unlearning maybe.", [], ["technical-governance", "compute-governance"]),
+    ("I don't want to do policy, unlearning maybe.", [], ["technical-governance"]),
 ])
 def test_likes_and_dislikes_keep_their_owner_their_time_and_their_topic(
         knowledge: Knowledge, text: str, liked: list[str], disliked: list[str]) -> None:
@@ -324,7 +324,7 @@ def test_what_is_matched_by_meaning_keeps_a_description_and_drops_what_says_noth
     assert "learn" not in " ".join(keen.about) and not any("learner" in b for b in keen.background)
     assert "programming" in profile_of("Not technical in the slightest, I run a bakery.", knowledge).lacks
     quiet = profile_of("I want a quiet research job: no travel, no policy.", knowledge)
-    assert quiet.dislikes == ["technical-governance", "compute-governance"]
+    assert quiet.dislikes == ["technical-governance"]
     translator = profile_of("Translator (Japanese/English), curious how chatbots 'think' out loud.", knowledge)
     assert translator.interests == ["cot-monitoring"] and "translator" in translator.background
     assert profile_of("We have a mortgage and two kids.", knowledge).constraints.needs_salary

@@ -351,3 +351,19 @@ def test_a_plan_names_programmes_that_fit_the_week_and_never_a_full_time_one_bes
                if src.startswith("programme:")]
     assert any(p.full_time for p in offered)  # with a year of savings and full days, full-time ones are offered
     assert plan.total_hours <= 8 * 16 and sum(s.hours for s in plan.steps) <= plan.total_hours
+
+
+def test_a_supposed_change_about_the_person_gets_picks_for_it_and_is_never_recorded(
+        service: ConversationService) -> None:
+    """'What if I had 20 hours a week?' and 'if I were an ML engineer instead' are what-ifs about the person: the
+    picks for the supposed profile beside today's, and nothing of it stored."""
+    first = _say(service, "I'm a data analyst, I know SQL and Python. I have maybe 4 hours a week.", "suppose")
+    more = _say(service, "What if I had 20 hours a week, which would you pick then?", "suppose")
+    assert more.intent == "what_if" and more.answer.startswith("Supposing about 20 hours a week")
+    assert "same as my picks for you today" in more.answer  # hours change the plan, not the fit
+    other = _say(service, "If I were an ML engineer instead, would your answer change?", "suppose")
+    assert other.intent == "what_if" and "ml engineering" in other.answer.split("\n")[0]
+    assert other.answer != more.answer
+    stored = service.store.profile("suppose")
+    assert stored.constraints.hours_per_week == 4 and "ml engineering" not in stored.skills
+    assert service.store.profile("suppose").background == first.profile["background"]

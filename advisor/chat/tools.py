@@ -75,6 +75,9 @@ class RecommendInput(BaseModel):
     weights: dict[str, float] | None = Field(default=None, description="recommend under these factor weights")
     only: list[str] = Field(default_factory=list, description="score just these fields (ids, names or aliases)")
     fit_weight: float | None = Field(default=None, ge=0, le=1, description="how much fit matters vs safety")
+    assume: dict[str, Any] = Field(default_factory=dict, description="a supposed change to the user's profile "
+                                   "(profile keys), for 'what if I had 20 hours a week?': used for this answer only, "
+                                   "never stored")
 
 
 class ReadingsInput(BaseModel):
@@ -278,13 +281,14 @@ class Toolbox(ConversationTools):
             self.what_if = {"scenario": args.scenario, "weights": args.weights}
         weights = Weights(args.fit_weight, 1 - args.fit_weight) if args.fit_weight is not None else None
         only = [self.knowledge.field(f).id for f in args.only]
-        recs = recommend(self.knowledge, self.profile, ranking, weights, top=args.top,
-                         affinity=affinity(self.knowledge, self.profile), only=only or None)
-        if only:
-            self._discuss(*only)
+        profile = self.profile.merge(Profile.model_validate(args.assume)) if args.assume else self.profile
+        recs = recommend(self.knowledge, profile, ranking, weights, top=args.top,
+                         affinity=affinity(self.knowledge, profile), only=only or None)
+        if only or args.assume:  # a supposed profile's picks are not the person's picks
+            self._discuss(*(only or [r.field_id for r in recs]))
         else:
             self.recommended = [r.field_id for r in recs]
-        lines = [f"Profile: {self.profile.describe()}"]
+        lines = [f"Profile{' (supposed, for this answer only)' if args.assume else ''}: {profile.describe()}"]
         total = len(ranking.fields)
         for i, r in enumerate(recs, 1):
             lines.append(f"{i}. {r.name}: {r.fit_words} for the user; safety from automation: {r.safety_words(total)}"
@@ -292,7 +296,7 @@ class Toolbox(ConversationTools):
             for reason in r.reasons:
                 nums = [self.book.add_passage(self.knowledge, s) for s in reason.sources]
                 lines.append(f"   - {reason.text} {''.join(f'[{n}]' for n in nums)}".rstrip())
-        return self._done(ToolResult("recommend_fields", "\n".join(lines), Recommended(recs, self.profile)))
+        return self._done(ToolResult("recommend_fields", "\n".join(lines), Recommended(recs, profile)))
 
     def recommend_readings(self, args: ReadingsInput) -> ToolResult:
         ids = [self.knowledge.field(f).id for f in args.fields] or self.recommended

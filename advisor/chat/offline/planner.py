@@ -20,7 +20,14 @@ from advisor.chat.offline.requests import (
     year_asked,
 )
 from advisor.chat.offline.text import FIRST_PERSON, WHAT_IF_START, negated_at, normalise
-from advisor.chat.offline.understanding import INJECTION, Lexicon, read_profile, topic_by_meaning, topics
+from advisor.chat.offline.understanding import (
+    INJECTION,
+    Lexicon,
+    read_profile,
+    supposed_profile,
+    topic_by_meaning,
+    topics,
+)
 from advisor.chat.offline.what_if import WEIGHT_TALK, factor_named, named_scenario, what_if
 from advisor.knowledge import Knowledge
 from advisor.knowledge.profile import Profile
@@ -97,6 +104,7 @@ class Plan:
     shape: Shape = field(default_factory=Shape)  # "in three bullets", "one sentence", "top two"
     picks: list[str] = field(default_factory=list)  # the person's current recommendations, for "what it means for you"
     insisted: str | None = None  # a field the person insists on though it is not among the picks
+    supposed: Profile | None = None  # "what if I had 20 hours a week?": the supposed profile, never stored
 
 
 @dataclass
@@ -126,6 +134,12 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
                 picks=context.recommendations or first_picks(context))
     if not update.is_empty():
         plan.calls.append(("update_profile", update.model_dump(exclude_defaults=True)))
+    supposed = supposed_profile(message, knowledge, lexicon) if not weight_talk else Profile()
+    if not supposed.is_empty() and intent in ("career", "what_if", "why_fit", "clarify", "compare") and (
+            not named or PICKS_ASKED.search(low)):  # "what if I had 20 hours a week, which would you pick then?"
+        plan.intent, plan.supposed = "what_if", supposed
+        plan.calls.append(("recommend_fields", {"top": 3, "assume": supposed.model_dump(exclude_defaults=True)}))
+        return plan
     target = named or ([referred] if referred else []) or context.focus[:1]
     loved = (named or update.interests or context.profile.interests or context.focus)[:1]
     if INSIST.search(low) and loved and intent in ("career", "why_fit", "why_rank", "compare", "clarify", "plan",
@@ -218,6 +232,8 @@ INSIST = re.compile(r"\bnot giving (?:it|that|this) up\b|\bi'?m not (?:giving|le
                     r"talk me out\b|\btalk me out of it\b|\bmy heart is set\b|\bwhatever you say\b")
 THAN = re.compile(r"\bthan\b")
 DIAL = re.compile(r"\b(?:crank|turn|dial|bump|ramp|boost)\b.{0,30}\b(?:up|down)\b")  # "crank the incentives factor up"
+PICKS_ASKED = re.compile(r"\b(?:picks?|pick for me|recommend\w*|suggest\w*|answer|advice|change|still say|still "
+                         r"think|would you (?:say|go with|choose))\b")
 CAREER_RUNNER_UP = 0.2  # a self-description whose picks the router also finds this likely is weighed, not taken
 ABOUT_A_FIELD = ("why_rank", "details", "define", "timing", "other_views", "readings", "essay")
 CONVERSATION_INTENTS = ("details", "list_fields", "define", "other_views", "timing", "decision", "plan", "recap")

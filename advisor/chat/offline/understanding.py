@@ -757,6 +757,28 @@ def _readings_done(low: str, knowledge: Knowledge) -> list[str]:
     return list(dict.fromkeys(r.url for card in knowledge.fields for r in card.readings if r.title.lower() in low))
 
 
+SUPPOSED = re.compile(r"^\W*(?:(?:and|but|so|ok|okay|hmm),? )?(?:what if|if|suppose|supposing|imagine|assume|assuming|"
+                      r"say|let'?s say|pretend)(?: that)? i\b", re.I)
+AS_IF = [(re.compile(r"\bi were\b", re.I), "I am"), (re.compile(r"\bi had\b", re.I), "I have"),
+         (re.compile(r"\bi could\b", re.I), "I can"), (re.compile(r"\bi did\b", re.I), "I do"),
+         (re.compile(r"\bi knew\b", re.I), "I know"), (re.compile(r"\bi got\b", re.I), "I have")]
+
+
+def supposed_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
+    """What a message supposes about its writer ("what if I had 20 hours a week?", "if I were an ML engineer
+    instead"), read as if it were said: for answering the what-if, never for the stored profile. Empty when the
+    message supposes nothing about them."""
+    sentence = next((x for x in re.split(r"(?<=[.!?])\s+", text) if SUPPOSED.match(x)), None)
+    if sentence is None:
+        return Profile()
+    said = SUPPOSED.sub("I", sentence, count=1)
+    said = re.split(r"[?]|,\s*(?:which|what|would|will|do|does|how|is|are|could|should)\b", said, maxsplit=1)[0]
+    for pattern, plain in AS_IF:
+        said = pattern.sub(plain, said)
+    supposed = read_profile(said.strip(" ,") + ".", knowledge, lexicon)
+    return supposed.model_copy(update={"about": []})
+
+
 def extract_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
     """Offline: what a message says about the user (kept under its old name for callers)."""
     return read_profile(text, knowledge, lexicon)

@@ -337,6 +337,10 @@ def _compare(plan: Plan, box: TurnResults, mode: Mode) -> str:
 
 
 def _what_if(plan: Plan, box: TurnResults, mode: Mode) -> str:
+    if plan.supposed is not None:  # "what if I had 20 hours a week?": picks for the supposed profile
+        from advisor.chat.offline.writer_talk import supposed_picks
+
+        return supposed_picks(plan, box, mode)
     ranking = box.last(Ranked)
     if not isinstance(ranking, Ranked):
         try:

@@ -10,7 +10,7 @@ from advisor.chat.conversation_tools import Decided, Defined, Detailed, Listed, 
 from advisor.chat.events import Mode
 from advisor.chat.fit import affinity
 from advisor.chat.offline.requests import Shape
-from advisor.chat.tools import Found
+from advisor.chat.tools import Found, Recommended
 from advisor.knowledge.ranking import rank_fields
 from advisor.knowledge.recommend import recommend
 
@@ -252,3 +252,41 @@ def shaped(head: str, items: list[str], shape: Shape, top: list[tuple[str, str]]
             return "\n".join(f"- {item}" for item in kept)
         return shaped(head, items, Shape(sentences=1), top, who)
     return "\n".join([head, *(f"- {item}" for item in items)])
+
+
+def supposed_picks(plan: Plan, box: TurnResults, mode: Mode) -> str:
+    """The picks for a supposed change to the person ("what if I had 20 hours a week?"), beside today's picks;
+    nothing of it is stored."""
+    from advisor.chat.offline.writer import understood
+
+    rec = box.last(Recommended)
+    if not isinstance(rec, Recommended) or not rec.recommendations or plan.supposed is None:
+        return box.say("answer_help")
+    total = len(box.knowledge.fields)
+    supposed = understood(plan.supposed, box.knowledge) or "that"
+    lines = [f"Supposing {supposed} (I am not recording it), these would be my picks:"]
+    for i, r in enumerate(rec.recommendations, 1):
+        why = next((x for x in r.reasons if x.kind not in ("safety", "essay")), None)
+        because = f"; {_lower(why.text).rstrip('.')} {box.cite(why.sources)}" if why else ""
+        lines.append(f"{i}. {r.name}: {r.fit_words}, {r.safety_words(total)} on automation (our model's estimate)"
+                     f"{because}.".replace(" .", "."))
+    now, then = plan.picks[:3], [r.field_id for r in rec.recommendations]
+    if now:
+        names = [box.knowledge.field(f).name for f in now]
+        if now == then:
+            lines.append(f"That is the same as my picks for you today ({', '.join(names)}): the change would not "
+                         "move them.")
+            if plan.supposed.constraints != type(plan.supposed.constraints)():  # time or money, not fit
+                lines.append("Time and savings change the plan, not the fit: ask me for a plan with those numbers.")
+        else:
+            came = [box.knowledge.field(f).name for f in then if f not in now]
+            went = [box.knowledge.field(f).name for f in now if f not in then]
+            moved = "; ".join(x for x in (f"{' and '.join(came)} would come in" if came else "",
+                                          f"{' and '.join(went)} would drop out" if went else "") if x)
+            lines.append(f"Today my picks for you are {', '.join(names)}"
+                         f"{': ' + moved if moved else ', in another order'}.")
+    return "\n".join(lines)
+
+
+def _lower(text: str) -> str:
+    return text[:1].lower() + text[1:]

@@ -72,13 +72,19 @@ def parts_of(evals_dir: Path, kind: str) -> list[str]:
 IMPLIED = {"persona": "career", "readings": "readings", "what_if": "what_if", "essay": "essay"}
 
 
+def _listed(path: Path, key: str, what: str) -> list[Any]:
+    """The list under `key` in the YAML file `path`, or a DataError naming the file."""
+    try:
+        items: list[Any] = yaml.safe_load(path.read_text(encoding="utf-8"))[key]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise DataError(f"{path}: cannot read {what} ({exc})") from exc
+    return items
+
+
 def read_part(path: Path) -> list[Example]:
     """The `intent` cases and the `conversation` cases with an intent label (a conversation counts its last
     message, the one the label is about), and the cases whose kind implies their intent (`IMPLIED`)."""
-    try:
-        cases = yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
-    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
-        raise DataError(f"{path}: cannot read the case set ({exc})") from exc
+    cases = _listed(path, "cases", "the case set")
     out = []
     for case in cases:
         implied = IMPLIED.get(str(case.get("kind")))
@@ -104,10 +110,7 @@ def read_examples(knowledge_dir: Path) -> tuple[IntentExamples, list[Example]]:
 def read_conversation_part(path: Path) -> list[Example]:
     """Each turn of a conversation part whose expected answer is one type: the message and that type. (A turn
     that accepts several types says nothing certain about which one it is.)"""
-    try:
-        conversations = yaml.safe_load(path.read_text(encoding="utf-8"))["conversations"]
-    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
-        raise DataError(f"{path}: cannot read the conversation part ({exc})") from exc
+    conversations = _listed(path, "conversations", "the conversation part")
     out = []
     for conversation in conversations:
         for turn in conversation.get("turns") or []:

@@ -349,13 +349,18 @@ def _parse_knowledge(directory: Path, texts: dict[str, str]) -> Knowledge:
     if "programmes.yaml" in texts or (not texts and (directory / "programmes.yaml").exists()):
         from advisor.knowledge.programmes import load_programmes
 
-        programmes = load_programmes(directory / "programmes.yaml", [f.id for f in fields])
+        # a card deleted from a copy of the knowledge base takes its programmes' mentions with it
+        programmes = load_programmes(directory / "programmes.yaml", [f.id for f in fields], removed=SHIPPED_FIELDS)
     knowledge = Knowledge(essay=essay, fields=fields, assessments=assessments, scenarios=scenarios,
                           programmes=programmes)
     _cross_check(knowledge, directory)
     return knowledge
 
 
+SHIPPED_FIELDS = frozenset({
+    "adversarial-robustness", "agent-foundations", "ai-control", "automated-interpretability", "compute-governance",
+    "cooperative-ai", "cot-monitoring", "evaluations", "field-building", "forecasting", "mechanistic-interpretability",
+    "model-organisms", "rlhf-preference-learning", "scalable-oversight", "technical-governance", "unlearning"})
 SAVED_FORMAT = 2  # of what `_save` writes; raise it when that changes
 
 

@@ -160,11 +160,13 @@ def card_ids(fields_dir: Path) -> frozenset[str]:
     return ids
 
 
-def load_programmes(path: Path, field_ids: Iterable[str] | None = None) -> Programmes:
+def load_programmes(path: Path, field_ids: Iterable[str] | None = None, *, removed: Iterable[str] = ()) -> Programmes:
     """Load and check `path` (programmes and starter projects). Field ids default to the cards in
-    `path.parent / "fields"`; every error names the file, the entry and the key."""
+    `path.parent / "fields"`; every error names the file, the entry and the key. Ids in `removed` (cards someone
+    deleted from their knowledge base) are dropped from the entries instead of failing them; an entry left with no
+    field is left out."""
     known = frozenset(field_ids) if field_ids is not None else card_ids(path.parent / "fields")
-    raw = _read_yaml(path)
+    raw = _without(_read_yaml(path), frozenset(removed) - known)
     if not isinstance(raw, dict):
         raise KnowledgeError(f"{path}: expected a mapping with keys 'programmes' and 'starter_projects', "
                              f"got {type(raw).__name__}")
@@ -182,6 +184,20 @@ def load_programmes(path: Path, field_ids: Iterable[str] | None = None) -> Progr
             raise KnowledgeError(f"{path}: programme {p.id!r}: key 'id': used by more than one programme")
         seen.add(p.id)
     return Programmes(programmes=programmes, projects=projects, field_ids=known)
+
+
+def _without(raw: Any, gone: frozenset[str]) -> Any:
+    """`raw` without the field ids in `gone`, and without the entries that served only those."""
+    if not gone or not isinstance(raw, dict):
+        return raw
+    out = dict(raw)
+    for key, field_key in (("programmes", "fields"), ("starter_projects", "field")):
+        items = [dict(i) if isinstance(i, dict) else i for i in raw.get(key) or []]
+        for item in items:
+            if isinstance(item, dict) and isinstance(item.get(field_key), list):
+                item[field_key] = [f for f in item[field_key] if f not in gone]
+        out[key] = [i for i in items if not (isinstance(i, dict) and (i.get(field_key) in ([], *gone)))]
+    return out
 
 
 def _list(raw: dict[str, Any], key: str, path: Path) -> list[Any]:

@@ -367,3 +367,11 @@ def test_a_supposed_change_about_the_person_gets_picks_for_it_and_is_never_recor
     stored = service.store.profile("suppose")
     assert stored.constraints.hours_per_week == 4 and "ml engineering" not in stored.skills
     assert service.store.profile("suppose").background == first.profile["background"]
+
+
+def test_which_of_those_points_at_one_of_the_picks_and_says_why(service: ConversationService) -> None:
+    first = _say(service, "I'm a high school physics teacher, 12 years, some Python from teaching.", "which")
+    answer = _say(service, "which of those is closest to teaching?", "which")
+    assert answer.intent == "why_fit" and "told you above" not in answer.answer
+    name = next(service.knowledge.field(f).name for f in first.recommendations if f == "field-building")
+    assert answer.answer.startswith(f"Why {name} for you")

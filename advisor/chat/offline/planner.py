@@ -27,6 +27,7 @@ from advisor.chat.offline.understanding import (
     supposed_profile,
     topic_by_meaning,
     topics,
+    work_texts,
 )
 from advisor.chat.offline.what_if import WEIGHT_TALK, factor_named, named_scenario, what_if
 from advisor.knowledge import Knowledge
@@ -134,6 +135,14 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
                 picks=context.recommendations or first_picks(context))
     if not update.is_empty():
         plan.calls.append(("update_profile", update.model_dump(exclude_defaults=True)))
+    if intent == "career" and plan.picks and WHICH_OF.search(low) and update.is_empty():
+        # "which of those is closest to teaching?": the pick whose work is closest to what they name, and why
+        scores = work_texts(knowledge).scores(WHICH_OF.sub(" ", low))
+        best = next((f for f in named if f in plan.picks[:3]), None) or max(plan.picks[:3],
+                                                                             key=lambda f: scores.get(f, 0.0))
+        plan.intent, plan.fields = "why_fit", [best]
+        plan.calls += [("recommend_fields", {"top": 1, "only": [best]}), ("explain_field", {"field": best})]
+        return plan
     supposed = supposed_profile(message, knowledge, lexicon) if not weight_talk else Profile()
     if not supposed.is_empty() and intent in ("career", "what_if", "why_fit", "clarify", "compare") and (
             not named or PICKS_ASKED.search(low)):  # "what if I had 20 hours a week, which would you pick then?"
@@ -232,6 +241,7 @@ INSIST = re.compile(r"\bnot giving (?:it|that|this) up\b|\bi'?m not (?:giving|le
                     r"talk me out\b|\btalk me out of it\b|\bmy heart is set\b|\bwhatever you say\b")
 THAN = re.compile(r"\bthan\b")
 DIAL = re.compile(r"\b(?:crank|turn|dial|bump|ramp|boost)\b.{0,30}\b(?:up|down)\b")  # "crank the incentives factor up"
+WHICH_OF = re.compile(r"\bwhich (?:of (?:those|these|them|the (?:three|two|3|2|fields|picks))|one)\b")
 PICKS_ASKED = re.compile(r"\b(?:picks?|pick for me|recommend\w*|suggest\w*|answer|advice|change|still say|still "
                          r"think|would you (?:say|go with|choose))\b")
 CAREER_RUNNER_UP = 0.2  # a self-description whose picks the router also finds this likely is weighed, not taken

@@ -296,7 +296,7 @@ class ConversationService:
     def _run(self, backend: Backend, turn: _Turn, text: str, mode: Mode, focus: list[str],
              history: list[Message]) -> Iterator[Event]:
         if backend.planner is not None:
-            yield from self._run_planned(backend, turn, self._turn_state(text, mode, turn.box.profile, focus, history))
+            yield from self._run_planned(backend, turn, self._turn_state(text, mode, turn, focus, history))
             return
         from langchain.agents import create_agent
         from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
@@ -374,8 +374,7 @@ class ConversationService:
             if isinstance(chunk.content, str) and chunk.content:
                 yield chunk.content
 
-    def _turn_state(self, text: str, mode: Mode, profile: Profile, focus: list[str],
-                    history: list[Message]) -> TurnState:
+    def _turn_state(self, text: str, mode: Mode, turn: _Turn, focus: list[str], history: list[Message]) -> TurnState:
         """The conversation as the offline advisor reads it: what each earlier answer contained, and its text."""
         answers = [m for m in history if m.role == "assistant"]
         metas = [m.meta for m in answers]
@@ -383,10 +382,10 @@ class ConversationService:
                       last_recommendations=next((list(a["recommendations"]) for a in reversed(metas)
                                                  if a.get("recommendations")), []),
                       last_what_if=metas[-1].get("what_if") if metas else None,
-                      turns=answer_contents(history))
+                      turns=turn.box.conversation)
         if not focus and answers and not any(metas):  # a caller that keeps its own history: what it last said
             focus = field_mentions(answers[-1].content, self.knowledge)
-        return TurnState(text, profile, focus, mode, recap, [m.content for m in answers])
+        return TurnState(text, turn.box.profile, focus, mode, recap, [m.content for m in answers])
 
     def _system_prompt(self, profile: Profile, mode: Mode, history: list[Message]) -> str:
         older = history[:-HISTORY_MESSAGES] if len(history) > HISTORY_MESSAGES else []

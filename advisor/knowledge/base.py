@@ -347,20 +347,17 @@ def _parse_knowledge(directory: Path, texts: dict[str, str]) -> Knowledge:
     )
     programmes = None
     if "programmes.yaml" in texts or (not texts and (directory / "programmes.yaml").exists()):
-        from advisor.knowledge.programmes import load_programmes
+        from advisor.knowledge.programmes import card_ids, load_programmes
 
-        # a card deleted from a copy of the knowledge base takes its programmes' mentions with it
-        programmes = load_programmes(directory / "programmes.yaml", [f.id for f in fields], removed=SHIPPED_FIELDS)
+        # a card deleted from a copy of the shipped knowledge base takes its programmes' mentions with it
+        shipped = card_ids(Path(__file__).resolve().parents[2] / "knowledge" / "fields")
+        programmes = load_programmes(directory / "programmes.yaml", [f.id for f in fields], removed=shipped)
     knowledge = Knowledge(essay=essay, fields=fields, assessments=assessments, scenarios=scenarios,
                           programmes=programmes)
     _cross_check(knowledge, directory)
     return knowledge
 
 
-SHIPPED_FIELDS = frozenset({
-    "adversarial-robustness", "agent-foundations", "ai-control", "automated-interpretability", "compute-governance",
-    "cooperative-ai", "cot-monitoring", "evaluations", "field-building", "forecasting", "mechanistic-interpretability",
-    "model-organisms", "rlhf-preference-learning", "scalable-oversight", "technical-governance", "unlearning"})
 SAVED_FORMAT = 2  # of what `_save` writes; raise it when that changes
 
 

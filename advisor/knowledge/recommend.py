@@ -39,6 +39,11 @@ class Recommendation:
     reasons: list[Reason]
 
     @property
+    def fit_reasons(self) -> list[Reason]:
+        """The reasons about the person (not the field's safety, not what the essay says)."""
+        return [x for x in self.reasons if x.kind not in ("safety", "essay")]
+
+    @property
     def fit_words(self) -> str:
         return ("a strong fit" if self.fit >= 0.6 else "a good fit" if self.fit >= 0.35 else
                 "some fit" if self.fit >= 0.15 else "little fit so far")

@@ -236,8 +236,10 @@ INJECTION = re.compile(r"\b(?:ignore|disregard|forget) (?:all |any |your |the |m
                        r"(?:that|in my profile)\b|\byou are now\b|\bnew instructions\b")
 NOT_A = re.compile(r"\bi(?:'m| am) not (?:a|an) ((?:[a-z-]+ ){0,2}?(?:developer|engineer|programmer|coder|"
                    r"researcher|scientist|student|teacher|lawyer|manager|designer|analyst))\b")
-HYPOTHETICAL = re.compile(r"^(?:(?:and|but|so|ok|okay),? )?(?:say|suppose|supposing|imagine|assume|assuming|what if|"
-                          r"if|let'?s say|pretend) (?:that )?i\b")  # "say I quit in January": not a fact yet
+# "say I quit in January", "what if I had 20 hours a week": supposed, not a fact yet (never recorded; answered as a
+# what-if about the person)
+HYPOTHETICAL = re.compile(r"^\W*(?:(?:and|but|so|ok|okay|hmm),? )?(?:what if|if|suppose|supposing|imagine|assume|"
+                          r"assuming|say|let'?s say|pretend)(?: that)? i\b", re.I)
 # "I'm a nurse, right?" and "realistically 4 hours a week - plan?" still tell
 STATES_IN_QUESTION = re.compile(r"^(?:(?:realistically|honestly|so|ok|okay|well|and|but|basically),? )*"
                                 r"(?:(?:i|i'm|i am|i've|i have|my)\b|\d+ (?:hours?|hrs?|h) (?:a|per|each) week\b)")
@@ -757,8 +759,6 @@ def _readings_done(low: str, knowledge: Knowledge) -> list[str]:
     return list(dict.fromkeys(r.url for card in knowledge.fields for r in card.readings if r.title.lower() in low))
 
 
-SUPPOSED = re.compile(r"^\W*(?:(?:and|but|so|ok|okay|hmm),? )?(?:what if|if|suppose|supposing|imagine|assume|assuming|"
-                      r"say|let'?s say|pretend)(?: that)? i\b", re.I)
 AS_IF = [(re.compile(r"\bi were\b", re.I), "I am"), (re.compile(r"\bi had\b", re.I), "I have"),
          (re.compile(r"\bi could\b", re.I), "I can"), (re.compile(r"\bi did\b", re.I), "I do"),
          (re.compile(r"\bi knew\b", re.I), "I know"), (re.compile(r"\bi got\b", re.I), "I have")]
@@ -768,10 +768,10 @@ def supposed_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profi
     """What a message supposes about its writer ("what if I had 20 hours a week?", "if I were an ML engineer
     instead"), read as if it were said: for answering the what-if, never for the stored profile. Empty when the
     message supposes nothing about them."""
-    sentence = next((x for x in re.split(r"(?<=[.!?])\s+", text) if SUPPOSED.match(x)), None)
+    sentence = next((x for x in re.split(r"(?<=[.!?])\s+", text) if HYPOTHETICAL.match(x)), None)
     if sentence is None:
         return Profile()
-    said = SUPPOSED.sub("I", sentence, count=1)
+    said = HYPOTHETICAL.sub("I", sentence, count=1)
     said = re.split(r"[?]|,\s*(?:which|what|would|will|do|does|how|is|are|could|should)\b", said, maxsplit=1)[0]
     for pattern, plain in AS_IF:
         said = pattern.sub(plain, said)

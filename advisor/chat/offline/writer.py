@@ -201,7 +201,7 @@ def _career(plan: Plan, box: TurnResults, mode: Mode) -> str:
 
 
 def _reasons(r: Recommendation, mode: Mode) -> list[Reason]:
-    fit = [x for x in r.reasons if x.kind not in ("safety", "essay")]
+    fit = r.fit_reasons
     safety = [x for x in r.reasons if x.kind == "safety"]
     essay = [x for x in r.reasons if x.kind == "essay"]
     if mode == "concise":
@@ -296,7 +296,7 @@ def _why_fit(plan: Plan, box: TurnResults, mode: Mode) -> str:
         return box.say("answer_why_fit_none")
     r = rec.recommendations[0]
     lines = [box.say("answer_why_fit_head", name=r.name)]
-    fit = [x for x in r.reasons if x.kind not in ("safety", "essay")]
+    fit = r.fit_reasons
     lines += [f"- {x.text} {box.cite(x.sources)}".rstrip() for x in fit] or [box.say("answer_why_fit_none")]
     lines += [f"- {box.linked(x.text)} {box.cite(x.sources)}".rstrip() for x in r.reasons if x.kind == "safety"]
     return "\n".join(lines)
@@ -321,7 +321,7 @@ def _compare(plan: Plan, box: TurnResults, mode: Mode) -> str:
             lines.append(f"  The work: {_first_lower(work[i]).rstrip('.')}. {box.cite([f'field:{e.id}#work'])}")
         fit = fits.get(e.id)
         if fit:
-            why = next((x for x in fit.reasons if x.kind not in ("safety", "essay")), None)
+            why = next(iter(fit.fit_reasons), None)
             because = f", since {_first_lower(why.text).rstrip('.')} {box.cite(why.sources)}" if why else ""
             lines.append(f"  For you: {fit.fit_words}{because}.".replace(" .", "."))
     safer = max(res.explanations, key=lambda e: e.rank)

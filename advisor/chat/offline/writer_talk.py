@@ -11,6 +11,7 @@ from advisor.chat.events import Mode
 from advisor.chat.fit import affinity
 from advisor.chat.offline.requests import Shape
 from advisor.chat.tools import Found, Recommended
+from advisor.knowledge.profile import Constraints
 from advisor.knowledge.ranking import rank_fields
 from advisor.knowledge.recommend import recommend
 
@@ -204,7 +205,7 @@ def recap(plan: Plan, box: TurnResults, mode: Mode) -> str:
     reasons = []
     for fid in picks[: shape.top or 3]:
         r = recs.get(fid)
-        why = next((x for x in (r.reasons if r else []) if x.kind not in ("safety", "essay")), None)
+        why = next(iter(r.fit_reasons), None) if r else None
         said = f"{why.text[:1].lower()}{why.text[1:].rstrip('.')} {box.cite(why.sources)}; " if why else ""
         safety = r.safety_words(total) if r else "on our model's estimate"
         reasons.append((box.knowledge.field(fid).name,
@@ -257,7 +258,7 @@ def shaped(head: str, items: list[str], shape: Shape, top: list[tuple[str, str]]
 def supposed_picks(plan: Plan, box: TurnResults, mode: Mode) -> str:
     """The picks for a supposed change to the person ("what if I had 20 hours a week?"), beside today's picks;
     nothing of it is stored."""
-    from advisor.chat.offline.writer import understood
+    from advisor.chat.offline.writer import _first_lower, understood
 
     rec = box.last(Recommended)
     if not isinstance(rec, Recommended) or not rec.recommendations or plan.supposed is None:
@@ -266,8 +267,8 @@ def supposed_picks(plan: Plan, box: TurnResults, mode: Mode) -> str:
     supposed = understood(plan.supposed, box.knowledge) or "that"
     lines = [f"Supposing {supposed} (I am not recording it), these would be my picks:"]
     for i, r in enumerate(rec.recommendations, 1):
-        why = next((x for x in r.reasons if x.kind not in ("safety", "essay")), None)
-        because = f"; {_lower(why.text).rstrip('.')} {box.cite(why.sources)}" if why else ""
+        why = next(iter(r.fit_reasons), None)
+        because = f"; {_first_lower(why.text).rstrip('.')} {box.cite(why.sources)}" if why else ""
         lines.append(f"{i}. {r.name}: {r.fit_words}, {r.safety_words(total)} on automation (our model's estimate)"
                      f"{because}.".replace(" .", "."))
     now, then = plan.picks[:3], [r.field_id for r in rec.recommendations]
@@ -276,7 +277,7 @@ def supposed_picks(plan: Plan, box: TurnResults, mode: Mode) -> str:
         if now == then:
             lines.append(f"That is the same as my picks for you today ({', '.join(names)}): the change would not "
                          "move them.")
-            if plan.supposed.constraints != type(plan.supposed.constraints)():  # time or money, not fit
+            if plan.supposed.constraints != Constraints():  # time or money, not fit
                 lines.append("Time and savings change the plan, not the fit: ask me for a plan with those numbers.")
         else:
             came = [box.knowledge.field(f).name for f in then if f not in now]
@@ -286,7 +287,3 @@ def supposed_picks(plan: Plan, box: TurnResults, mode: Mode) -> str:
             lines.append(f"Today my picks for you are {', '.join(names)}"
                          f"{': ' + moved if moved else ', in another order'}.")
     return "\n".join(lines)
-
-
-def _lower(text: str) -> str:
-    return text[:1].lower() + text[1:]

@@ -205,6 +205,13 @@ class ChunkIndex:
         """Changes whenever the index's content changes, also when another process changed it."""
         return self.state()[0]
 
+    def taking_turns(self) -> contextlib.AbstractContextManager[None]:
+        """Held while the index is filled or read whole: processes sharing a local index folder take turns, so
+        none reads rows whose vectors another is still writing (Chroma's local store is not made for that). The
+        collection is opened first, since opening takes the same lock."""
+        self.collection()
+        return _first_use_lock(self.settings)
+
     def state(self) -> tuple[str, dict[str, Any]]:
         """The revision and the collection's metadata, both read afresh (another process may have changed them)."""
         col = self.client().get_collection(self.name)

@@ -303,16 +303,16 @@ class Retriever:
         with self._lock:
             if self._ready:
                 return
-            col = self.index.collection()
-            if (col.metadata or {}).get("knowledge_fingerprint") != self.fingerprint():
-                self.sync_knowledge(progress)
             notices: list[str] = []
 
             def notify(message: str) -> None:
                 notices.append(message)
                 notify_stderr(message)
 
-            reconcile_documents(self.index, notify)
+            with self.index.taking_turns():  # the fingerprint is read afresh: another process may have synced
+                if self.index.state()[1].get("knowledge_fingerprint") != self.fingerprint():
+                    self.sync_knowledge(progress)
+            reconcile_documents(self.index, notify)  # outside: it takes the documents' own lock
             # Only a state found in order may be answered from the saved copy: anything to say is said again by
             # the next search, as it was before there was a copy.
             self._reconciled = None if notices else _files_stamp(self.index.settings)
@@ -353,7 +353,8 @@ class Retriever:
             lexical = _Lexical.load(folder)
             local = not self.index.settings.chroma_host
             if lexical is None or lexical.revision != revision or (local and lexical.vectors is None):
-                lexical = _Lexical(revision, *self.index.everything())
+                with self.index.taking_turns():
+                    lexical = _Lexical(revision, *self.index.everything())
             self._lexical = lexical
         lexical = self._lexical
         trusted = stamp if stamp is not None and stamp == self._reconciled else None

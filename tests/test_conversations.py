@@ -353,6 +353,25 @@ def test_a_plan_names_programmes_that_fit_the_week_and_never_a_full_time_one_bes
     assert plan.total_hours <= 8 * 16 and sum(s.hours for s in plan.steps) <= plan.total_hours
 
 
+def test_a_plan_offers_no_full_time_programme_when_the_decision_advice_is_to_keep_the_job(
+        knowledge: Knowledge) -> None:
+    """The plan and the quit-or-keep answer give the same advice: four months of savings and six hours a week
+    (job not mentioned) is 'keep the job', so no full-time fellowship is offered; a year of savings is not."""
+    assert knowledge.programmes is not None
+
+    def full_time_offered(profile: Profile) -> bool:
+        plan = transition_plan(knowledge, profile, ["evaluations", "ai-control"], weeks=16, today=date(2026, 12, 7))
+        return any(knowledge.programmes.programme(src.removeprefix("programme:")).full_time  # type: ignore[union-attr]
+                   for s in plan.steps for src in s.sources if src.startswith("programme:"))
+
+    short = Profile(constraints=Constraints(runway_months=4, hours_per_week=6))
+    assert quit_or_keep(knowledge, short, "evaluations").keep_job
+    assert not full_time_offered(short)
+    long = Profile(constraints=Constraints(runway_months=12, hours_per_week=6))
+    assert not quit_or_keep(knowledge, long, "evaluations").keep_job
+    assert full_time_offered(long)
+
+
 def test_a_supposed_change_about_the_person_gets_picks_for_it_and_is_never_recorded(
         service: ConversationService) -> None:
     """'What if I had 20 hours a week?' and 'if I were an ML engineer instead' are what-ifs about the person: the

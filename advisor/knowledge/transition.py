@@ -152,11 +152,14 @@ def _ways_in(knowledge: Knowledge, profile: Profile, fields: list[str], hours: i
         return []
     runway_weeks = (profile.constraints.runway_months or 0) * 4.33
     keeps_job = profile.constraints.keeps_job is True
+    advised_to_keep = bool(_reasons_to_keep_job(profile))  # the same advice as the decision answer
 
     def allowed(p: Programme) -> bool:
         if not p.full_time:
             return p.hours_per_week <= hours
-        return not keeps_job and (hours >= FULL_TIME_HOURS * 0.75 or runway_weeks >= (p.length_weeks or 52))
+        if keeps_job:
+            return False
+        return hours >= FULL_TIME_HOURS * 0.75 or (not advised_to_keep and runway_weeks >= (p.length_weeks or 52))
 
     return [p for p in knowledge.programmes.for_fields(fields) if allowed(p)]
 
@@ -212,6 +215,14 @@ def quit_or_keep(knowledge: Knowledge, profile: Profile, field_id: str) -> Decis
     months = c.runway_months or 6
     hours = c.hours_per_week or DEFAULT_HOURS
     weeks = round(months * 4.33)
+    reasons = _reasons_to_keep_job(profile)
+    return Decision(c.runway_months, hours, bool(c.needs_salary), bool(reasons), hours * weeks,
+                    FULL_TIME_HOURS * weeks, months, knowledge.field(field_id), reasons)
+
+
+def _reasons_to_keep_job(profile: Profile) -> list[str]:
+    """Why to keep the job and go part-time first, in the person's own terms; none: quitting is reasonable."""
+    c = profile.constraints
     reasons = []
     if c.needs_salary:
         reasons.append("you said you need a salary")
@@ -219,8 +230,6 @@ def quit_or_keep(knowledge: Knowledge, profile: Profile, field_id: str) -> Decis
         reasons.append("you have not told me how many months of savings you have")
     elif c.runway_months < 6:
         reasons.append(f"{c.runway_months} months of savings is shorter than most programmes plus a job search")
-    keep = bool(reasons) or (c.risk_appetite == "low")
     if c.risk_appetite == "low":
         reasons.append("you want to keep risk low")
-    return Decision(c.runway_months, hours, bool(c.needs_salary), keep, hours * weeks, FULL_TIME_HOURS * weeks,
-                    months, knowledge.field(field_id), reasons)
+    return reasons

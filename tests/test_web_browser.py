@@ -146,6 +146,52 @@ def test_talk_cite_open_source_move_a_weight_and_see_the_chart_change(browser: A
     v.close()
 
 
+def _in_view(page: Any, selector: str, viewport: dict[str, int]) -> bool:
+    box = page.locator(selector).first.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"] + 0.5
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["laptop", "phone"])
+def test_the_first_screen_says_what_to_do_and_an_example_start_sends_itself(browser: Any, app: RunningApp,
+                                                                             viewport: dict[str, int]) -> None:
+    v = Visit(browser, app, viewport=viewport)
+    page = v.page
+    name = "laptop" if viewport == LAPTOP else "phone"
+    page.wait_for_selector("#adv-chat :text('Which AI-safety field is a safer bet for you?')")
+    examples = page.locator("#adv-chat button.example")
+    assert examples.count() == 3
+    # nothing to scroll for: the welcome's example starts and the message box are on the first screen
+    assert _in_view(page, "#adv-input textarea", viewport) and _in_view(page, "#adv-send", viewport)
+    assert "Enter sends" in str(page.get_attribute("#adv-input textarea", "placeholder"))
+    screenshot(page, f"{name}-0-first-screen", full_page=False)  # the first screen as a person sees it
+    examples.first.click()
+    page.wait_for_function("document.querySelectorAll('#adv-chat [data-testid=user]').length === 1")
+    page.wait_for_function("document.querySelector('#adv-status').innerText.startsWith('Answered')")
+    assert "backend engineer" in page.locator("#adv-chat [data-testid=user]").first.inner_text()
+    # the answer is read from its start: the question sits at the top of the chat, not scrolled past
+    top = page.evaluate("""() => {
+        const q = document.querySelector('#adv-chat [data-testid=user]');
+        const chat = document.querySelector('#adv-chat .bubble-wrap');
+        return q.getBoundingClientRect().top - chat.getBoundingClientRect().top; }""")
+    assert 0 <= top < 60, top
+    # on a phone the message box stays at the bottom of the screen while the long answer is scrolled
+    page.mouse.wheel(0, 2000)
+    page.wait_for_function("window.scrollY > 0 || document.querySelector('#adv-chat .bubble-wrap').scrollTop > 0")
+    assert _in_view(page, "#adv-input textarea", viewport)
+    # Enter sends; Shift+Enter only starts a new line
+    page.click("#adv-input textarea")
+    page.keyboard.type("Why is that")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("ranked there?")
+    assert page.input_value("#adv-input textarea") == "Why is that\nranked there?"
+    assert page.locator("#adv-chat [data-testid=user]").count() == 1
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelectorAll('#adv-chat [data-testid=user]').length === 2")
+    page.wait_for_function("document.querySelector('#adv-input textarea').value === ''")
+    screenshot(page, f"{name}-1-introduce-yourself")
+    v.close()
+
+
 def test_editing_the_profile_changes_the_recommendations_and_plan(browser: Any, app: RunningApp) -> None:
     v = Visit(browser, app)
     page = v.page

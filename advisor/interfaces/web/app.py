@@ -18,9 +18,12 @@ from advisor.interfaces.web.chat_view import Conversation
 from advisor.interfaces.web.escape import text
 from advisor.interfaces.web.handlers import STARTERS, WebHandlers, readable_errors, readable_stream
 from advisor.interfaces.web.plan_view import RISK_CHOICES
+from advisor.interfaces.web.scripts import PAGE_JS
 from advisor.interfaces.web.sources_view import EMPTY
 from advisor.interfaces.web.style import CHART_JS, CITATION_JS, CSS
+from advisor.interfaces.web.views_view import views_html
 from advisor.knowledge.ranking import DEFAULT_WEIGHTS, FACTORS, Factor, rank_fields
+from advisor.knowledge.views import view_matrix
 
 if TYPE_CHECKING:
     from advisor.chat.service import ConversationService
@@ -32,6 +35,13 @@ SEARCH_KINDS = [("everything", "everything"), ("the essay", "essay"), ("field ca
                 ("readings", "reading"), ("other assessments", "assessment"), ("your documents", "user")]
 MODE_HELP = "concise: short · detailed: with reasons · newcomer: explains the terms"
 PLAN_FILE = "my-ai-safety-plan.md"
+WELCOME = ("### Which AI-safety field is a safer bet for you?\n"
+           "Tell me your background, what you enjoy and how much time you have. I'll suggest research fields "
+           "less likely to be automated soon, say why, and show the source of every claim. Or start with one of "
+           "these:")
+INPUT_HINT = "Type here: Enter sends, Shift+Enter adds a line"
+# the chat fills the window's height, leaving room for the header, the tabs and the input below it
+CHAT_HEIGHT = "max(300px, calc(100dvh - 330px))"
 SAVE_TEXT_JS = f"""(text) => {{
   if (!text) return "";
   const link = document.createElement("a");
@@ -66,25 +76,28 @@ def build_ui(service: ConversationService, login_owner: Callable[[str], str] | N
 
     with gr.Blocks(title=TITLE, analytics_enabled=False, fill_width=True) as demo:
         conv = gr.State(None)
-        gr.HTML(header_html(service.backend.label, len(k.fields)), elem_id="adv-top")
+        gr.HTML(header_html(service.backend.label, len(k.fields)), elem_id="adv-top", js_on_load=PAGE_JS)
         with gr.Tabs(selected="chat", overflow_behavior="wrap") as tabs:
             # --- 1. the conversation -----------------------------------------------------------------------
             with gr.Tab("Talk it through", id="chat"), gr.Row(equal_height=False):
-                with gr.Column(scale=3, min_width=320):
+                with gr.Column(scale=3, min_width=320, elem_id="adv-chat-col"):
                     chatbot = gr.Chatbot(
-                        label="Conversation", show_label=False, elem_id="adv-chat", height=540, sanitize_html=True,
-                        allow_tags=False, latex_delimiters=[], render_markdown=True, layout="bubble",
-                        placeholder="**Tell me about your background and what you like**, ask why a field "
-                                    "ranks where it does, try a what-if, or ask for readings.",
+                        label="Conversation", show_label=False, elem_id="adv-chat", height=CHAT_HEIGHT,
+                        sanitize_html=True, allow_tags=False, latex_delimiters=[], render_markdown=True,
+                        layout="bubble", autoscroll=False, placeholder=WELCOME,
+                        examples=[{"text": s} for s in STARTERS],
                         feedback_options=("Like", "Dislike"), buttons=["copy"])
-                    with gr.Row(elem_id="adv-followups"):
-                        followups = [gr.Button(q, size="sm", elem_classes=["adv-followup"]) for q in STARTERS]
-                    with gr.Row(equal_height=True):
-                        message = gr.Textbox(placeholder="Ask about your career move, a field's rank, a "
-                                             "what-if, or readings…", show_label=False, lines=2, max_lines=8,
-                                             scale=5, elem_id="adv-input", container=False)
+                    with gr.Row(equal_height=True, elem_id="adv-compose"):
+                        message = gr.Textbox(placeholder=INPUT_HINT, label="Your message", show_label=False,
+                                             lines=1, max_lines=6, scale=5, elem_id="adv-input", container=False,
+                                             html_attributes=gr.InputHTMLAttributes(enterkeyhint="send"))
                         send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="adv-send")
+                    gr.HTML("<p id='adv-count' hidden aria-live='polite'></p>", padding=False,
+                            elem_id="adv-count-box")
                     status = gr.Markdown("", elem_id="adv-status")
+                    with gr.Row(elem_id="adv-followups"):
+                        followups = [gr.Button(q, size="sm", elem_classes=["adv-followup"], visible=False)
+                                     for q in STARTERS]
                     with gr.Row(visible=False, elem_id="adv-comment-row") as comment_row:
                         comment = gr.Textbox(label="Comment on this answer (optional)", scale=4,
                                              elem_id="adv-comment")
@@ -123,6 +136,8 @@ def build_ui(service: ConversationService, login_owner: Callable[[str], str] | N
                     moved = gr.Markdown(moves_markdown(k, {}, []), elem_id="adv-moved")
                     ask_change = gr.Button("Ask the advisor about this change", interactive=False,
                                            elem_id="adv-ask-change")
+                    with gr.Accordion("What others say: each field by each source", open=True):
+                        gr.HTML(views_html(view_matrix(k, baseline)), elem_id="adv-views")
                 with gr.Column(scale=2, min_width=300):
                     with gr.Accordion("What-ifs: weigh the factors, or pick a scenario", open=True):
                         sliders = [gr.Slider(0, 10, value=f.default_weight, step=0.5, label=slider_label(f),
@@ -174,20 +189,27 @@ def build_ui(service: ConversationService, login_owner: Callable[[str], str] | N
 
         # the chat
         load_plan: dict[str, Any] = {"fn": readable_errors(h.load_profile), "inputs": conv,
-                                     "outputs": [*form, *plan_out], "api_visibility": "private"}
+                                     "outputs": [*form, *plan_out], "api_visibility": "private",
+                                     "show_progress": "hidden"}
         demo.load(readable_errors(h.start), inputs=conv, outputs=[*chat_out, session_note],
                   api_visibility="private").then(**load_plan)
         ask = readable_stream(h.ask)
         gr.on([send.click, message.submit], ask, inputs=[message, mode, conv], outputs=[message, *chat_out],
-              api_name="ask", concurrency_limit=8).then(**load_plan)
+              api_name="ask", concurrency_limit=8, show_progress="hidden").then(**load_plan)
         for button in followups:
             button.click(ask, inputs=[button, mode, conv], outputs=[message, *chat_out],
-                         api_visibility="private").then(**load_plan)
+                         api_visibility="private", show_progress="hidden").then(**load_plan)
+
+        def example_text(evt: gr.SelectData) -> str:
+            return str(evt.value.get("text", "")) if isinstance(evt.value, dict) else str(evt.value)
+
+        chatbot.example_select(example_text, outputs=message, api_visibility="private").then(
+            ask, inputs=[message, mode, conv], outputs=[message, *chat_out], api_visibility="private",
+            show_progress="hidden").then(
+            **load_plan)
         show_thumbs = {"fn": h.thumbs, "inputs": conv, "outputs": chatbot, "api_visibility": "private"}
         new.click(readable_errors(h.new_conversation), outputs=[*chat_out, session_note, feedback_note],
                   api_name="new_conversation").then(**load_plan).then(**show_thumbs)
-        chatbot.clear(readable_errors(h.new_conversation), outputs=[*chat_out, session_note, feedback_note],
-                      api_visibility="private").then(**load_plan).then(**show_thumbs)
         resume.click(readable_errors(h.resume), inputs=code, outputs=[*chat_out, session_note, feedback_note],
                      api_name="resume").then(**load_plan).then(**show_thumbs)
         gr.on([mine_refresh.click, mine_box.expand], readable_errors(h.my_conversations), outputs=mine,
@@ -229,7 +251,8 @@ def build_ui(service: ConversationService, login_owner: Callable[[str], str] | N
         ask_change.click(readable_errors(h.change_question), inputs=[*what_if, pick], outputs=message,
                          api_visibility="private").success(
             lambda: gr.Tabs(selected="chat"), outputs=tabs, api_visibility="private").then(
-            ask, inputs=[message, mode, conv], outputs=[message, *chat_out], api_visibility="private").then(
+            ask, inputs=[message, mode, conv], outputs=[message, *chat_out], api_visibility="private",
+            show_progress="hidden").then(
             **load_plan)
 
         # the profile and plan

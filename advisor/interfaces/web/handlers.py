@@ -138,7 +138,8 @@ class WebHandlers:
     def chat_outputs(self, conv: Conversation, status: str) -> tuple[Any, ...]:
         import gradio as gr
 
-        items = (conv.followups or STARTERS)[:3]
+        # an empty conversation shows its example starts inside the chat (the welcome), not below it
+        items = (conv.followups or STARTERS)[:3] if conv.messages else []
         buttons = [gr.update(value=items[i], visible=True) if i < len(items) else gr.update(visible=False)
                    for i in range(3)]
         return (conv.messages, sources_html(conv.sources), *buttons, self.understood(conv), status, conv)

@@ -5,11 +5,11 @@ is fetched from outside the machine."""
 from __future__ import annotations
 
 CSS = """
-.adv-header{display:flex;flex-wrap:wrap;align-items:flex-end;justify-content:space-between;gap:.5rem 1rem;
-  padding:.25rem 0 .5rem;border-bottom:1px solid var(--border-color-primary)}
-.adv-header h1{margin:0;font-size:1.6rem;line-height:1.2;font-weight:700;color:var(--body-text-color);
+.adv-header{display:flex;flex-wrap:wrap;align-items:flex-end;justify-content:space-between;gap:.3rem 1rem;
+  padding:0 0 .4rem;border-bottom:1px solid var(--border-color-primary)}
+.adv-header h1{margin:0;font-size:1.4rem;line-height:1.2;font-weight:700;color:var(--body-text-color);
   font-family:system-ui,ui-sans-serif,sans-serif}
-.adv-header p{margin:.2rem 0 0;color:var(--body-text-color-subdued);max-width:52rem}
+.adv-header p{margin:.15rem 0 0;color:var(--body-text-color-subdued);max-width:52rem;font-size:.9rem}
 .adv-badges{display:flex;flex-wrap:wrap;gap:.4rem}
 .adv-badge{font-size:.8rem;padding:.15rem .55rem;border-radius:999px;border:1px solid var(--border-color-primary);
   background:var(--background-fill-secondary);color:var(--body-text-color);white-space:nowrap}
@@ -18,6 +18,13 @@ CSS = """
 .adv-explain :is(h3,h4,b),.adv-plan b,.adv-readings b,.adv-rank,.adv-num,.adv-sources summary,
 .adv-factor-head b{font-family:system-ui,ui-sans-serif,sans-serif}
 #adv-status{font-size:.85rem;color:var(--body-text-color-subdued);min-height:1.2rem}
+/* one conversation per tab: "New conversation" starts another, so no clear (trash) icon over the chat */
+#adv-chat button[aria-label="Clear"]{display:none}
+#adv-count{margin:0;font-size:.8rem;color:var(--body-text-color-subdued)}
+#adv-count.adv-over{color:var(--adv-warn-text);font-weight:600}
+#adv-compose{gap:.5rem;align-items:stretch}
+#adv-compose textarea{font-size:1rem}
+#adv-chat .placeholder-content h3,#adv-chat .placeholder h3{margin:.2rem 0 .4rem;font-size:1.15rem}
 #adv-status p{margin:0}
 #adv-followups button{font-size:.85rem;text-align:left;white-space:normal;height:auto;min-height:2.2rem}
 #adv-chat a.cite,a.cite{display:inline-block;text-decoration:none;font-size:.78em;font-weight:600;
@@ -85,7 +92,13 @@ ol.adv-rows{list-style:none;margin:0 !important;padding:0 !important}
 .adv-readings ul{padding-left:1rem;font-size:.9rem}
 .adv-done{opacity:.7}
 @media (max-width: 640px){
-  .adv-header h1{font-size:1.3rem}
+  .adv-header h1{font-size:1.15rem}
+  .adv-header p,.adv-badges{display:none}
+  /* the message box stays at the bottom of the screen while the chat tab is open */
+  #adv-compose{position:fixed;left:0;right:0;bottom:0;z-index:50;margin:0;padding:.5rem .6rem;
+    background:var(--background-fill-primary);border-top:1px solid var(--border-color-primary);
+    box-shadow:0 -2px 8px rgba(0,0,0,.08)}
+  #adv-chat-col{padding-bottom:4.5rem}
   .adv-row{grid-template-columns:2.6rem 1fr 2.4rem;grid-template-areas:"rank name score" "rank bar move";row-gap:.15rem}
   .adv-row>.adv-rank{grid-area:rank}
   .adv-row>.adv-name{grid-area:name}

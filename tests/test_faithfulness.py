@@ -256,3 +256,90 @@ def test_every_referenced_essay_passage_exists() -> None:
     for fact in essay.get("public_facts") or []:
         missing += [f"essay.yaml {fact['id']}: {pid}" for pid in fact.get("supports") or [] if pid not in known]
     assert not missing, "References to essay passages that do not exist:\n" + "\n".join(missing)
+
+
+# --- the essay's silence, and the assessments' labels ---------------------------------------------------------
+
+SURVIVING_SILENCE = "The surviving text of the essay does not mention it."
+# "the essay is silent / does not mention / says nothing", unless it is the *surviving text* that is silent: the
+# post's ranked list was lost (essay-20) and may name the field
+BARE_SILENCE = re.compile(
+    r"(?<!surviving text of )\b(?:the|this)\s+essay\s+(?:is\s+silent|says\s+nothing|does\s+not\s+mention"
+    r"|doesn't\s+mention|never\s+mentions)", re.IGNORECASE)
+# words a claim about *which comes first* uses, and words of a claim that handing work to AI is not yet safe
+ORDER_WORDS = re.compile(
+    r"\b(?:most|least|more|less)\s+automatable\b|\blikely\s+to\s+be\s+automated\b|\bautomated\s+(?:first|sooner|"
+    r"earlier)\b|\balready\s+beat\b|\bbefore\b", re.IGNORECASE)
+SOONER = re.compile(r"\b(?:most|more)\s+automatable\b|\blikely\s+to\s+be\s+automated\b|\balready\s+beat\b",
+                    re.IGNORECASE)
+LATER = re.compile(r"\b(?:least|less)\s+automatable\b", re.IGNORECASE)
+UNSAFE_WORDS = re.compile(r"\b(?:safely|unsafe|cannot\s+yet\s+be\s+handed|must\s+first\s+be\s+trained)\b",
+                          re.IGNORECASE)
+
+
+def leans_problem(text: str, leans: str) -> str | None:
+    """Why `leans` misreads a claim whose words are `text` (None when it fits). A claim that handing work to AI is
+    not yet safe says nothing about sooner or later, so it must not be read as either."""
+    if UNSAFE_WORDS.search(text) and leans != "unsafe-to-automate":
+        return "says automating it is not yet safe, which is not an order: label it unsafe-to-automate"
+    if leans == "more-automatable" and not (SOONER.search(text) and not LATER.search(text)):
+        return "labelled more-automatable but does not say it is automated sooner"
+    if leans == "less-automatable" and not (LATER.search(text) and not SOONER.search(text)):
+        return "labelled less-automatable but does not say it is automated later"
+    if leans == "unsafe-to-automate" and not UNSAFE_WORDS.search(text):
+        return "labelled unsafe-to-automate but says nothing about safety"
+    return None
+
+
+def _claims() -> list[tuple[str, str, str]]:
+    data = yaml.safe_load((KNOWLEDGE / "assessments.yaml").read_text(encoding="utf-8"))
+    return [(c["id"], " ".join(c["text"].split()), c["leans"]) for a in data["assessments"] for c in a["claims"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "leans", "wrong"),
+    [
+        ("Hard-to-supervise fuzzy tasks cannot yet be handed to AI agents safely.", "less-automatable", True),
+        ("Hard-to-supervise fuzzy tasks cannot yet be handed to AI agents safely.", "unsafe-to-automate", False),
+        ("Alignment theory comes out as the least automatable safety area.", "less-automatable", False),
+        ("Alignment theory comes out as the least automatable safety area.", "more-automatable", True),
+        ("Control and evals come out as the most automatable.", "more-automatable", False),
+        ("Agents already beat a human baseline on a crisp metric.", "more-automatable", False),
+        ("Interpretability research is likely to be automated.", "less-automatable", True),
+    ],
+)
+def test_the_leans_checker(text: str, leans: str, wrong: bool) -> None:
+    assert (leans_problem(text, leans) is not None) is wrong
+
+
+@pytest.mark.parametrize(("claim_id", "text", "leans"), _claims(), ids=lambda x: x if "-" in str(x)[:12] else "")
+def test_each_assessment_label_says_what_its_claim_says(claim_id: str, text: str, leans: str) -> None:
+    problem = leans_problem(text, leans)
+    assert problem is None, f"assessments.yaml {claim_id}: {problem}"
+
+
+def test_the_silence_checker() -> None:
+    assert BARE_SILENCE.search("The essay is silent on this field.")
+    assert BARE_SILENCE.search("The essay does not mention unlearning.")
+    assert not BARE_SILENCE.search(SURVIVING_SILENCE)
+
+
+@pytest.mark.parametrize("path", CARD_PATHS, ids=lambda p: p.stem)
+def test_a_card_says_only_the_surviving_text_is_silent(path: Path) -> None:
+    """The post's ranked list was lost in the scrape (essay-20) and probably names some of these fields: what is
+    silent is the surviving text, never "the essay"."""
+    front, _ = _split_card(path)
+    essay = front.get("essay") or {}
+    if not essay.get("passages"):
+        assert essay.get("says") == SURVIVING_SILENCE, f"{path.name}: essay.says should be {SURVIVING_SILENCE!r}"
+    bare = [s for _, s in card_prose(path) if BARE_SILENCE.search(s)]
+    bare += [s for s in sentences(essay.get("says", "")) if BARE_SILENCE.search(s)]
+    assert not bare, f"{path.name}: say that the surviving text of the essay does not mention it: {bare}"
+
+
+def test_the_views_file_says_only_the_surviving_text_is_silent() -> None:
+    views = yaml.safe_load((KNOWLEDGE / "views.yaml").read_text(encoding="utf-8"))
+    essay = next(s for s in views["sources"] if s["id"] == "essay")
+    assert essay["silent"].startswith("The surviving text of the essay does not mention it")
+    texts = [s.get("silent", "") for s in views["sources"]] + [c["says"] for c in views["cells"]]
+    assert not [t for t in texts if BARE_SILENCE.search(t)]

@@ -14,6 +14,7 @@ from advisor.redact import redact
 def build_parser() -> argparse.ArgumentParser:
     from advisor.interfaces import cli_chat, cli_doctor, cli_eval, cli_knowledge, cli_search, cli_serve, cli_web
     from advisor.interfaces.cli_train import register as register_train
+    from advisor.interfaces.cli_views import register as register_views
 
     parser = argparse.ArgumentParser(
         prog="advisor",
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"advisor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     cli_knowledge.register(sub)
+    register_views(sub)
     cli_search.register(sub)
     cli_chat.register(sub)
     cli_web.register(sub)

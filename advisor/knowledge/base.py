@@ -28,6 +28,7 @@ from advisor.errors import DataError, InputError
 
 if TYPE_CHECKING:
     from advisor.knowledge.programmes import Programmes
+    from advisor.knowledge.views import ViewsFile
 
 FactorName = Literal["feedback_quality", "economic_incentive", "research_taste", "human_interaction"]
 Level = Literal["intro", "intermediate", "advanced"]
@@ -170,7 +171,7 @@ class Claim(_Strict):
     id: str
     text: str
     fields: list[str]
-    leans: Literal["more-automatable", "less-automatable", "mixed"]
+    leans: Literal["more-automatable", "less-automatable", "mixed", "unsafe-to-automate"]
 
 
 class Assessment(_Strict):
@@ -206,6 +207,7 @@ class Knowledge:
     assessments: tuple[Assessment, ...]
     scenarios: tuple[Scenario, ...]
     programmes: Programmes | None = None  # ways in (programmes.yaml), when the knowledge base has them
+    views: ViewsFile | None = None  # what each source says of each field (views.yaml), when the base has it
 
     def passage(self, passage_id: str) -> Passage:
         for p in self.essay.passages:
@@ -352,9 +354,21 @@ def _parse_knowledge(directory: Path, texts: dict[str, str]) -> Knowledge:
         # a card deleted from a copy of the shipped knowledge base takes its programmes' mentions with it
         shipped = card_ids(Path(__file__).resolve().parents[2] / "knowledge" / "fields")
         programmes = load_programmes(directory / "programmes.yaml", [f.id for f in fields], removed=shipped)
+    views = None
+    if "views.yaml" in texts or (not texts and (directory / "views.yaml").exists()):
+        from advisor.knowledge.programmes import card_ids
+        from advisor.knowledge.views import load_views
+
+        shipped = card_ids(Path(__file__).resolve().parents[2] / "knowledge" / "fields")
+        views = load_views(directory / "views.yaml", texts.get("views.yaml"),
+                           removed=shipped - {f.id for f in fields})
     knowledge = Knowledge(essay=essay, fields=fields, assessments=assessments, scenarios=scenarios,
-                          programmes=programmes)
+                          programmes=programmes, views=views)
     _cross_check(knowledge, directory)
+    if views is not None:
+        from advisor.knowledge.views import check_views
+
+        check_views(views, knowledge, directory / "views.yaml")
     return knowledge
 
 
@@ -365,8 +379,8 @@ def _read_texts(directory: Path) -> dict[str, str] | None:
     """The text of every file `load_knowledge` reads, by name under `directory`; None when one cannot be read (the
     parse then says which and why)."""
     names = ["essay.yaml", *(f"fields/{p.name}" for p in sorted((directory / "fields").glob("*.md"))),
-             "assessments.yaml", "scenarios.yaml", *(["programmes.yaml"] if (directory / "programmes.yaml").exists()
-                                                     else [])]
+             "assessments.yaml", "scenarios.yaml",
+             *(name for name in ("programmes.yaml", "views.yaml") if (directory / name).exists())]
     try:
         return {name: (directory / name).read_text(encoding="utf-8") for name in names}
     except (OSError, UnicodeDecodeError):
@@ -378,8 +392,8 @@ def _key(texts: dict[str, str]) -> str | None:
     defines the classes that are saved), and the versions of Python and pydantic."""
     import pydantic
 
-    try:
-        source = Path(__file__).read_bytes()
+    try:  # this module, and the one defining the views data it keeps
+        source = Path(__file__).read_bytes() + Path(__file__).with_name("views.py").read_bytes()
     except OSError:
         return None
     digest = hashlib.sha256(f"{SAVED_FORMAT}\0{sys.version}\0{pydantic.VERSION}\0".encode() + source)

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from advisor.chat.sessions import SessionStore
+from advisor.knowledge.ranking import FACTORS
 from advisor.settings import PROJECT_ROOT
 from tests.web_support import LAPTOP, PHONE, RunningApp, app_env, chromium, copy_home, running_app, screenshot
 
@@ -189,6 +190,52 @@ def test_the_first_screen_says_what_to_do_and_an_example_start_sends_itself(brow
     page.wait_for_function("document.querySelectorAll('#adv-chat [data-testid=user]').length === 2")
     page.wait_for_function("document.querySelector('#adv-input textarea').value === ''")
     screenshot(page, f"{name}-1-introduce-yourself")
+    v.close()
+
+
+def no_alarm(page: Any) -> None:
+    """No pop-up and no red "Error" badge over the page's content."""
+    assert page.locator(".toast-body, .toast-wrap .toast").count() == 0
+    assert not any(e.is_visible() for e in page.locator("[data-testid=status-tracker] .error").all())
+
+
+def test_mistakes_get_a_quiet_note_in_the_pages_words_and_change_nothing(browser: Any, app: RunningApp) -> None:
+    v = Visit(browser, app)
+    page = v.page
+    command_syntax = re.compile(r"advisor [a-z]+ --|`|[A-Z_]{4,}=|[a-z_]+=\d|expected [A-Z]")
+    # too long: a counter says so while typing, the note says what to do, and the text stays in the box
+    page.fill("#adv-input textarea", "x" * 4100)
+    page.wait_for_selector("#adv-count:text('4,100 of 4,000 characters')")
+    page.click("#adv-send")
+    page.wait_for_selector("#adv-status .adv-note:text('I read up to 4,000')")
+    assert len(page.input_value("#adv-input textarea")) == 4100
+    # empty: the same quiet note, nothing sent
+    page.fill("#adv-input textarea", "   ")
+    page.click("#adv-send")
+    page.wait_for_selector("#adv-status .adv-note:text('Type a message first')")
+    assert page.locator("#adv-chat [data-testid=user]").count() == 0
+    screenshot(page, "laptop-error-empty-message", full_page=False)
+    no_alarm(page)
+    # every weight at 0: refused gently, the chart keeps the last ranking the sliders could make
+    v.tab("Why fields rank where they do")
+    page.wait_for_selector("#adv-chart .adv-row")
+    names = [f.name for f in FACTORS]
+    for name in names[:-1]:
+        page.locator(f"#adv-w-{name} input[type=range]").focus()
+        page.keyboard.press("Home")
+    for f in FACTORS[:-1]:  # the chart has redrawn for the last weight that leaves one factor above 0
+        page.wait_for_function("(s) => document.querySelector('#adv-moved').innerText.includes(s)",
+                               arg=f"{f.label} weighs 0")
+    before = page.inner_html("#adv-chart .adv-chart")
+    page.locator(f"#adv-w-{names[-1]} input[type=range]").focus()
+    page.keyboard.press("Home")
+    page.wait_for_selector("#adv-rank-note .adv-note:text('Every factor is at 0')")
+    assert page.inner_html("#adv-chart .adv-chart") == before
+    assert page.locator("#adv-ask-change").is_disabled()
+    screenshot(page, "laptop-error-all-weights-zero", full_page=False)
+    for shown in (page.inner_text("body"),):
+        assert not command_syntax.search(shown), command_syntax.search(shown)
+    no_alarm(page)
     v.close()
 
 

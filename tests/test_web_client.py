@@ -91,8 +91,11 @@ def test_feedback_is_stored_with_the_turn(app: RunningApp) -> None:
 
 def test_a_weight_change_redraws_the_chart_and_says_what_moved(app: RunningApp) -> None:
     c = client(app)
-    default_chart, default_moves, _ = c.predict(3, 3, 1.5, 1.5, [], None, api_name="/rank")
-    chart, moves, explanation = c.predict(10, 0, 1.5, 1.5, [], "evaluations", api_name="/rank")
+    default_chart, default_moves, _, note = c.predict(3, 3, 1.5, 1.5, [], None, api_name="/rank")
+    chart, moves, explanation, _ = c.predict(10, 0, 1.5, 1.5, [], "evaluations", api_name="/rank")
+    assert note == ""
+    *_, zero_note = c.predict(0, 0, 0, 0, [], None, api_name="/rank")  # refused; the chart is left as it was
+    assert "Every factor is at 0" in zero_note
 
     def order(html: str) -> list[str]:
         return re.findall(r"data-field='([\w-]+)'", html)
@@ -122,15 +125,15 @@ def test_search_finds_essay_passages(app: RunningApp) -> None:
 
 
 @pytest.mark.parametrize(("message", "expected"), [
-    ("   ", "The message is empty"),
-    ("x" * 4001, "the limit is 4000"),
+    ("   ", "Type a message first"),
+    ("x" * 4001, "Your message is 4,001 characters; I read up to 4,000"),
 ])
 def test_bad_messages_get_a_readable_error(app: RunningApp, message: str, expected: str) -> None:
     from gradio_client.exceptions import AppError
 
     with pytest.raises(AppError, match=expected) as caught:
         ask(client(app), message)
-    assert "Traceback" not in str(caught.value)
+    assert "Traceback" not in str(caught.value) and "advisor index" not in str(caught.value)
 
 
 def test_a_dead_model_endpoint_falls_back_offline_behind_a_login(indexed_home: Path,

@@ -201,3 +201,23 @@ def test_importing_the_web_package_does_not_import_gradio() -> None:
     code = "import sys, advisor.interfaces.web, advisor.interfaces.cli_web; print('gradio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_errors_are_said_in_the_pages_words_without_command_syntax() -> None:
+    from advisor.chat.store import StoreUnavailableError
+    from advisor.errors import InputError
+    from advisor.interfaces.web.notes import page_message, page_words
+    from advisor.knowledge.ranking import RankingInputError, check_weights
+
+    said = page_words("The message is 5000 characters; the limit is 4000. Shorten it, or add long documents with "
+                      "`advisor index --add PATH`.")
+    assert said.startswith("The message is 5000 characters") and "advisor" not in said and "`" not in said
+    with pytest.raises(RankingInputError) as zero:
+        check_weights({"feedback_quality": 0, "economic_incentive": 0, "research_taste": 0, "human_interaction": 0})
+    shown = page_message(zero.value)
+    assert "FACTOR" not in shown and "=" not in shown and shown.startswith("Every weight is 0")
+    store = page_message(StoreUnavailableError("The store /srv/x/sessions.sqlite3 is locked: run `advisor doctor`"))
+    assert "/srv" not in store and "doctor" not in store and "try again" in store
+    crash = page_message(KeyError("profile"))
+    assert "KeyError" not in crash and "try again" in crash
+    assert page_message(InputError("Bad value <b>x</b>")) == "Bad value <b>x</b>."  # escaped where it is shown

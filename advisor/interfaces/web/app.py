@@ -16,7 +16,8 @@ from advisor.chat.events import MODES
 from advisor.interfaces.web.chart import chart_html, moves_markdown
 from advisor.interfaces.web.chat_view import Conversation
 from advisor.interfaces.web.escape import text
-from advisor.interfaces.web.handlers import STARTERS, WebHandlers, readable_errors, readable_stream
+from advisor.interfaces.web.handlers import STARTERS, WebHandlers
+from advisor.interfaces.web.notes import page_note, readable_errors, readable_stream
 from advisor.interfaces.web.plan_view import RISK_CHOICES
 from advisor.interfaces.web.scripts import PAGE_JS
 from advisor.interfaces.web.sources_view import EMPTY
@@ -41,7 +42,7 @@ WELCOME = ("### Which AI-safety field is a safer bet for you?\n"
            "these:")
 INPUT_HINT = "Type here: Enter sends, Shift+Enter adds a line"
 # the chat fills the window's height, leaving room for the header, the tabs and the input below it
-CHAT_HEIGHT = "max(300px, calc(100dvh - 330px))"
+CHAT_HEIGHT = "max(300px, calc(100dvh - 370px))"
 SAVE_TEXT_JS = f"""(text) => {{
   if (!text) return "";
   const link = document.createElement("a");
@@ -87,14 +88,16 @@ def build_ui(service: ConversationService, login_owner: Callable[[str], str] | N
                         layout="bubble", autoscroll=False, placeholder=WELCOME,
                         examples=[{"text": s} for s in STARTERS],
                         feedback_options=("Like", "Dislike"), buttons=["copy"])
-                    with gr.Row(equal_height=True, elem_id="adv-compose"):
-                        message = gr.Textbox(placeholder=INPUT_HINT, label="Your message", show_label=False,
-                                             lines=1, max_lines=6, scale=5, elem_id="adv-input", container=False,
-                                             html_attributes=gr.InputHTMLAttributes(enterkeyhint="send"))
-                        send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="adv-send")
-                    gr.HTML("<p id='adv-count' hidden aria-live='polite'></p>", padding=False,
-                            elem_id="adv-count-box")
-                    status = gr.Markdown("", elem_id="adv-status")
+                    with gr.Column(elem_id="adv-compose"):  # pinned to the bottom of a phone's screen
+                        status = gr.Markdown("", elem_id="adv-status")
+                        gr.HTML("<p id='adv-count' hidden aria-live='polite'></p>", padding=False,
+                                elem_id="adv-count-box")
+                        with gr.Row(equal_height=True, elem_id="adv-compose-row"):
+                            message = gr.Textbox(placeholder=INPUT_HINT, label="Your message", show_label=False,
+                                                 lines=1, max_lines=6, scale=5, elem_id="adv-input",
+                                                 container=False,
+                                                 html_attributes=gr.InputHTMLAttributes(enterkeyhint="send"))
+                            send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="adv-send")
                     with gr.Row(elem_id="adv-followups"):
                         followups = [gr.Button(q, size="sm", elem_classes=["adv-followup"], visible=False)
                                      for q in STARTERS]
@@ -140,6 +143,7 @@ def build_ui(service: ConversationService, login_owner: Callable[[str], str] | N
                         gr.HTML(views_html(view_matrix(k, baseline)), elem_id="adv-views")
                 with gr.Column(scale=2, min_width=300):
                     with gr.Accordion("What-ifs: weigh the factors, or pick a scenario", open=True):
+                        rank_note = gr.HTML("", elem_id="adv-rank-note", padding=False)
                         sliders = [gr.Slider(0, 10, value=f.default_weight, step=0.5, label=slider_label(f),
                                              info=f.meaning, elem_id=f"adv-w-{f.name}") for f in FACTORS]
                         scenarios = gr.CheckboxGroup([(s.name, s.id) for s in k.scenarios],
@@ -173,6 +177,7 @@ def build_ui(service: ConversationService, login_owner: Callable[[str], str] | N
                                     info="0: only safety from automation matters · 1: only fit to you",
                                     elem_id="adv-fit")
                     save = gr.Button("Update my recommendations", variant="primary", elem_id="adv-save")
+                    plan_note = gr.HTML("", elem_id="adv-plan-note", padding=False)
                 with gr.Column(scale=3, min_width=320):
                     gr.Markdown("### Recommended for you")
                     recs = gr.HTML("", elem_id="adv-recs")
@@ -191,37 +196,44 @@ def build_ui(service: ConversationService, login_owner: Callable[[str], str] | N
         load_plan: dict[str, Any] = {"fn": readable_errors(h.load_profile), "inputs": conv,
                                      "outputs": [*form, *plan_out], "api_visibility": "private",
                                      "show_progress": "hidden"}
-        demo.load(readable_errors(h.start), inputs=conv, outputs=[*chat_out, session_note],
-                  api_visibility="private").then(**load_plan)
+        quiet: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+
+        def noted(event: Any, note: gr.Component) -> Any:
+            """A failed event says why in the tab's note (no pop-up, no error badges over the content)."""
+            event.failure(page_note, outputs=note, **quiet)
+            return event
+
+        noted(demo.load(readable_errors(h.start), inputs=conv, outputs=[*chat_out, session_note], **quiet),
+              status).then(**load_plan)
         ask = readable_stream(h.ask)
-        gr.on([send.click, message.submit], ask, inputs=[message, mode, conv], outputs=[message, *chat_out],
-              api_name="ask", concurrency_limit=8, show_progress="hidden").then(**load_plan)
+        noted(gr.on([send.click, message.submit], ask, inputs=[message, mode, conv], outputs=[message, *chat_out],
+                    api_name="ask", concurrency_limit=8, show_progress="hidden"), status).then(**load_plan)
         for button in followups:
-            button.click(ask, inputs=[button, mode, conv], outputs=[message, *chat_out],
-                         api_visibility="private", show_progress="hidden").then(**load_plan)
+            noted(button.click(ask, inputs=[button, mode, conv], outputs=[message, *chat_out], **quiet),
+                  status).then(**load_plan)
 
         def example_text(evt: gr.SelectData) -> str:
             return str(evt.value.get("text", "")) if isinstance(evt.value, dict) else str(evt.value)
 
-        chatbot.example_select(example_text, outputs=message, api_visibility="private").then(
-            ask, inputs=[message, mode, conv], outputs=[message, *chat_out], api_visibility="private",
-            show_progress="hidden").then(
-            **load_plan)
+        noted(chatbot.example_select(example_text, outputs=message, **quiet).then(
+            ask, inputs=[message, mode, conv], outputs=[message, *chat_out], **quiet), status).then(**load_plan)
         show_thumbs = {"fn": h.thumbs, "inputs": conv, "outputs": chatbot, "api_visibility": "private"}
-        new.click(readable_errors(h.new_conversation), outputs=[*chat_out, session_note, feedback_note],
-                  api_name="new_conversation").then(**load_plan).then(**show_thumbs)
-        resume.click(readable_errors(h.resume), inputs=code, outputs=[*chat_out, session_note, feedback_note],
-                     api_name="resume").then(**load_plan).then(**show_thumbs)
-        gr.on([mine_refresh.click, mine_box.expand], readable_errors(h.my_conversations), outputs=mine,
-              api_name="my_conversations")
+        noted(new.click(readable_errors(h.new_conversation), outputs=[*chat_out, session_note, feedback_note],
+                        api_name="new_conversation", show_progress="hidden"), status).then(
+            **load_plan).then(**show_thumbs)
+        noted(resume.click(readable_errors(h.resume), inputs=code, outputs=[*chat_out, session_note, feedback_note],
+                           api_name="resume", show_progress="hidden"), session_note).then(
+            **load_plan).then(**show_thumbs)
+        noted(gr.on([mine_refresh.click, mine_box.expand], readable_errors(h.my_conversations), outputs=mine,
+                    api_name="my_conversations", show_progress="hidden"), mine)
 
         def on_like(state: Conversation | None, data: gr.LikeData) -> tuple[Any, ...]:
             return h.feedback(state, data.index, data.liked)
 
-        chatbot.like(readable_errors(on_like), inputs=conv, outputs=[comment_row, feedback_note, conv],
-                     api_visibility="private")
-        comment_send.click(readable_errors(h.feedback_comment), inputs=[conv, comment],
-                           outputs=[comment_row, feedback_note, comment, conv], api_visibility="private")
+        noted(chatbot.like(readable_errors(on_like), inputs=conv, outputs=[comment_row, feedback_note, conv],
+                           **quiet), feedback_note)
+        noted(comment_send.click(readable_errors(h.feedback_comment), inputs=[conv, comment],
+                                 outputs=[comment_row, feedback_note, comment, conv], **quiet), feedback_note)
         # feedback for API clients (the page uses the thumbs under each answer)
         rate_turn = gr.Number(visible=False)
         rate_value = gr.Textbox(visible=False)
@@ -230,26 +242,26 @@ def build_ui(service: ConversationService, login_owner: Callable[[str], str] | N
         rate.click(readable_errors(h.rate), inputs=[conv, rate_turn, rate_value, rate_comment],
                    outputs=[feedback_note, conv], api_name="feedback")
 
-        gr.on([search.click, query.submit], readable_errors(h.search), inputs=[query, kind], outputs=found,
-              api_name="search")
+        noted(gr.on([search.click, query.submit], readable_errors(h.search), inputs=[query, kind], outputs=found,
+                    api_name="search", show_progress="hidden"), found)
 
         # the ranking
-        gr.on([s.change for s in sliders] + [scenarios.change], readable_errors(h.redraw),
-              inputs=[*what_if, pick], outputs=[chart, moved, explanation, ask_change], api_name="rank",
-              trigger_mode="always_last")
-        pick.input(readable_errors(h.select_field), inputs=[pick, *what_if], outputs=[pick, chart, explanation],
-                   api_name="explain")
+        noted(gr.on([s.change for s in sliders] + [scenarios.change], readable_errors(h.redraw),
+                    inputs=[*what_if, pick], outputs=[chart, moved, explanation, ask_change, rank_note],
+                    api_name="rank", trigger_mode="always_last", show_progress="hidden"), rank_note)
+        noted(pick.input(readable_errors(h.select_field), inputs=[pick, *what_if],
+                         outputs=[pick, chart, explanation], api_name="explain", show_progress="hidden"), rank_note)
 
         def on_chart_click(fq: float, ei: float, rt: float, hi: float, chosen: list[str] | None,
                            evt: gr.EventData) -> tuple[Any, ...]:
             field = getattr(evt, "_data", {}).get("field") if evt is not None else None
             return h.select_field(field, fq, ei, rt, hi, chosen)
 
-        chart.click(readable_errors(on_chart_click), inputs=what_if, outputs=[pick, chart, explanation],
-                    api_visibility="private")
+        noted(chart.click(readable_errors(on_chart_click), inputs=what_if, outputs=[pick, chart, explanation],
+                          **quiet), rank_note)
         reset.click(lambda: [*DEFAULT_WEIGHTS.values(), []], outputs=what_if, api_visibility="private")
-        ask_change.click(readable_errors(h.change_question), inputs=[*what_if, pick], outputs=message,
-                         api_visibility="private").success(
+        noted(ask_change.click(readable_errors(h.change_question), inputs=[*what_if, pick], outputs=message,
+                               **quiet), rank_note).success(
             lambda: gr.Tabs(selected="chat"), outputs=tabs, api_visibility="private").then(
             ask, inputs=[message, mode, conv], outputs=[message, *chat_out], api_visibility="private",
             show_progress="hidden").then(
@@ -257,13 +269,16 @@ def build_ui(service: ConversationService, login_owner: Callable[[str], str] | N
 
         # the profile and plan
         save_profile = readable_errors(h.save_profile)
-        save.click(save_profile, inputs=[conv, *form], outputs=plan_out, api_name="profile")
-        gr.on([interests.input, dislikes.input, salary.input, risk.input, fit.release, skills.submit,
-               background.submit, location.submit, runway.submit, hours.submit], save_profile,
-              inputs=[conv, *form], outputs=plan_out, api_visibility="private", trigger_mode="always_last")
-        ticks.input(readable_errors(h.tick_readings), inputs=[conv, ticks], outputs=plan_out,
-                    api_name="readings_read")
-        download.click(readable_errors(h.plan_markdown), inputs=conv, outputs=plan_text, api_name="plan").then(
+        for saving in (save.click(save_profile, inputs=[conv, *form], outputs=plan_out, api_name="profile",
+                                  show_progress="hidden"),
+                       gr.on([interests.input, dislikes.input, salary.input, risk.input, fit.release, skills.submit,
+                              background.submit, location.submit, runway.submit, hours.submit], save_profile,
+                             inputs=[conv, *form], outputs=plan_out, trigger_mode="always_last", **quiet),
+                       ticks.input(readable_errors(h.tick_readings), inputs=[conv, ticks], outputs=plan_out,
+                                   api_name="readings_read", show_progress="hidden")):
+            noted(saving, plan_note).success(lambda: "", outputs=plan_note, **quiet)
+        noted(download.click(readable_errors(h.plan_markdown), inputs=conv, outputs=plan_text, api_name="plan",
+                             show_progress="hidden"), plan_note).success(
             None, inputs=plan_text, outputs=plan_text, js=SAVE_TEXT_JS, api_visibility="private")
     demo.queue(default_concurrency_limit=8)
     return demo

@@ -11,23 +11,22 @@ downloaded as text made on request from the store; no file is written anywhere.
 
 from __future__ import annotations
 
-import html
 import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
-from functools import wraps
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 from advisor.chat.export import one_line
 from advisor.chat.plan import personal_plan
-from advisor.chat.store import LOCAL, SessionError, StoreUnavailableError
-from advisor.errors import AdvisorError
+from advisor.chat.service import MAX_MESSAGE_CHARS, MessageError
+from advisor.chat.store import LOCAL, SessionError
 from advisor.interfaces.web.chart import chart_html, moves_markdown
 from advisor.interfaces.web.chat_view import Conversation, TurnView, resume
 from advisor.interfaces.web.explain_view import explanation_html
+from advisor.interfaces.web.notes import note_html, readable_errors, readable_stream
 from advisor.interfaces.web.plan_view import (
     ProfileForm,
     planned_readings,
@@ -40,14 +39,12 @@ from advisor.interfaces.web.sources_view import search_html, sources_html
 from advisor.knowledge.explain import explain_rank, rank_moves
 from advisor.knowledge.profile import Profile
 from advisor.knowledge.ranking import DEFAULT_WEIGHTS, FACTORS, Ranking, check_weights, rank_fields, scenario_overrides
-from advisor.redact import redact
 
 if TYPE_CHECKING:
     from advisor.chat.service import ConversationService
 
 log = logging.getLogger("advisor.web")
-P = ParamSpec("P")
-R = TypeVar("R")
+__all__ = ["STARTERS", "WebHandlers", "check_message", "readable_errors", "readable_stream"]
 STARTERS = [
     "I'm a backend engineer with 6 months of runway and I like interpretability. What should I work on?",
     "Why is scalable oversight ranked first?",
@@ -57,53 +54,18 @@ MAX_QUERY_CHARS = 500
 STREAM_EVERY = 0.04  # seconds between screen updates while an answer streams
 
 
-def readable_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn the advisor's errors into `gr.Error` (its message, which says the fix) and anything unexpected into
-    a short message; the trace goes to the server log only."""
-    import gradio as gr
-
-    @wraps(fn)
-    def call(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except Exception as exc:
-            raise _readable(exc, fn.__name__, "Your conversation is saved") from None
-
-    return call
+def check_message(message: str) -> None:
+    """The service's limits, said as the page says them (the service checks again)."""
+    length = len(message.strip())
+    if not length:
+        raise MessageError("Type a message first: tell me about yourself, or ask about a field or a reading.")
+    if length > MAX_MESSAGE_CHARS:
+        raise MessageError(f"Your message is {length:,} characters; I read up to {MAX_MESSAGE_CHARS:,} at a time. "
+                           f"Please shorten it by {length - MAX_MESSAGE_CHARS:,}, or send it in two parts.")
 
 
-def _readable(exc: Exception, handler: str, saved: str) -> Exception:
-    """The message the page shows for an error: ours as it is (redacted), anything else as a short apology
-    with the details in the server's log."""
-    import gradio as gr
-
-    if isinstance(exc, StoreUnavailableError):  # the operator's problem: the log has the path and the fix
-        log.error("web handler %s: the session store failed: %s", handler, exc)
-        return gr.Error(f"The conversation store is unavailable right now. {saved} if it was stored before; "
-                        "please try again in a moment.", title="Sorry")
-    if isinstance(exc, AdvisorError):
-        return gr.Error(html.escape(redact(str(exc)), quote=False), title="Cannot do that")
-    log.error("web handler %s failed", handler, exc_info=exc)
-    return gr.Error(f"Something went wrong on the server ({type(exc).__name__}). {saved}; please try again.",
-                    title="Sorry")
-
-
-def readable_stream(fn: Callable[P, Iterator[R]]) -> Callable[P, Iterator[R]]:
-    """`readable_errors` for a generator handler (a streamed answer)."""
-    import gradio as gr
-
-    @wraps(fn)
-    def call(*args: P.args, **kwargs: P.kwargs) -> Iterator[R]:
-        try:
-            yield from fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except Exception as exc:
-            raise _readable(exc, fn.__name__, "Your message is saved") from None
-
-    return call
+ZERO_WEIGHTS = ("Every factor is at 0, so nothing would set the fields apart. The chart keeps your last ranking: "
+                "raise any factor above 0.")
 
 
 class WebHandlers:
@@ -157,6 +119,7 @@ class WebHandlers:
     def ask(self, message: str, mode: str, conv: Conversation | None,
             request: gr.Request | None = None) -> Iterator[tuple[Any, ...]]:
         """One turn, streamed: yields (message box, *chat outputs) as grounded text arrives."""
+        check_message(message)
         conv = self.conversation(conv, request)
         events = self.service.ask(conv.session, message, mode, owner=conv.owner)
         first = next(events)  # validates the message and the mode before anything is shown
@@ -273,19 +236,23 @@ class WebHandlers:
 
     def redraw(self, fq: float, ei: float, rt: float, hi: float, scenarios: list[str] | None,
                selected: str | None) -> tuple[Any, ...]:
-        """The chart, what moved and why, and the selected field's explanation, under these weights."""
+        """The chart, what moved and why, the selected field's explanation, the "ask about this change" button and
+        the tab's note, under these weights. With every weight at 0 the chart stays as it was and the note says
+        why."""
         import gradio as gr
 
+        if not any(float(w or 0) > 0 for w in (fq, ei, rt, hi)):
+            return gr.skip(), gr.skip(), gr.skip(), gr.update(interactive=False), note_html(ZERO_WEIGHTS)
         ranking, changes = self.ranking([fq, ei, rt, hi], scenarios or [])
         moves = rank_moves(rank_fields(self.knowledge), ranking, self.service.prompts)
         chart = chart_html(self.knowledge, ranking, moves if changes else None, selected)
         explanation = self._explain(selected, ranking) if selected else ""
         return (chart, moves_markdown(self.knowledge, moves, changes), explanation,
-                gr.update(interactive=bool(changes)))
+                gr.update(interactive=bool(changes)), "")
 
     def select_field(self, field: str | None, fq: float, ei: float, rt: float, hi: float,
                      scenarios: list[str] | None) -> tuple[Any, ...]:
-        chart, _, explanation, _ = self.redraw(fq, ei, rt, hi, scenarios, field)
+        chart, _, explanation, _, _ = self.redraw(fq, ei, rt, hi, scenarios, field)
         return field, chart, explanation
 
     def _explain(self, field: str, ranking: Ranking) -> str:

@@ -5,6 +5,9 @@ is fetched from outside the machine."""
 from __future__ import annotations
 
 CSS = """
+:root{--adv-warn-text:#8a3b00}
+.adv-note{background:#fff8e6;border:1px solid #e9c46a;color:#4a3500;padding:.45rem .7rem;border-radius:.5rem;
+  font-size:.9rem;line-height:1.4;margin:.3rem 0}
 .adv-header{display:flex;flex-wrap:wrap;align-items:flex-end;justify-content:space-between;gap:.3rem 1rem;
   padding:0 0 .4rem;border-bottom:1px solid var(--border-color-primary)}
 .adv-header h1{margin:0;font-size:1.4rem;line-height:1.2;font-weight:700;color:var(--body-text-color);
@@ -18,11 +21,15 @@ CSS = """
 .adv-explain :is(h3,h4,b),.adv-plan b,.adv-readings b,.adv-rank,.adv-num,.adv-sources summary,
 .adv-factor-head b{font-family:system-ui,ui-sans-serif,sans-serif}
 #adv-status{font-size:.85rem;color:var(--body-text-color-subdued);min-height:1.2rem}
+/* a failed event says why in the tab's note; Gradio's red "Error" overlay would hide the content it left as it was */
+[data-testid=status-tracker]:has(.error){display:none !important}
 /* one conversation per tab: "New conversation" starts another, so no clear (trash) icon over the chat */
 #adv-chat button[aria-label="Clear"]{display:none}
 #adv-count{margin:0;font-size:.8rem;color:var(--body-text-color-subdued)}
 #adv-count.adv-over{color:var(--adv-warn-text);font-weight:600}
-#adv-compose{gap:.5rem;align-items:stretch}
+#adv-compose{gap:.25rem}
+#adv-compose-row{gap:.5rem;align-items:stretch}
+#adv-status:empty,#adv-count-box:has(#adv-count[hidden]){display:none}
 #adv-compose textarea{font-size:1rem}
 #adv-chat .placeholder-content h3,#adv-chat .placeholder h3{margin:.2rem 0 .4rem;font-size:1.15rem}
 #adv-status p{margin:0}

@@ -4,6 +4,7 @@ model's placement. Also `advisor views` as a user runs it, and the web app's "Wh
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -166,8 +167,10 @@ def test_the_matrix_html_shows_every_field_and_escapes_its_text(matrix: ViewMatr
     page = views_html(matrix)
     assert page.count("<details class='adv-vm-row'") == len(matrix.fields)
     assert page.count("class='adv-vm-dot adv-vm-") >= len(matrix.fields) * len(matrix.sources)
-    quote = next(q for c in matrix.cells() for q in c.quotes if "’" in q.text or "'" in q.text)
-    assert quote.text.replace("'", "&#x27;") in page
+    special = [q.text for c in matrix.cells() for q in c.quotes if any(ch in q.text for ch in "'\"&<>")]
+    assert special, "no quote with a character HTML must escape: this check would prove nothing"
+    for raw in special:
+        assert html.escape(raw, quote=True) in page and raw not in page
     assert "<script" not in page
 
 

@@ -60,6 +60,10 @@ def test_explanation_carries_factors_evidence_and_other_views(knowledge: Knowled
     assert wehner and not wehner[0].agrees_with_model
     assert any("Wehner" in c for c in e.caveats)
     assert any("trusted-eval-generation" in c for c in e.caveats)
+    # the UK AISI paper says fuzzy tasks are unsafe to hand over, not that evals are automated later: no side taken
+    aisi = [v for v in e.other_views if v.id == "aisi-fuzzy"]
+    assert aisi and aisi[0].agrees_with_model is None
+    assert not any("Automated Alignment is Harder" in c for c in e.caveats)
 
 
 def test_raising_feedback_quality_weight_moves_fields_and_says_why(knowledge: Knowledge) -> None:

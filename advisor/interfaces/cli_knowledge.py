@@ -11,6 +11,9 @@ from advisor.knowledge.ranking import FACTORS, Ranking, parse_override, parse_we
 from advisor.prompts import Prompts
 from advisor.settings import load_settings
 
+VERDICT = {True: "agrees with our model", False: "disagrees with our model",
+           None: "takes no position on sooner or later"}
+
 
 def load() -> Knowledge:
     return load_knowledge(load_settings().knowledge_dir)
@@ -131,7 +134,7 @@ def format_explanation(e: Explanation) -> str:
         lines += ["", "Other assessments:"]
         lines += [
             f"  - {v.source}, \"{v.title}\" ({v.url}): {v.claim}"
-            f" [{'agrees with' if v.agrees_with_model else 'disagrees with'} our model]"
+            f" [{VERDICT[v.agrees_with_model]}]"
             for v in e.other_views
         ]
     if e.what_if:

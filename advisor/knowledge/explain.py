@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 from advisor.knowledge.base import Knowledge
 from advisor.knowledge.ranking import DEFAULT_WEIGHTS, FACTOR_BY_NAME, FactorContribution, Ranking, rank_fields
+from advisor.knowledge.views import agrees_with_model
 from advisor.prompts import DEFAULT_PROMPTS, Prompts
 
 
@@ -28,7 +29,7 @@ class OtherView:
     url: str
     claim: str
     leans: str
-    agrees_with_model: bool
+    agrees_with_model: bool | None  # None: the source says nothing about sooner or later for this field
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,9 @@ def explain_rank(knowledge: Knowledge, field_query: str, ranking: Ranking | None
         for claim in a.claims:
             if card.id not in claim.fields:
                 continue
-            agrees = claim.leans == "mixed" or (claim.leans == "more-automatable") != safer
+            agrees = agrees_with_model(claim.leans, safer)
             views.append(OtherView(claim.id, a.authors, a.title, a.url, claim.text, claim.leans, agrees))
-            if not agrees:
+            if agrees is False:
                 caveats.append(prompts.render("caveat_disagreement", authors=a.authors, title=a.title,
                                               claim=claim.text))
     for s in knowledge.scenarios:

@@ -7,6 +7,9 @@ from advisor.interfaces.web.chart import FACTOR_CLASS
 from advisor.interfaces.web.escape import link, text
 from advisor.knowledge.explain import Explanation
 
+TAG = {True: ("adv-tag-agree", "agrees"), False: ("adv-tag-disagree", "disagrees"),
+       None: ("adv-tag-neutral", "no position on sooner or later")}
+
 
 def explanation_html(e: Explanation) -> str:
     if e.source_of_rank == "essay" and e.essay_rank == e.rank:
@@ -35,8 +38,8 @@ def explanation_html(e: Explanation) -> str:
                      "</footer></blockquote>")
     if e.other_views:
         items = "".join(
-            f"<li><span class='adv-tag {'adv-tag-agree' if v.agrees_with_model else 'adv-tag-disagree'}'>"
-            f"{'agrees' if v.agrees_with_model else 'disagrees'}</span> {text(v.claim)} "
+            f"<li><span class='adv-tag {TAG[v.agrees_with_model][0]}'>"
+            f"{TAG[v.agrees_with_model][1]}</span> {text(v.claim)} "
             f"<span class='muted'>— {text(v.source)},</span> {link(v.title, v.url)}</li>"
             for v in e.other_views)
         parts.append(f"<h4>Other assessments</h4><ul class='adv-views'>{items}</ul>")

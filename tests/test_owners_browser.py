@@ -67,12 +67,13 @@ def code_of(page: Any) -> str:
 
 
 def resume(page: Any, code: str) -> str:
-    """Enter a code under Resume; returns the text of the pop-up it shows (an error) or ''."""
+    """Enter a code under Resume; returns the note it shows there (why it could not) or ''."""
     page.fill("#adv-resume textarea", code)
     page.get_by_role("button", name="Resume", exact=True).click()
-    toast = page.locator(".toast-body, [data-testid='toast-body']").last
-    toast.wait_for(state="visible", timeout=15_000)
-    return str(toast.inner_text())
+    note = page.locator("#adv-resume .adv-note").last
+    note.wait_for(state="visible", timeout=15_000)
+    assert page.locator(".toast-body, [data-testid='toast-body']").count() == 0  # a note, not a pop-up
+    return str(note.inner_text())
 
 
 def test_two_logins_in_chromium_never_see_each_others_conversations(browser: Any, base: str) -> None:
@@ -83,7 +84,7 @@ def test_two_logins_in_chromium_never_see_each_others_conversations(browser: Any
     shown = resume(bob, code)
     assert "No conversation with that code was found." in shown and "web-" not in shown
     assert "Quokkaville" not in bob.locator("#adv-chat").inner_text()
-    # HTML in a code stays text: no link or form appears in the pop-up
+    # HTML in a code stays text: no link or form appears in the note
     resume(bob, "<a id='evil' href='http://203.0.113.9/'>click</a><form id='evilform'><input></form>")
     assert bob.locator("#evil, #evilform").count() == 0
     # Bob's list of his own conversations does not name Alice's; hers does

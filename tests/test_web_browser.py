@@ -193,6 +193,12 @@ def test_the_first_screen_says_what_to_do_and_an_example_start_sends_itself(brow
     v.close()
 
 
+def status_starts(page: Any, words: str) -> None:
+    """Wait until the line under the chat starts with `words`."""
+    page.wait_for_function("(w) => (document.querySelector('#adv-status') || {innerText: ''}).innerText.trim()"
+                           ".startsWith(w)", arg=words)
+
+
 def no_alarm(page: Any) -> None:
     """No pop-up and no red "Error" badge over the page's content."""
     assert page.locator(".toast-body, .toast-wrap .toast").count() == 0
@@ -236,6 +242,42 @@ def test_mistakes_get_a_quiet_note_in_the_pages_words_and_change_nothing(browser
     for shown in (page.inner_text("body"),):
         assert not command_syntax.search(shown), command_syntax.search(shown)
     no_alarm(page)
+    v.close()
+
+
+def test_a_reload_comes_back_to_the_conversation_and_keeps_a_question_in_flight(browser: Any,
+                                                                              app: RunningApp) -> None:
+    v = Visit(browser, app)
+    page = v.page
+    v.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app.url.rstrip("/"))
+    v.send("Why is scalable oversight ranked first?")
+    code = str(page.get_attribute("#adv-code", "data-code"))
+    assert code.startswith("web-") and f"c={code}" in page.url
+    page.get_by_role("button", name="Copy", exact=True).click()
+    page.wait_for_selector("#adv-code-line button:text('Copied')")
+    assert page.evaluate("navigator.clipboard.readText()") == code
+    page.reload()
+    status_starts(page, "Welcome back")
+    assert page.locator("#adv-chat [data-testid=user]").count() == 1
+    assert page.get_attribute("#adv-code", "data-code") == code
+    # the bare address in the same browser comes back to it too (the code is in the browser's storage)
+    page.goto(app.url)
+    status_starts(page, "Welcome back")
+    assert page.get_attribute("#adv-code", "data-code") == code
+    # a question sent just before a reload is not lost: answered in the conversation, or back in the box
+    question = "What does the essay say about evaluations?"
+    page.fill("#adv-input textarea", question)
+    page.keyboard.press("Enter")
+    page.reload()
+    status_starts(page, "Welcome back")
+    page.wait_for_function("""(q) => {
+        const rows = document.querySelectorAll('#adv-chat .message-row');
+        const answered = rows.length && !rows[rows.length - 1].classList.contains('user-row');
+        const asked = Array.from(document.querySelectorAll('#adv-chat [data-testid=user]'))
+          .map(e => e.innerText.trim());
+        return document.querySelector('#adv-input textarea').value === q || (answered && asked.includes(q)); }""",
+                           arg=question)
+    screenshot(page, "laptop-reload-keeps-the-conversation", full_page=False)
     v.close()
 
 

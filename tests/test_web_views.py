@@ -221,3 +221,22 @@ def test_errors_are_said_in_the_pages_words_without_command_syntax() -> None:
     crash = page_message(KeyError("profile"))
     assert "KeyError" not in crash and "try again" in crash
     assert page_message(InputError("Bad value <b>x</b>")) == "Bad value <b>x</b>."  # escaped where it is shown
+
+
+def test_a_reloaded_tab_comes_back_to_its_own_conversation_only(home_with_index: Path, knowledge: Knowledge) -> None:
+    from types import SimpleNamespace
+
+    from advisor.interfaces.web.handlers import WebHandlers
+
+    h = WebHandlers(make_service(load_settings(), knowledge), login_owner=lambda user: f"user-{user}")
+    ana, bob = SimpleNamespace(username="ana", session_hash="a"), SimpleNamespace(username="bob", session_hash="b")
+    *_, conv = list(h.ask("I'm a teacher and I like field building.", "concise", None, ana))[-1]
+    assert conv.messages
+    *_, back, _, _ = h.start(None, conv.session, ana)  # the code kept by the page brings the conversation back
+    assert back.session == conv.session and back.answers == conv.answers == 1
+    assert [m["content"] for m in back.messages if m["role"] == "user"] == ["I'm a teacher and I like field building."]
+    *_, other, note, _ = h.start(None, conv.session, bob)  # someone else's code: a new, empty conversation
+    assert other.session != conv.session and not other.messages and conv.session not in note
+    *_, fresh, _, _ = h.start(None, "web-nothing-here", ana)
+    assert fresh.session != "web-nothing-here" and not fresh.messages
+    assert f"data-code='{back.session}'" in h.code_line(back)

@@ -19,7 +19,7 @@ from advisor.interfaces.web.escape import text
 from advisor.interfaces.web.handlers import STARTERS, WebHandlers
 from advisor.interfaces.web.notes import page_note, readable_errors, readable_stream
 from advisor.interfaces.web.plan_view import RISK_CHOICES
-from advisor.interfaces.web.scripts import PAGE_JS
+from advisor.interfaces.web.scripts import COPY_JS, PAGE_JS, RESTORE_PENDING_JS, SAVED_CODE_JS
 from advisor.interfaces.web.sources_view import EMPTY
 from advisor.interfaces.web.style import CHART_JS, CITATION_JS, CSS
 from advisor.interfaces.web.views_view import views_html
@@ -90,14 +90,17 @@ def build_ui(service: ConversationService, login_owner: Callable[[str], str] | N
                         feedback_options=("Like", "Dislike"), buttons=["copy"])
                     with gr.Column(elem_id="adv-compose"):  # pinned to the bottom of a phone's screen
                         status = gr.Markdown("", elem_id="adv-status")
-                        gr.HTML("<p id='adv-count' hidden aria-live='polite'></p>", padding=False,
+                        gr.HTML("<p id='adv-count' hidden aria-live='polite'></p>"
+                                "<p id='adv-restored' class='adv-note' hidden role='status'></p>", padding=False,
                                 elem_id="adv-count-box")
                         with gr.Row(equal_height=True, elem_id="adv-compose-row"):
                             message = gr.Textbox(placeholder=INPUT_HINT, label="Your message", show_label=False,
                                                  lines=1, max_lines=6, scale=5, elem_id="adv-input",
-                                                 container=False,
+                                                 container=False, interactive=False,
                                                  html_attributes=gr.InputHTMLAttributes(enterkeyhint="send"))
                             send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="adv-send")
+                    code_line = gr.HTML("", elem_id="adv-code-line", padding=False, js_on_load=COPY_JS)
+                    saved_code = gr.Textbox(visible=False, elem_id="adv-saved-code")
                     with gr.Row(elem_id="adv-followups"):
                         followups = [gr.Button(q, size="sm", elem_classes=["adv-followup"], visible=False)
                                      for q in STARTERS]
@@ -194,7 +197,7 @@ def build_ui(service: ConversationService, login_owner: Callable[[str], str] | N
 
         # the chat
         load_plan: dict[str, Any] = {"fn": readable_errors(h.load_profile), "inputs": conv,
-                                     "outputs": [*form, *plan_out], "api_visibility": "private",
+                                     "outputs": [*form, *plan_out, code_line], "api_visibility": "private",
                                      "show_progress": "hidden"}
         quiet: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
 
@@ -203,8 +206,10 @@ def build_ui(service: ConversationService, login_owner: Callable[[str], str] | N
             event.failure(page_note, outputs=note, **quiet)
             return event
 
-        noted(demo.load(readable_errors(h.start), inputs=conv, outputs=[*chat_out, session_note], **quiet),
-              status).then(**load_plan)
+        # the message box opens once the tab's conversation is settled (a question sent before would start another)
+        noted(demo.load(readable_errors(h.start), inputs=[conv, saved_code],
+                        outputs=[*chat_out, session_note, message], js=SAVED_CODE_JS, **quiet),
+              status).then(**load_plan).then(None, js=RESTORE_PENDING_JS, **quiet)
         ask = readable_stream(h.ask)
         noted(gr.on([send.click, message.submit], ask, inputs=[message, mode, conv], outputs=[message, *chat_out],
                     api_name="ask", concurrency_limit=8, show_progress="hidden"), status).then(**load_plan)

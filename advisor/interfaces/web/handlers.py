@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from advisor.chat.service import MAX_MESSAGE_CHARS, MessageError
 from advisor.chat.store import LOCAL, SessionError
 from advisor.interfaces.web.chart import chart_html, moves_markdown
 from advisor.interfaces.web.chat_view import Conversation, TurnView, resume
+from advisor.interfaces.web.escape import text
 from advisor.interfaces.web.explain_view import explanation_html
 from advisor.interfaces.web.notes import note_html, readable_errors, readable_stream
 from advisor.interfaces.web.plan_view import (
@@ -137,10 +139,17 @@ class WebHandlers:
     def fresh(self, owner: str = LOCAL) -> Conversation:
         return Conversation(owner=owner)
 
-    def start(self, conv: Conversation | None, request: gr.Request | None = None) -> tuple[Any, ...]:
-        """A tab opened: its own new conversation."""
+    def start(self, conv: Conversation | None, saved: str | None = None,
+              request: gr.Request | None = None) -> tuple[Any, ...]:
+        """A tab opened: the conversation whose code the page kept (in its address or the browser's storage) if it
+        is one of this owner's, else a new one."""
         conv = self.conversation(conv, request)
-        return (*self.chat_outputs(conv, ""), self.session_note(conv))
+        code = (saved or "").strip()
+        if code and not conv.messages:
+            with suppress(SessionError):  # gone, or someone else's: a new one, and nothing said about that code
+                conv = self._resumed(self.store.require(code, owner=conv.owner), conv.owner)
+        status = f"Welcome back: your conversation is below ({len(conv.messages)} messages)." if conv.messages else ""
+        return (*self.chat_outputs(conv, status), self.session_note(conv), gr.update(interactive=True))
 
     def new_conversation(self, request: gr.Request | None = None) -> tuple[Any, ...]:
         conv = self.fresh(self.owner(request))
@@ -155,9 +164,21 @@ class WebHandlers:
             name = self.store.require(code, owner=owner)
         except SessionError:
             raise SessionError("No conversation with that code was found.") from None
+        conv = self._resumed(name, owner)
+        return (*self.chat_outputs(conv, f"Resumed {len(conv.messages)} messages."), self.session_note(conv), "")
+
+    def _resumed(self, name: str, owner: str) -> Conversation:
         conv = resume(name, self.store.messages(name, owner=owner), owner)
         conv.understood = self.store.profile(name, owner=owner).describe()
-        return (*self.chat_outputs(conv, f"Resumed {len(conv.messages)} messages."), self.session_note(conv), "")
+        return conv
+
+    def code_line(self, conv: Conversation) -> str:
+        """The conversation's code, always in sight, with a copy button; the page also keeps it in its address."""
+        code = text(conv.session)
+        return (f"<div class='adv-code-line'>Your conversation code: <code id='adv-code' data-code='{code}'>{code}"
+                f"</code> <button type='button' class='adv-copy' data-copy='{code}'>"
+                "Copy</button> <span class='muted'>Keep it to come back to this conversation; this page's address "
+                "holds it too.</span></div>")
 
     def my_conversations(self, request: gr.Request | None = None) -> str:
         """The logged-in user's own conversations (never anyone else's); without a login there is no list."""
@@ -303,7 +324,7 @@ class WebHandlers:
         """The profile form filled from the session, and the plan beside it."""
         conv = self.conversation(conv, request)
         profile = self.store.profile(conv.session, owner=conv.owner)
-        return (*ProfileForm.of(profile).values(), *self.plan_outputs(conv, profile))
+        return (*ProfileForm.of(profile).values(), *self.plan_outputs(conv, profile), self.code_line(conv))
 
     def save_profile(self, conv: Conversation | None, interests: list[str] | None, dislikes: list[str] | None,
                      skills: str | None, background: str | None, runway_months: float | None,

@@ -29,7 +29,13 @@ CSS = """
 #adv-count.adv-over{color:var(--adv-warn-text);font-weight:600}
 #adv-compose{gap:.25rem}
 #adv-compose-row{gap:.5rem;align-items:stretch}
-#adv-status:empty,#adv-count-box:has(#adv-count[hidden]){display:none}
+#adv-count-box:has(#adv-count[hidden]):has(#adv-restored[hidden]){display:none}
+.adv-code-line{font-size:.85rem;color:var(--body-text-color);display:flex;flex-wrap:wrap;align-items:center;
+  gap:.2rem .45rem}
+.adv-code-line code{font-size:.8rem;overflow-wrap:anywhere;background:var(--background-fill-secondary);padding:0 .3rem;
+  border-radius:.3rem}
+.adv-copy{font-size:.8rem;padding:.05rem .6rem;border-radius:.4rem;border:1px solid var(--border-color-primary);
+  background:var(--button-secondary-background-fill);color:var(--button-secondary-text-color);cursor:pointer}
 #adv-compose textarea{font-size:1rem}
 #adv-chat .placeholder-content h3,#adv-chat .placeholder h3{margin:.2rem 0 .4rem;font-size:1.15rem}
 #adv-status p{margin:0}

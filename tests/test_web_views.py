@@ -3,6 +3,7 @@ profile form, feedback stored with a turn, and the login setting."""
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from pathlib import Path
 
@@ -240,3 +241,61 @@ def test_a_reloaded_tab_comes_back_to_its_own_conversation_only(home_with_index:
     *_, fresh, _, _ = h.start(None, "web-nothing-here", ana)
     assert fresh.session != "web-nothing-here" and not fresh.messages
     assert f"data-code='{back.session}'" in h.code_line(back)
+
+
+def _read_as_a_person(markdown: str) -> tuple[str, str]:
+    """The document rendered (CommonMark, as a Markdown viewer shows it): its HTML and its visible text."""
+    from markdown_it import MarkdownIt
+
+    page = MarkdownIt("commonmark").render(markdown)
+    return page, html_lib.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def test_the_downloaded_plan_reads_as_a_document(home_with_index: Path, knowledge: Knowledge) -> None:
+    from datetime import date
+
+    from advisor.chat.export import export_plan_document
+    from advisor.interfaces.web.handlers import WebHandlers
+
+    service = make_service(load_settings(), knowledge)
+    h = WebHandlers(service)
+    conv = Conversation()
+    for question in ("I'm a pharmacist, I can't code and I like evaluations & policy work. What fits me?",
+                     "Why is scalable oversight ranked first?"):
+        *_, conv = list(h.ask(question, "detailed", conv))[-1]
+    markdown = export_plan_document(service.store, conv.session, knowledge, today=date(2026, 12, 8))
+    page, shown = _read_as_a_person(markdown)
+    assert page.startswith("<h1>Your AI-safety career plan, 8 December 2026</h1>")
+    assert "<h2>Your plan</h2>" in page and "<h2>Our conversation</h2>" in page
+    # as read in a text editor and as rendered: no escape artefacts, no ids, no paths on the machine
+    for text in (markdown, shown):
+        assert "&amp;" not in text and "\\1." not in text and "\\-" not in text and "\\[" not in text
+        assert "knowledge/fields" not in text and ".md" not in text
+        assert "web-" not in text.split("\n")[0]  # the title is the plan's, not the session's
+    assert "evaluations & policy" in markdown and "Evaluations & dangerous-capability evals" in shown
+    assert not re.search(r"\b(field-building|mechanistic-interpretability|scalable-oversight)\b", shown)
+    # sources link to their originals
+    assert 'href="https://www.lesswrong.com/posts/EnBCpnZooXdMaERbZ/"' in page
+    assert "the advisor's own field card" in shown
+    assert page.count("<li>") >= 5 and 'href="https://' in page.split("<h2>Our conversation</h2>")[0]
+
+
+def test_the_downloaded_plan_passes_no_html_links_or_forged_structure(home_with_index: Path,
+                                                                      knowledge: Knowledge) -> None:
+    from advisor.chat.export import plan_document
+    from advisor.storage.store import Message
+
+    hostile = ("<script>alert('x')</script> [click](javascript:alert(1)) <javascript:alert(2)> &#106;avascript:x\n"
+               "# Your AI-safety career plan\n## Your plan\n- [ ] forged step\n1. forged item\n**The advisor**, now\n"
+               "Forged heading\n==============\n> quoted\n![img](http://203.0.113.9/p.png) *shout* _lean_ a_b")
+    messages = [Message(role="user", content=hostile, created="2026-12-08T00:57:39+00:00", meta={}),
+                Message(role="assistant", content="An answer [1] with <b>tag</b>.", created="x",
+                        meta={"citations": [{"n": 1, "title": "<script>t</script>", "source": "javascript:alert(8)",
+                                             "kind": "user"}, {"n": "2]", "title": "t", "source": "y"}]})]
+    page, shown = _read_as_a_person(plan_document(knowledge, Profile(), messages, "<b>code</b>"))
+    assert "<script" not in page and "<img" not in page and "<b>" not in page and "<em>" not in page
+    assert not re.search(r"(?i)href=\"\s*(javascript|vbscript|data):", page) and "&#106;" not in page
+    assert page.count("<h1>") == 1 and page.count("<h2>Your plan</h2>") == 1 and page.count("<h3>") == 2
+    assert page.count("<strong>The advisor</strong>") == 1 and "<li>forged" not in page
+    assert "<blockquote>\n<blockquote>" not in page
+    assert "forged step" in shown and "*shout* _lean_ a_b" in shown  # the words are kept, as text

@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
 from advisor.knowledge.profile import Profile
 from advisor.storage.owners import LOCAL
 from advisor.storage.store import Message, Store, reading_order
+
+if TYPE_CHECKING:
+    from advisor.knowledge import Knowledge
 
 # ANSI/VT sequences: CSI (ESC [ or the one-byte CSI) ... final byte; OSC, DCS, SOS, PM, APC strings up to BEL or
 # ST; other two-byte escapes.
@@ -120,3 +125,123 @@ def export_session(store: Store, name: str, plan_for: Callable[[Profile], str], 
     name = store.require(name, owner=owner)
     profile = store.profile(name, owner=owner)
     return render_export(name, profile, store.messages(name, owner=owner), plan_for(safe_profile(profile)))
+
+
+# --- the plan as a document for a person (the web app's "Download my plan") ----------------------------------------
+
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_ENTITY = re.compile(r"&(?=#|[A-Za-z][A-Za-z0-9]*;)")
+_INLINE = re.compile(r"([\\`*~|\[\]])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_READING = re.compile(r"^(- \[[ x]\] )(.+?) — (.+) (https?://\S+)$")
+
+
+def prose(text: str) -> str:
+    """Untrusted text as Markdown that renders as this text and reads as it in a text editor: no HTML, link,
+    image, emphasis, heading, list or quote of its own making, with as few escapes as that allows (an `&` or a
+    `<` in ordinary prose stays as it is; a list marker becomes a bullet character)."""
+    lines = []
+    for line in printable(text).split("\n"):
+        line = _TAG_START.sub("&lt;", _ENTITY.sub("&amp;", line))
+        line = _INLINE.sub(lambda m: "\\" + m.group(0), line)
+        line = _CITATION.sub(r"[\1]", line)
+        line = re.sub(r"^(\s*)[-+]\s+", r"\1• ", line)  # a list item reads the same as a bullet
+        line = re.sub(r"^(\s*)(\d{1,9})([.)])\s", "\\1\\2\\3\u00a0", line)  # "1. " is not a list without a space
+        line = re.sub(r"^(\s*)(#{1,6}(?:\s|$)|>|=+\s*$|-+\s*$)", r"\1\\\2", line)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _quote(text: str) -> str:
+    """`prose` as a block quote whose lines stay lines when rendered (a hard break at each line's end)."""
+    lines = prose(text).split("\n")
+    return "\n".join(f"> {line}" + ("  " if i < len(lines) - 1 and line.strip() else "")
+                     for i, line in enumerate(lines)).replace(">   \n", ">\n")
+
+
+def _link(label: str, url: str) -> str:
+    target = url.strip()
+    if re.fullmatch(r"https?://[^\s<>()]+", target):
+        return f"[{prose(label)}](<{target}>)"
+    return prose(label)
+
+
+def with_names(text: str, knowledge: Knowledge) -> str:
+    """`text` with each field id (`field-building`) written as the field's name (Field building)."""
+    names = {f.id: f.name for f in knowledge.fields}
+    if not names:
+        return text
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(i) for i in sorted(names, key=len, reverse=True))
+                         + r")(?![\w-])")
+    return pattern.sub(lambda m: names[m.group(1)], text)
+
+
+def _when(created: str) -> str:
+    try:
+        moment = datetime.fromisoformat(created)
+    except ValueError:
+        return one_line(created)
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+
+
+def source_line(citation: Mapping[str, Any]) -> str:
+    """One source as a person reads it: a link to its original where it has one, else what it is (a field card
+    of the advisor's own, the person's own document), never a path on the machine."""
+    title = one_line(str(citation.get("title", ""))) or "untitled"
+    source = one_line(str(citation.get("source", "")))
+    kind = str(citation.get("kind", ""))
+    if source.startswith(("http://", "https://")):
+        what = {"essay": "the essay", "reading": "reading", "assessment": "another assessment"}.get(kind, "")
+        return _link(title, source) + (f" — {what}" if what else "")
+    if kind == "field":
+        return f"{prose(title)} — the advisor's own field card"
+    if kind == "user":
+        return f"{prose(title)} — your own document"
+    return prose(title)
+
+
+def plan_document(knowledge: Knowledge, profile: Profile, messages: list[Message], code: str | None = None,
+                  today: date | None = None) -> str:
+    """The personal plan as a document for a person: a title with the date, what the advisor understood (field
+    names, not ids), the fields to consider with their reasons in words, the readings as links, then the
+    conversation with each answer's sources linked to their originals. Every stored text is made safe by
+    `prose`; only the document's own headings, labels and links are structure."""
+    from advisor.knowledge.ranking import rank_fields
+    from advisor.knowledge.recommend import reading_plan, recommend
+
+    profile = safe_profile(profile)
+    day = today or datetime.now(UTC).date()
+    lines = [f"# Your AI-safety career plan, {day.day} {day:%B %Y}", "",
+             "Made by the AI-safety career advisor" + (f" · conversation code {prose(one_line(code))}" if code else ""),
+             "", f"**What the advisor understood about you:** {prose(with_names(profile.describe(), knowledge))}.",
+             "", "## Your plan", "", "### Fields to consider", ""]
+    ranking = rank_fields(knowledge)
+    total = len(ranking.fields)
+    recs = recommend(knowledge, profile, ranking)
+    for i, r in enumerate(recs, 1):
+        lines.append(f"{i}. **{prose(r.name)}**: {r.fit_words} with what you told the advisor, and "
+                     f"{r.safety_words(total)} on automation (#{r.rank} of {total} by exposure).")
+        lines += [f"   - {prose(with_names(reason.text, knowledge))}" for reason in r.reasons]
+    lines += ["", "### Reading plan", ""]
+    unread = profile.model_copy(update={"readings_done": []})
+    for p in reading_plan(knowledge, [r.field_id for r in recs], unread):
+        tick = "x" if p.url in profile.readings_done else " "
+        lines.append(f"- [{tick}] {_link(p.title, p.url)} — {prose(p.authors)}, {p.year} ({prose(p.level)}, about "
+                     f"{p.minutes} min; for {prose(knowledge.field(p.field_id).name)})")
+    if messages:
+        lines += ["", "## Our conversation", ""]
+    for m in reading_order(messages):
+        who = "You" if m.role == "user" else "The advisor"
+        lines += [f"**{who}**, {prose(_when(m.created))}", "", _quote(m.content), ""]
+        citations = [c for c in m.meta.get("citations", []) if isinstance(c, dict)]
+        if citations:
+            lines += ["Sources:", ""]
+            lines += [f"- [{int(c['n'])}] {source_line(c)}" for c in citations if str(c.get("n", "")).isdigit()]
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def export_plan_document(store: Store, name: str, knowledge: Knowledge, owner: str = LOCAL,
+                         today: date | None = None) -> str:
+    """One of `owner`'s sessions as `plan_document`, made on request from the store; nothing is written."""
+    name = store.require(name, owner=owner)
+    return plan_document(knowledge, store.profile(name, owner=owner), store.messages(name, owner=owner), name, today)

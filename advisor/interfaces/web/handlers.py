@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from advisor.chat.export import one_line
-from advisor.chat.plan import personal_plan
+from advisor.chat.export import export_plan_document, one_line, plan_document
 from advisor.chat.service import MAX_MESSAGE_CHARS, MessageError
 from advisor.chat.store import LOCAL, SessionError
 from advisor.interfaces.web.chart import chart_html, moves_markdown
@@ -362,7 +361,6 @@ class WebHandlers:
         store when asked, and handed to the page as text (the page saves it; nothing is written on the server)."""
         conv = self.conversation(conv, request)
         if self.store.exists(conv.session, owner=conv.owner):
-            return self.service.plan_markdown(conv.session, owner=conv.owner)
+            return export_plan_document(self.store, conv.session, self.knowledge, owner=conv.owner)
         # nothing said yet: the plan alone, without creating a session
-        profile = self.store.profile(conv.session, owner=conv.owner)
-        return f"# Your AI-safety plan\n\n{personal_plan(self.knowledge, profile)}\n"
+        return plan_document(self.knowledge, self.store.profile(conv.session, owner=conv.owner), [])

@@ -101,7 +101,8 @@ def test_a_weight_change_redraws_the_chart_and_says_what_moved(app: RunningApp) 
         return re.findall(r"data-field='([\w-]+)'", html)
 
     assert order(chart) != order(default_chart)
-    assert "feedback quality weighs 10 (default 3)" in moves and "moves from #" in moves
+    assert "feedback quality weighs 10 (default 3)" in moves and "and why" in moves
+    assert "feedback quality counts more now" in moves  # each field's cause, in words
     assert "Default weights" in default_moves
     assert "Evaluations" in explanation and "Under your what-if" in explanation
     _, scenario_chart, _ = c.predict("evaluations", 3, 3, 1.5, 1.5, ["trusted-eval-generation"],

@@ -130,8 +130,13 @@ def test_chart_marks_the_essay_rank_apart_and_shows_moves(knowledge: Knowledge) 
     evals = moves["evaluations"]
     assert evals.new_rank < evals.old_rank
     assert f"▲ was #{evals.old_rank}" in moved
-    text = moves_markdown(knowledge, moves, ["what-if: trusted eval generation"])
-    assert "Evaluations" in text and "because" in text
+    text = moves_markdown(knowledge, moves, ["what-if: trusted eval generation"], baseline, what_if)
+    evals_line = next(line for line in text.split("\n") if "Evaluations" in line)
+    assert f"#{evals.old_rank} → #{evals.new_rank}" in evals_line
+    assert "the what-if changes its feedback quality from 3/5 to 5/5" in evals_line
+    # a field that only made way names who moved past it, not the what-if's every change
+    made_way = next(line for line in text.split("\n") if "Machine unlearning" in line)
+    assert "moved past it" in made_way and "Evaluations" in made_way and "what-if changes" not in made_way
 
 
 def test_explanation_names_who_states_the_rank(knowledge: Knowledge) -> None:

@@ -136,16 +136,18 @@ def build_ui(service: ConversationService, login_owner: Callable[[str], str] | N
                         search = gr.Button("Search", size="sm", elem_id="adv-search-go")
                         found = gr.HTML("", elem_id="adv-found")
             # --- 2. the ranking ----------------------------------------------------------------------------
-            with gr.Tab("Why fields rank where they do", id="ranking"), gr.Row(equal_height=False):
-                with gr.Column(scale=3, min_width=320):
+            with gr.Tab("Why fields rank where they do", id="ranking"), gr.Row(equal_height=False,
+                                                                                elem_id="adv-rank-row"):
+                with gr.Column(scale=3, min_width=320, elem_id="adv-chart-col"):
                     chart = gr.HTML(chart_html(k, baseline), js_on_load=CHART_JS, elem_id="adv-chart")
                     moved = gr.Markdown(moves_markdown(k, {}, []), elem_id="adv-moved")
                     ask_change = gr.Button("Ask the advisor about this change", interactive=False,
                                            elem_id="adv-ask-change")
                     with gr.Accordion("What others say: each field by each source", open=True):
                         gr.HTML(views_html(view_matrix(k, baseline)), elem_id="adv-views")
-                with gr.Column(scale=2, min_width=300):
-                    with gr.Accordion("What-ifs: weigh the factors, or pick a scenario", open=True):
+                with gr.Column(scale=2, min_width=300, elem_id="adv-whatif-col"):
+                    with gr.Accordion("What-ifs: weigh the factors, or pick a scenario", open=True,
+                                      elem_id="adv-whatifs"):
                         rank_note = gr.HTML("", elem_id="adv-rank-note", padding=False)
                         sliders = [gr.Slider(0, 10, value=f.default_weight, step=0.5, label=slider_label(f),
                                              info=f.meaning, elem_id=f"adv-w-{f.name}") for f in FACTORS]

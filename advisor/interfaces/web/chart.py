@@ -8,20 +8,71 @@ from collections.abc import Mapping
 from advisor.interfaces.web.escape import markdown_text, text
 from advisor.knowledge import Knowledge
 from advisor.knowledge.explain import Move
-from advisor.knowledge.ranking import FACTORS, Ranking
+from advisor.knowledge.ranking import FACTOR_BY_NAME, FACTORS, Factor, Ranking
 
 FACTOR_CLASS: dict[str, str] = {f.name: f"adv-f{i}" for i, f in enumerate(FACTORS)}
 
 
 def legend() -> str:
-    items = "".join(
-        f"<span class='adv-legend-item'><span class='adv-swatch {FACTOR_CLASS[f.name]}'></span>{text(f.label)} "
-        f"<span class='muted'>({'the essay' if f.source == 'essay' else 'our model'})</span></span>"
-        for f in FACTORS)
+    """What each colour is, and which factors protect a field (count the other way: their segment is longer when
+    the field needs less of what they measure)."""
+    def item(factor: Factor) -> str:
+        way = ("" if factor.raises_exposure else
+               " <span class='adv-protects'>protects: counts the other way (longer when the field needs less of "
+               "it)</span>")
+        return (f"<span class='adv-legend-item'><span class='adv-swatch {FACTOR_CLASS[factor.name]}'></span>"
+                f"{text(factor.label)} <span class='muted'>({'the essay' if factor.source == 'essay' else 'our model'})"
+                f"</span>{way}</span>")
+
     marks = ("<span class='adv-legend-item'><span class='adv-rank adv-rank-essay'>#1</span> position the essay "
              "states</span><span class='adv-legend-item'><span class='adv-rank adv-rank-model'>#n</span> our "
              "model's estimate (the essay's list was lost)</span>")
-    return f"<div class='adv-legend'>{items}{marks}</div>"
+    return f"<div class='adv-legend'>{''.join(item(f) for f in FACTORS)}{marks}</div>"
+
+
+def move_causes(baseline: Ranking, ranking: Ranking, field_id: str, top: int = 2) -> list[str]:
+    """The one or two changes that moved this field, in words: a factor that now counts more or less and on which
+    the field stands out from the others, a score the what-if changed, or the fields that moved past it. A
+    factor's part is how much it changed the field's lead over the average field (weight × how far the field's
+    value is from the average value)."""
+    def means(r: Ranking, attr: str) -> dict[str, float]:
+        return {c.factor: sum(getattr(g.factors[i], attr) for g in r.fields) / len(r.fields)
+                for i, c in enumerate(r.fields[0].factors)}
+
+    def lead(r: Ranking) -> dict[str, float]:
+        average = means(r, "value")
+        return {c.factor: c.weight * (c.value - average[c.factor]) for c in r.get(field_id).factors}
+
+    before, after = lead(baseline), lead(ranking)
+    old, new = baseline.get(field_id), ranking.get(field_id)
+    rose = new.rank < old.rank  # closer to #1: more exposed
+    mine_old = {c.factor: c for c in old.factors}
+    own = {c.factor for c in new.factors
+           if c.weight != mine_old[c.factor].weight or c.score != mine_old[c.factor].score}
+    parts = {f: after[f] - before[f] for f in own}
+    toward = sorted((f for f in parts if (parts[f] > 0) == rose and abs(parts[f]) > 1e-9), key=lambda f: -abs(parts[f]))
+    typical = means(ranking, "score")
+    causes = []
+    for name in [f for f in toward if abs(parts[f]) >= 0.35 * abs(parts[toward[0]])][:top]:
+        c, was, factor = next(c for c in new.factors if c.factor == name), mine_old[name], FACTOR_BY_NAME[name]
+        if c.score != was.score:
+            causes.append(f"the what-if changes its {factor.label} from {was.score}/5 to {c.score}/5")
+            continue
+        high = c.score > typical[name]
+        stands = (("it scores higher than most on it" if high else "it scores lower than most on it")
+                  if factor.raises_exposure else
+                  ("it needs more of it than most" if high else "it needs less of it than most"))
+        causes.append(f"{factor.label} counts {'more' if c.weight > was.weight else 'less'} now and {stands} "
+                      f"({c.score}/5)")
+    if causes:
+        return causes
+    passed = [f.name for f in ranking.fields
+              if (baseline.get(f.id).rank > old.rank and f.rank < new.rank)  # overtook it
+              or (baseline.get(f.id).rank < old.rank and f.rank > new.rank)]  # fell behind it
+    if not passed:
+        return []
+    return [f"{' and '.join(passed[:2])}{' and others' if len(passed) > 2 else ''} "
+            f"{'fell behind' if rose else 'moved past'} it"]
 
 
 def _move_badge(move: Move | None) -> str:
@@ -67,15 +118,22 @@ def chart_html(knowledge: Knowledge, ranking: Ranking, moves: Mapping[str, Move]
     return f"<div class='adv-chart'>{head}{legend()}<ol class='adv-rows'>{''.join(rows)}</ol></div>"
 
 
-def moves_markdown(knowledge: Knowledge, moves: Mapping[str, Move], changes: list[str]) -> str:
-    """What the what-if changed, what moved and why, as escaped Markdown."""
+def moves_markdown(knowledge: Knowledge, moves: Mapping[str, Move], changes: list[str],
+                   baseline: Ranking | None = None, ranking: Ranking | None = None) -> str:
+    """What the what-if changed, then each field that moved with the one or two causes that moved it, as escaped
+    Markdown."""
     if not changes:
         return "Default weights, no what-if: the ranking as the field cards score it."
     moved = sorted((m for m in moves.values() if m.old_rank != m.new_rank), key=lambda m: m.new_rank)
     lines = ["**What changed:** " + markdown_text("; ".join(changes)) + "."]
     if not moved:
         lines.append("No field changed position.")
-    else:
-        lines.append(f"\n**What moved ({len(moved)}):**\n")
-        lines += [f"- **{markdown_text(knowledge.field(m.field_id).name)}** {markdown_text(m.sentence)}" for m in moved]
+        return "\n".join(lines)
+    lines.append(f"\n**What moved ({len(moved)}), and why:**\n")
+    for m in moved:
+        arrow = "▲ more exposed" if m.new_rank < m.old_rank else "▼ safer"
+        causes = move_causes(baseline, ranking, m.field_id) if baseline and ranking else []
+        why = "; ".join(causes) if causes else "other fields moved around it"
+        lines.append(f"- **{markdown_text(knowledge.field(m.field_id).name)}** #{m.old_rank} → #{m.new_rank} "
+                     f"({arrow}): {markdown_text(why)}.")
     return "\n".join(lines)

@@ -264,10 +264,11 @@ class WebHandlers:
         if not any(float(w or 0) > 0 for w in (fq, ei, rt, hi)):
             return gr.skip(), gr.skip(), gr.skip(), gr.update(interactive=False), note_html(ZERO_WEIGHTS)
         ranking, changes = self.ranking([fq, ei, rt, hi], scenarios or [])
-        moves = rank_moves(rank_fields(self.knowledge), ranking, self.service.prompts)
+        baseline = rank_fields(self.knowledge)
+        moves = rank_moves(baseline, ranking, self.service.prompts)
         chart = chart_html(self.knowledge, ranking, moves if changes else None, selected)
         explanation = self._explain(selected, ranking) if selected else ""
-        return (chart, moves_markdown(self.knowledge, moves, changes), explanation,
+        return (chart, moves_markdown(self.knowledge, moves, changes, baseline, ranking), explanation,
                 gr.update(interactive=bool(changes)), "")
 
     def select_field(self, field: str | None, fq: float, ei: float, rt: float, hi: float,
@@ -280,30 +281,26 @@ class WebHandlers:
 
     def change_question(self, fq: float, ei: float, rt: float, hi: float, scenarios: list[str] | None,
                         selected: str | None) -> str:
-        """A question for the chat about the current what-if, in words the advisor understands."""
+        """A question for the chat about the current what-if, in plain words: what it would mean for the person
+        and, for the field picked (or the one that moved most), why it moves."""
+        if not any(float(w or 0) > 0 for w in (fq, ei, rt, hi)):
+            raise SessionError(ZERO_WEIGHTS)
         ranking, changes = self.ranking([fq, ei, rt, hi], scenarios or [])
         if not changes:
             raise SessionError("Move a weight or pick a what-if first; then ask about the change.")
         moves = rank_moves(rank_fields(self.knowledge), ranking, self.service.prompts)
-        parts = []
-        if scenarios:
-            parts.append(" and ".join(self.knowledge.scenario(s).name.removeprefix("If ").lower() for s in scenarios))
         weights = dict(zip((f.name for f in FACTORS), (fq, ei, rt, hi), strict=True))
-        more = [f.label for f in FACTORS if weights[f.name] > f.default_weight]
-        less = [f.label for f in FACTORS if weights[f.name] < f.default_weight]
-        if more:
-            parts.append(f"{' and '.join(more)} mattered more")
-        if less and not more:
-            parts.append(f"{' and '.join(less)} mattered less")
-        focus = selected or next((m.field_id for m in sorted(moves.values(), key=lambda m: m.new_rank)
-                                  if m.old_rank != m.new_rank), None)
-        exact = ", ".join(f"{f.name}={weights[f.name]:g}" for f in FACTORS if weights[f.name] != f.default_weight)
-        question = "What if " + ", and ".join(parts) + (f" ({exact})" if exact else "") + "?"
+        parts = [f"{f.label} counted {weights[f.name]:g} instead of {f.default_weight:g}" for f in FACTORS
+                 if weights[f.name] != f.default_weight]
+        parts += [self.knowledge.scenario(s).name.removeprefix("If ").removeprefix("if ") for s in scenarios or []]
+        question = "What if " + ", and ".join(parts) + "? What would that change for me?"
+        focus = selected or next((m.field_id for m in sorted(moves.values(), key=lambda m: abs(m.new_rank - m.old_rank),
+                                                             reverse=True) if m.old_rank != m.new_rank), None)
         if focus:
             m = moves[focus]
             name = self.knowledge.field(focus).name
-            question += (f" Why does {name} move from #{m.old_rank} to #{m.new_rank}?" if m.old_rank != m.new_rank
-                         else f" What happens to {name}?")
+            question += (f" And why does {name} move from #{m.old_rank} to #{m.new_rank}?" if m.old_rank != m.new_rank
+                         else f" And what happens to {name}?")
         return question
 
     # --- profile and plan ----------------------------------------------------------------------------------

@@ -40,6 +40,21 @@ if (!window.__advisorPage) {
     }, {capture: true, passive: true});
   }
   new MutationObserver(watch).observe(document.body, {childList: true, subtree: true, characterData: true});
+  // a field's explanation, asked for from the chart or the list, is scrolled into view when it arrives
+  document.addEventListener('change', (ev) => {
+    if (ev.target.closest && ev.target.closest('#adv-pick')) window.__advisorExplain = Date.now();
+  }, true);
+  let explained = '';
+  new MutationObserver(() => {
+    const panel = document.querySelector('#adv-explanation .adv-explain');
+    const now = panel ? panel.querySelector('h3').textContent + panel.textContent.length : '';
+    if (!panel || now === explained) return;
+    explained = now;
+    if (window.__advisorExplain && Date.now() - window.__advisorExplain < 15000) {
+      window.__advisorExplain = 0;
+      panel.scrollIntoView({block: 'start'});
+    }
+  }).observe(document.body, {childList: true, subtree: true});
   // a counter under the message box once the message nears the limit
   document.addEventListener('input', (ev) => {
     const box = ev.target.closest ? ev.target.closest('#adv-input textarea') : null;

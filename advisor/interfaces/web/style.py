@@ -104,7 +104,23 @@ ol.adv-rows{list-style:none;margin:0 !important;padding:0 !important}
 .adv-rec ul{margin:.3rem 0 0 1rem;font-size:.88rem}
 .adv-readings ul{padding-left:1rem;font-size:.9rem}
 .adv-done{opacity:.7}
+.adv-explain{scroll-margin-top:1rem}
+.adv-protects{font-size:.75rem;color:var(--body-text-color-subdued);font-style:italic}
 @media (max-width: 640px){
+  /* the ranking on a phone: the chart stays at the top of the screen while the sliders below it move */
+  .gradio-container{overflow:clip !important}  /* hidden would make it the sticky chart's scroller */
+  #adv-rank-row{display:flex;flex-direction:column}
+  #adv-chart .adv-chart-head{display:none}
+  #adv-chart .adv-legend{font-size:.7rem;gap:.1rem .6rem;margin-bottom:.2rem;display:block}
+  #adv-chart .adv-legend-item{display:inline;margin-right:.5rem}
+  #adv-chart .adv-legend .muted{display:none}
+  #adv-chart-col,#adv-whatif-col{display:contents}
+  #adv-chart{position:sticky !important;top:0;z-index:100;max-height:42vh !important;overflow-y:auto !important;
+    background:var(--background-fill-primary) !important;border-bottom:1px solid var(--border-color-primary);
+    box-shadow:0 2px 6px rgba(0,0,0,.08);order:1}
+  #adv-whatifs{order:2} #adv-rank-row #adv-moved{order:3} #adv-ask-change{order:4} #adv-pick{order:5}
+  #adv-explanation{order:6} .adv-explain,#adv-rank-row input{scroll-margin-top:44vh}
+  #adv-chart-col>:has(#adv-views){order:7}
   .adv-header h1{font-size:1.15rem}
   .adv-header p,.adv-badges{display:none}
   /* the message box stays at the bottom of the screen while the chat tab is open */
@@ -143,7 +159,10 @@ if (!window.__advisorCitations) {
 
 # A click (or Enter) on a chart row asks for that field's explanation.
 CHART_JS = """
-const pick = (row) => trigger('click', {field: row.getAttribute('data-field')});
+const pick = (row) => {
+  window.__advisorExplain = Date.now();  // the explanation that comes back is scrolled into view (PAGE_JS)
+  trigger('click', {field: row.getAttribute('data-field')});
+};
 element.addEventListener('click', (ev) => {
   const row = ev.target.closest('[data-field]');
   if (row) pick(row);

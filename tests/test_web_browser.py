@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from advisor.chat.sessions import SessionStore
+from advisor.knowledge import Knowledge
 from advisor.knowledge.ranking import FACTORS
 from advisor.settings import PROJECT_ROOT
 from tests.web_support import LAPTOP, PHONE, RunningApp, app_env, chromium, copy_home, running_app, screenshot
@@ -289,6 +290,32 @@ def test_a_reload_comes_back_to_the_conversation_and_keeps_a_question_in_flight(
         return document.querySelector('#adv-input textarea').value === q || (answered && asked.includes(q)); }""",
                            arg=question)
     screenshot(page, "laptop-reload-keeps-the-conversation", full_page=False)
+    v.close()
+
+
+def test_the_cant_or_wont_list_is_shown_editable_and_the_profile_speaks_in_words(browser: Any, app: RunningApp,
+                                                                                  knowledge: Knowledge) -> None:
+    v = Visit(browser, app)
+    page = v.page
+    v.send("I'm a pharmacist, I can't code, and I like field building. What fits me?")
+    understood = page.inner_text("#adv-understood")
+    assert "Field building" in understood and "field-building" not in understood
+    v.tab("Your profile and plan")
+    page.wait_for_selector("#adv-recs .adv-rec")
+    lacks = "#adv-lacks textarea, #adv-lacks input"
+    page.wait_for_function("(s) => document.querySelector(s).value.includes('programming')", arg=lacks)
+    recs = page.inner_text("#adv-recs")
+    assert "for what you told me" in recs and "on automation (#" in recs  # fit and safety said in words
+    assert not re.search(r"\bfit \d\.\d\d\b", recs)
+    assert not [f.id for f in knowledge.fields if "-" in f.id and f.id in recs + understood]  # names, not ids
+    screenshot(page, "laptop-profile-cant-or-wont")
+    # take it out: the advisor forgets it
+    page.fill(lacks, "")
+    page.click("#adv-save")
+    page.wait_for_function("!document.querySelector('#adv-recs').innerText.includes('programming')")
+    store = SessionStore(app.sessions_db)
+    code = str(page.get_attribute("#adv-code", "data-code"))
+    assert store.profile(code).lacks == []
     v.close()
 
 

@@ -117,7 +117,7 @@ def test_profile_edits_change_the_recommendations(app: RunningApp) -> None:
                        False, "not said", 0.8, api_name="/profile")
     assert blank[0] != edited[0]
     assert "data-field='mechanistic-interpretability'" in edited[0]
-    assert "Weighing fit 80%" in edited[0]
+    assert "Ordered 80% on how well each field fits you" in edited[0]
 
 
 def test_search_finds_essay_passages(app: RunningApp) -> None:

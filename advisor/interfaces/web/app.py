@@ -168,6 +168,9 @@ def build_ui(service: ConversationService, login_owner: Callable[[str], str] | N
                                            elem_id="adv-dislikes")
                     skills = gr.Textbox(label="Skills (comma-separated)", elem_id="adv-skills")
                     background = gr.Textbox(label="Background (comma-separated)", elem_id="adv-background")
+                    lacks = gr.Textbox(label="Things you can't or won't do (comma-separated)", elem_id="adv-lacks",
+                                       info="e.g. programming, moving abroad. Fields that ask for them come last; "
+                                            "take one out when it no longer holds.")
                     with gr.Row():
                         runway = gr.Number(label="Runway (months)", precision=0, minimum=0, maximum=600,
                                            elem_id="adv-runway")
@@ -192,7 +195,7 @@ def build_ui(service: ConversationService, login_owner: Callable[[str], str] | N
                     download = gr.Button("Download my plan (Markdown)", elem_id="adv-download")
                     plan_text = gr.Textbox(visible=False, elem_id="adv-plan-text")
 
-        form = [interests, dislikes, skills, background, runway, hours, location, salary, risk, fit]
+        form = [interests, dislikes, skills, background, runway, hours, location, salary, risk, fit, lacks]
         chat_out = [chatbot, sources, *followups, understood, status, conv]
         plan_out = [recs, ticks, readings, understood, conv]
         what_if = [*sliders, scenarios]
@@ -279,7 +282,8 @@ def build_ui(service: ConversationService, login_owner: Callable[[str], str] | N
         for saving in (save.click(save_profile, inputs=[conv, *form], outputs=plan_out, api_name="profile",
                                   show_progress="hidden"),
                        gr.on([interests.input, dislikes.input, salary.input, risk.input, fit.release, skills.submit,
-                              background.submit, location.submit, runway.submit, hours.submit], save_profile,
+                              background.submit, lacks.submit, location.submit, runway.submit, hours.submit],
+                             save_profile,
                              inputs=[conv, *form], outputs=plan_out, trigger_mode="always_last", **quiet),
                        ticks.input(readable_errors(h.tick_readings), inputs=[conv, ticks], outputs=plan_out,
                                    api_name="readings_read", show_progress="hidden")):

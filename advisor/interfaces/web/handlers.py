@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from advisor.chat.export import export_plan_document, one_line, plan_document
+from advisor.chat.export import export_plan_document, one_line, plan_document, with_names
 from advisor.chat.service import MAX_MESSAGE_CHARS, MessageError
 from advisor.chat.store import LOCAL, SessionError
 from advisor.interfaces.web.chart import chart_html, moves_markdown
 from advisor.interfaces.web.chat_view import Conversation, TurnView, resume
-from advisor.interfaces.web.escape import text
+from advisor.interfaces.web.escape import markdown_text, text
 from advisor.interfaces.web.explain_view import explanation_html
 from advisor.interfaces.web.notes import note_html, readable_errors, readable_stream
 from advisor.interfaces.web.plan_view import (
@@ -115,7 +115,7 @@ class WebHandlers:
         return gr.update(feedback_value=conv.thumbs() if conv else [])
 
     def understood(self, conv: Conversation) -> str:
-        return f"**What I understood about you:** {conv.understood}"
+        return f"**What I understood about you:** {markdown_text(with_names(conv.understood, self.knowledge))}"
 
     def ask(self, message: str, mode: str, conv: Conversation | None,
             request: gr.Request | None = None) -> Iterator[tuple[Any, ...]]:
@@ -325,13 +325,13 @@ class WebHandlers:
     def save_profile(self, conv: Conversation | None, interests: list[str] | None, dislikes: list[str] | None,
                      skills: str | None, background: str | None, runway_months: float | None,
                      hours_per_week: float | None, location: str | None, needs_salary: bool | None,
-                     risk_appetite: str | None, fit_weight: float | None,
+                     risk_appetite: str | None, fit_weight: float | None, lacks: str | None = None,
                      request: gr.Request | None = None) -> tuple[Any, ...]:
         """The form, saved as the session's profile; the recommendations beside it follow."""
         conv = self.conversation(conv, request)
         form = ProfileForm(list(interests or []), list(dislikes or []), skills or "", background or "", runway_months,
                            hours_per_week, location or "", bool(needs_salary), risk_appetite or "not said",
-                           0.5 if fit_weight is None else float(fit_weight))
+                           0.5 if fit_weight is None else float(fit_weight), lacks or "")
         profile = form.apply(self.store.profile(conv.session, owner=conv.owner))
         self._save(conv, profile)
         return self.plan_outputs(conv, profile)

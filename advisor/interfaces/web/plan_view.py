@@ -36,17 +36,19 @@ class ProfileForm:
     needs_salary: bool
     risk_appetite: str
     fit_weight: float
+    lacks: str = ""  # what the person can't or won't do, comma-separated
 
     @classmethod
     def of(cls, profile: Profile) -> ProfileForm:
         c = profile.constraints
         return cls(list(profile.interests), list(profile.dislikes), ", ".join(profile.skills),
                    ", ".join(profile.background), c.runway_months, c.hours_per_week, c.location or "",
-                   bool(c.needs_salary), c.risk_appetite or "not said", Weights.for_profile(profile).fit)
+                   bool(c.needs_salary), c.risk_appetite or "not said", Weights.for_profile(profile).fit,
+                   ", ".join(profile.lacks))
 
     def values(self) -> tuple[Any, ...]:
         return (self.interests, self.dislikes, self.skills, self.background, self.runway_months,
-                self.hours_per_week, self.location, self.needs_salary, self.risk_appetite, self.fit_weight)
+                self.hours_per_week, self.location, self.needs_salary, self.risk_appetite, self.fit_weight, self.lacks)
 
     def apply(self, base: Profile) -> Profile:
         """`base` with the form's values; goals and readings done are kept, and the fit weight is stored only
@@ -72,7 +74,8 @@ class ProfileForm:
                                       risk_appetite=risk)  # type: ignore[arg-type]
             draft = base.model_copy(update={
                 "interests": list(self.interests), "dislikes": list(self.dislikes), "skills": items(self.skills),
-                "background": items(self.background), "constraints": constraints, "fit_weight": None})
+                "background": items(self.background), "lacks": items(self.lacks), "constraints": constraints,
+                "fit_weight": None})
             implied = Weights.for_profile(draft).fit
             fit = None if abs(self.fit_weight - implied) < 1e-6 else round(float(self.fit_weight), 2)
             return Profile.model_validate({**draft.model_dump(), "fit_weight": fit})
@@ -87,17 +90,26 @@ def recommendations_for(knowledge: Knowledge, profile: Profile, top: int = 3) ->
 
 
 def recommendations_html(knowledge: Knowledge, profile: Profile, recs: list[Recommendation]) -> str:
+    """The recommended fields, each with how well it fits the person and how safe it is from automation said in
+    words (the numbers in a tooltip), and its reasons; field names, never ids."""
+    from advisor.chat.export import with_names
+
     w = Weights.for_profile(profile)
     total = len(knowledge.fields)
-    head = (f"<p class='adv-pos'>For you: {text(profile.describe())}.<br><span class='muted'>Weighing fit "
-            f"{w.fit:.0%} against safety from automation {w.safety:.0%}.</span></p>")
+    order = ("only on how safe each field is from automation" if w.fit <= 0 else
+             "only on how well each field fits you" if w.safety <= 0 else
+             f"{w.fit:.0%} on how well each field fits you and {w.safety:.0%} on how safe it is from automation")
+    head = (f"<p class='adv-pos'>For you: {text(with_names(profile.describe(), knowledge))}.<br><span class='muted'>"
+            f"Ordered {order} (change it with the last slider on the left).</span></p>")
     items = []
     for i, r in enumerate(recs, 1):
-        reasons = "".join(f"<li>{text(reason.text)}</li>" for reason in r.reasons)
+        reasons = "".join(f"<li>{text(with_names(reason.text, knowledge))}</li>" for reason in r.reasons)
+        numbers = f"fit {r.fit:.2f} of 1 · safety {r.safety:.2f} of 1"
         items.append(
             f"<li class='adv-rec' data-field='{text(r.field_id)}'><div class='adv-rec-head'><b>{i}. {text(r.name)}"
-            f"</b> <span class='muted'>fit {r.fit:.2f} · safety against automation {r.safety:.2f} · #{r.rank} of "
-            f"{total} by exposure</span></div><ul>{reasons}</ul></li>")
+            f"</b> <span class='adv-fit' title='{numbers}'>{text(r.fit_words)} for what you told me · "
+            f"{text(r.safety_words(total))} on automation (#{r.rank} of {total} by exposure)</span></div>"
+            f"<ul>{reasons}</ul></li>")
     return f"<div class='adv-plan'>{head}<ol class='adv-recs'>{''.join(items)}</ol></div>"
 
 

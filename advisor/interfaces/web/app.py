@@ -22,6 +22,7 @@ from advisor.interfaces.web.plan_view import RISK_CHOICES
 from advisor.interfaces.web.scripts import COPY_JS, PAGE_JS, RESTORE_PENDING_JS, SAVED_CODE_JS
 from advisor.interfaces.web.sources_view import EMPTY
 from advisor.interfaces.web.style import CHART_JS, CITATION_JS, CSS
+from advisor.interfaces.web.theme import theme_css
 from advisor.interfaces.web.views_view import views_html
 from advisor.knowledge.ranking import DEFAULT_WEIGHTS, FACTORS, Factor, rank_fields
 from advisor.knowledge.views import view_matrix
@@ -59,7 +60,8 @@ def header_html(backend: str, n_fields: int) -> str:
     badges = "".join(f"<span class='adv-badge'>{b}</span>" for b in (
         f"Model: {text(backend)}", f"Sources: the essay, {n_fields} field cards, readings",
         "Runs on this machine"))
-    return (f"<style>{CSS}</style><header class='adv-header'><div><h1>{TITLE}</h1><p>{text(PURPOSE)}</p></div>"
+    return (f"<style>{theme_css()}{CSS}</style><header class='adv-header'><div><h1>{TITLE}</h1>"
+            f"<p>{text(PURPOSE)}</p></div>"
             f"<div class='adv-badges' id='adv-backend'>{badges}</div></header>")
 
 

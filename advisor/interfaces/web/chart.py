@@ -107,11 +107,11 @@ def chart_html(knowledge: Knowledge, ranking: Ranking, moves: Mapping[str, Move]
         move = (moves or {}).get(f.id)
         chosen = " adv-selected" if f.id == selected else ""
         rows.append(
-            f"<li class='adv-row{chosen}' data-field='{text(f.id)}' role='button' tabindex='0' "
+            f"<li><div class='adv-row{chosen}' data-field='{text(f.id)}' role='button' tabindex='0' "
             f"aria-label='{text(f.name)}, #{f.rank} of {total}, exposure {f.score:.2f}. Show why.'>"
             f"{badge}<span class='adv-name'>{text(f.name)} {note}</span>"
             f"<span class='adv-bar'>{segments}</span><span class='adv-score'>{f.score:.2f}</span>"
-            f"{_move_badge(move)}</li>")
+            f"{_move_badge(move)}</div></li>")
     head = ("<div class='adv-chart-head'><span>Most exposed to automation (likely automated first) at the "
             "top. Each bar is the exposure score, 0 to 1, split by what each factor adds. "
             "Click a field to see why.</span></div>")

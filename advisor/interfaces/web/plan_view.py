@@ -140,4 +140,4 @@ def readings_html(knowledge: Knowledge, plan: list[PlannedReading], done: list[s
         f"<li class='{'adv-done' if p.url in done else ''}'>{'✓ ' if p.url in done else ''}{link(p.title, p.url)} "
         f"<span class='muted'>— {text(knowledge.field(p.field_id).name)}</span></li>" for p in plan)
     rows = f"<details><summary>Links to every reading</summary><ul>{rows}</ul></details>"
-    return f"<div class='adv-readings'>{progress}<ul>{rows}</ul></div>"
+    return f"<div class='adv-readings'>{progress}{rows}</div>"

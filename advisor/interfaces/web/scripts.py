@@ -55,6 +55,19 @@ if (!window.__advisorPage) {
       panel.scrollIntoView({block: 'start'});
     }
   }).observe(document.body, {childList: true, subtree: true});
+  // the chat's collapsed tool line is itself a button: the arrow button inside it (unlabelled) is decoration, so it
+  // is taken out of the keyboard order and the accessibility tree; a click on it reaches the line
+  new MutationObserver(() => {
+    for (const b of document.querySelectorAll('#adv-chat [role=button] button:not([inert])')) {
+      b.inert = true;
+      b.style.pointerEvents = 'none';
+    }
+    // the welcome's example starts are buttons in a group, not items of a list
+    for (const g of document.querySelectorAll('#adv-chat .examples[role=list]')) {
+      g.setAttribute('role', 'group');
+      g.setAttribute('aria-label', 'Ways to start');
+    }
+  }).observe(document.body, {childList: true, subtree: true});
   // a counter under the message box once the message nears the limit
   document.addEventListener('input', (ev) => {
     const box = ev.target.closest ? ev.target.closest('#adv-input textarea') : null;

@@ -79,10 +79,12 @@ def launch(host: str = "127.0.0.1", port: int = 7860, service: ConversationServi
     from starlette.middleware import Middleware
 
     from advisor.interfaces.api.guard import LoginThrottle
+    from advisor.interfaces.web.theme import page_theme
 
+    # a page for people: no "Use via API · Settings" footer (programs use the API's own documentation)
     result = demo.launch(server_name=host, server_port=port, share=False, auth=login, inbrowser=False,
                          app_kwargs={"middleware": [Middleware(LoginThrottle)]},  # failed logins slow down
-                         prevent_thread_lock=True, quiet=True, show_error=False, footer_links=["api", "settings"],
+                         prevent_thread_lock=True, quiet=True, show_error=False, footer_links=[], theme=page_theme(),
                          auth_message="The AI-safety career advisor: log in with the user and password set in "
                                       "ADVISOR_UI_AUTH." if login else None)
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host

@@ -23,6 +23,8 @@ CSS = """
 #adv-status{font-size:.85rem;color:var(--body-text-color-subdued);min-height:1.2rem}
 /* a failed event says why in the tab's note; Gradio's red "Error" overlay would hide the content it left as it was */
 [data-testid=status-tracker]:has(.error){display:none !important}
+/* a page for people: no "Use via API · Settings" footer, however the page is served */
+footer[aria-label="Gradio footer navigation"]{display:none !important}
 /* one conversation per tab: "New conversation" starts another, so no clear (trash) icon over the chat */
 #adv-chat button[aria-label="Clear"]{display:none}
 #adv-count{margin:0;font-size:.8rem;color:var(--body-text-color-subdued)}
@@ -41,10 +43,10 @@ CSS = """
 #adv-status p{margin:0}
 #adv-followups button{font-size:.85rem;text-align:left;white-space:normal;height:auto;min-height:2.2rem}
 #adv-chat a.cite,a.cite{display:inline-block;text-decoration:none;font-size:.78em;font-weight:600;
-  padding:0 .25em;margin:0 .05em;border-radius:.35em;background:var(--color-accent-soft);
-  color:var(--color-accent);vertical-align:super;
+  padding:0 .25em;margin:0 .05em;border-radius:.35em;background:#dbeafe;
+  color:#1e3a8a;vertical-align:super;
   line-height:1.2;cursor:pointer}
-#adv-chat a.cite:hover,#adv-chat a.cite:focus{background:var(--color-accent);color:#fff}
+#adv-chat a.cite:hover,#adv-chat a.cite:focus{background:#1e3a8a;color:#fff}
 .adv-sources details.adv-turn>summary{font-weight:600;cursor:pointer;margin:.2rem 0}
 .adv-sources-empty{color:var(--body-text-color-subdued);font-size:.9rem;padding:.5rem 0}
 .adv-source{border:1px solid var(--border-color-primary);border-radius:.5rem;margin:.35rem 0;padding:.35rem .6rem;
@@ -67,7 +69,7 @@ CSS = """
 .adv-f2{background:repeating-linear-gradient(135deg,#9d5cf0 0 4px,#c4a3f7 4px 7px)}
 .adv-f3{background:repeating-linear-gradient(135deg,#d98a06 0 4px,#f3c46b 4px 7px)}
 ol.adv-rows{list-style:none;margin:0 !important;padding:0 !important}
-.adv-rows>li{margin:0 !important}
+.adv-rows>li{margin:0 !important;padding:0 !important}
 .adv-row{display:grid;grid-template-columns:3rem minmax(9rem,15rem) 1fr 2.6rem 5.4rem;align-items:center;gap:.5rem;
   padding:.28rem .3rem;border-radius:.4rem;cursor:pointer;margin:0}
 .adv-row:hover,.adv-row:focus{background:var(--background-fill-secondary);outline:none}

@@ -217,10 +217,70 @@ def no_alarm(page: Any) -> None:
     assert not any(e.is_visible() for e in page.locator("[data-testid=status-tracker] .error").all())
 
 
+COMMAND_SYNTAX = re.compile(r"advisor [a-z]+ --|`|\b[A-Z_]{4,}=|\b[a-z]+_[a-z_]+=|expected [A-Z]{3,}")
+
+
+def clean_screen(page: Any) -> None:
+    """What a stranger should never see: an error badge or pop-up, or command-line syntax."""
+    no_alarm(page)
+    shown = page.inner_text("body")
+    assert not COMMAND_SYNTAX.search(shown), COMMAND_SYNTAX.search(shown)
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["laptop", "phone"])
+def test_a_stranger_introduces_themselves_gets_picks_opens_a_source_moves_a_weight_and_downloads_a_plan(
+        browser: Any, app: RunningApp, viewport: dict[str, int]) -> None:
+    from markdown_it import MarkdownIt
+
+    v = Visit(browser, app, viewport=viewport)
+    page = v.page
+    name = "laptop" if viewport == LAPTOP else "phone"
+    clean_screen(page)
+    # 1. introduce yourself
+    page.fill("#adv-input textarea", "I'm a pharmacist who doesn't code. I care about AI going well and I have "
+                                     "10 hours a week. Where could I help?")
+    screenshot(page, f"journey-{name}-1-introduce-yourself", full_page=False)
+    page.keyboard.press("Enter")
+    status_starts(page, "Answered")
+    # 2. the picks, read from the start of the answer
+    assert page.locator("#adv-chat [data-testid=bot]").count() >= 1
+    screenshot(page, f"journey-{name}-2-picks", full_page=False)
+    clean_screen(page)
+    # 3. open a source
+    cite = page.locator("#adv-chat a.cite").first
+    target = str(cite.get_attribute("href")).lstrip("#")
+    cite.click()
+    page.wait_for_function(f"document.getElementById('{target}').open === true")
+    page.locator(f"#{target}").scroll_into_view_if_needed()
+    screenshot(page, f"journey-{name}-3-source", full_page=False)
+    clean_screen(page)
+    # 4. move a weight and see the chart change
+    v.tab("Why fields rank where they do")
+    page.wait_for_selector("#adv-chart .adv-row")
+    page.locator("#adv-w-human_interaction input[type=range]").focus()
+    page.keyboard.press("End")
+    page.wait_for_function("document.querySelector('#adv-moved').innerText.includes('and why')")
+    screenshot(page, f"journey-{name}-4-weight", full_page=False)
+    clean_screen(page)
+    # 5. download the plan, and read it as a Markdown viewer shows it
+    v.tab("Your profile and plan")
+    page.wait_for_selector("#adv-recs .adv-rec")
+    with page.expect_download() as download:
+        page.click("#adv-download")
+    plan = Path(download.value.path()).read_text(encoding="utf-8")
+    assert plan.startswith("# Your AI-safety career plan, ") and "knowledge/fields" not in plan
+    clean_screen(page)
+    doc = v.context.new_page()
+    doc.set_content(f"<meta charset='utf-8'><body style='font-family:system-ui;max-width:46rem;margin:1rem auto;"
+                    f"padding:0 1rem;line-height:1.45'>{MarkdownIt('commonmark').render(plan)}</body>")
+    screenshot(doc, f"journey-{name}-5-plan", full_page=False)
+    assert "pharmacist" in doc.inner_text("body") and doc.locator("a[href^='https://']").count() >= 3
+    v.close()
+
+
 def test_mistakes_get_a_quiet_note_in_the_pages_words_and_change_nothing(browser: Any, app: RunningApp) -> None:
     v = Visit(browser, app)
     page = v.page
-    command_syntax = re.compile(r"advisor [a-z]+ --|`|[A-Z_]{4,}=|[a-z_]+=\d|expected [A-Z]")
     # too long: a counter says so while typing, the note says what to do, and the text stays in the box
     page.fill("#adv-input textarea", "x" * 4100)
     page.wait_for_selector("#adv-count:text('4,100 of 4,000 characters')")
@@ -251,9 +311,7 @@ def test_mistakes_get_a_quiet_note_in_the_pages_words_and_change_nothing(browser
     assert page.inner_html("#adv-chart .adv-chart") == before
     assert page.locator("#adv-ask-change").is_disabled()
     screenshot(page, "laptop-error-all-weights-zero", full_page=False)
-    for shown in (page.inner_text("body"),):
-        assert not command_syntax.search(shown), command_syntax.search(shown)
-    no_alarm(page)
+    clean_screen(page)
     v.close()
 
 
@@ -401,7 +459,9 @@ def test_script_in_a_user_document_stays_inert(browser: Any, app: RunningApp) ->
     for where in ("#adv-found", "#adv-sources", "#adv-chat"):
         assert page.locator(f"{where} script, {where} iframe, {where} img[onerror]").count() == 0
         assert page.locator(f"{where} a[href^='javascript']").count() == 0
-    page.wait_for_timeout(300)
+    # let anything the page loaded settle (images done, a frame and a task later), then look
+    page.wait_for_function("""() => new Promise(done => requestAnimationFrame(() => setTimeout(() =>
+        done(Array.from(document.images).every(i => i.complete)))))""")
     assert page.evaluate("window.__xss") is None
     assert not v.dialogs
     assert not v.outside_requests(), v.outside_requests()  # the tracker image was never fetched

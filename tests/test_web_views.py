@@ -304,3 +304,15 @@ def test_the_downloaded_plan_passes_no_html_links_or_forged_structure(home_with_
     assert page.count("<strong>The advisor</strong>") == 1 and "<li>forged" not in page
     assert "<blockquote>\n<blockquote>" not in page
     assert "forged step" in shown and "*shout* _lean_ a_b" in shown  # the words are kept, as text
+
+
+def test_sources_say_where_a_passage_comes_from_without_a_path_on_the_machine() -> None:
+    card = {"n": 1, "title": "Scalable oversight (factors)", "source": "knowledge/fields/scalable-oversight.md",
+            "text": "Weak-to-strong work has a crisp metric.", "kind": "field"}
+    mine = {"n": 2, "title": "notes", "source": "/home/ana/private/quokka-notes.md", "text": "Quokka.", "kind": "user"}
+    essay = {"n": 3, "title": "The essay", "source": "https://www.lesswrong.com/posts/EnBCpnZooXdMaERbZ/",
+             "text": "Scalable oversight.", "kind": "essay"}
+    shown = sources_html({1: [card, mine, essay]})
+    assert "knowledge/fields" not in shown and "/home/ana" not in shown and ".md'" not in shown
+    assert "the advisor's own field card" in shown and "your document quokka-notes.md" in shown
+    assert "href='https://www.lesswrong.com/posts/EnBCpnZooXdMaERbZ/'" in shown

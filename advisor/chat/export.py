@@ -165,14 +165,17 @@ def _link(label: str, url: str) -> str:
     return prose(label)
 
 
-def with_names(text: str, knowledge: Knowledge) -> str:
-    """`text` with each field id (`field-building`) written as the field's name (Field building)."""
+def with_names(described: str, knowledge: Knowledge) -> str:
+    """A profile's one-line description (`Profile.describe`) with the fields it lists by id ("interested in:
+    field-building") named as people name them (Field building). Only whole items of those lists are replaced:
+    an id that is also a word ("forecasting") elsewhere in the text is left alone."""
     names = {f.id: f.name for f in knowledge.fields}
-    if not names:
-        return text
-    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(i) for i in sorted(names, key=len, reverse=True))
-                         + r")(?![\w-])")
-    return pattern.sub(lambda m: names[m.group(1)], text)
+
+    def named(m: re.Match[str]) -> str:
+        items = [names.get(item.strip(), item.strip()) for item in m.group(2).split(",")]
+        return m.group(1) + ", ".join(items)
+
+    return re.sub(r"((?:^|; )(?:not )?interested in: )([^;]*)", named, described)
 
 
 def _when(created: str) -> str:
@@ -220,7 +223,7 @@ def plan_document(knowledge: Knowledge, profile: Profile, messages: list[Message
     for i, r in enumerate(recs, 1):
         lines.append(f"{i}. **{prose(r.name)}**: {r.fit_words} with what you told the advisor, and "
                      f"{r.safety_words(total)} on automation (#{r.rank} of {total} by exposure).")
-        lines += [f"   - {prose(with_names(reason.text, knowledge))}" for reason in r.reasons]
+        lines += [f"   - {prose(reason.text)}" for reason in r.reasons]
     lines += ["", "### Reading plan", ""]
     unread = profile.model_copy(update={"readings_done": []})
     for p in reading_plan(knowledge, [r.field_id for r in recs], unread):

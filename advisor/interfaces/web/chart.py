@@ -18,8 +18,8 @@ def legend() -> str:
     the field needs less of what they measure)."""
     def item(factor: Factor) -> str:
         way = ("" if factor.raises_exposure else
-               " <span class='adv-protects'>protects: counts the other way (longer when the field needs less of "
-               "it)</span>")
+               " <span class='adv-protects'><span class='adv-long'>protects: counts the other way (longer when the "
+               "field needs less of it)</span><span class='adv-short'>protects (counts the other way)</span></span>")
         return (f"<span class='adv-legend-item'><span class='adv-swatch {FACTOR_CLASS[factor.name]}'></span>"
                 f"{text(factor.label)} <span class='muted'>({'the essay' if factor.source == 'essay' else 'our model'})"
                 f"</span>{way}</span>")

@@ -103,7 +103,7 @@ def recommendations_html(knowledge: Knowledge, profile: Profile, recs: list[Reco
             f"Ordered {order} (change it with the last slider on the left).</span></p>")
     items = []
     for i, r in enumerate(recs, 1):
-        reasons = "".join(f"<li>{text(with_names(reason.text, knowledge))}</li>" for reason in r.reasons)
+        reasons = "".join(f"<li>{text(reason.text)}</li>" for reason in r.reasons)
         numbers = f"fit {r.fit:.2f} of 1 · safety {r.safety:.2f} of 1"
         items.append(
             f"<li class='adv-rec' data-field='{text(r.field_id)}'><div class='adv-rec-head'><b>{i}. {text(r.name)}"

@@ -20,12 +20,18 @@ EMPTY = ("<div class='adv-sources-empty'>Sources appear here. Each answer cites 
 
 
 def _where(citation: Mapping[str, Any]) -> str:
+    """Where a passage comes from, as a person can follow it: a link to the original, or what it is (one of the
+    advisor's own field cards, one of the person's documents by its file name), never a path on the machine."""
     source = str(citation.get("source", ""))
     kind = str(citation.get("kind", ""))
     if source.startswith(("http://", "https://")):
         return link("open the original", source)
-    label = "file" if kind != "user" else "your file"
-    return f"<span class='muted'>{label}: {text(source)}</span>"
+    if kind == "field":
+        return "<span class='muted'>from the advisor's own field card (see the ranking tab)</span>"
+    if kind == "user":
+        name = source.replace("\\", "/").rsplit("/", 1)[-1]
+        return f"<span class='muted'>from your document {text(name)}</span>"
+    return ""
 
 
 def source_entry(turn: int, citation: Mapping[str, Any], open_: bool = False, anchor: str | None = None) -> str:

@@ -69,7 +69,8 @@ footer[aria-label="Gradio footer navigation"]{display:none !important}
 .adv-f2{background:repeating-linear-gradient(135deg,#9d5cf0 0 4px,#c4a3f7 4px 7px)}
 .adv-f3{background:repeating-linear-gradient(135deg,#d98a06 0 4px,#f3c46b 4px 7px)}
 ol.adv-rows{list-style:none;margin:0 !important;padding:0 !important}
-.adv-rows>li{margin:0 !important;padding:0 !important}
+.adv-rows>li{margin:0 !important;padding:0 !important;list-style:none !important}
+.adv-rows>li::marker{content:none}
 .adv-row{display:grid;grid-template-columns:3rem minmax(9rem,15rem) 1fr 2.6rem 5.4rem;align-items:center;gap:.5rem;
   padding:.28rem .3rem;border-radius:.4rem;cursor:pointer;margin:0}
 .adv-row:hover,.adv-row:focus{background:var(--background-fill-secondary);outline:none}
@@ -107,6 +108,7 @@ ol.adv-rows{list-style:none;margin:0 !important;padding:0 !important}
 .adv-readings ul{padding-left:1rem;font-size:.9rem}
 .adv-done{opacity:.7}
 .adv-explain{scroll-margin-top:1rem}
+.adv-short{display:none}
 .adv-protects{font-size:.75rem;color:var(--body-text-color-subdued);font-style:italic}
 @media (max-width: 640px){
   /* the ranking on a phone: the chart stays at the top of the screen while the sliders below it move */
@@ -115,7 +117,8 @@ ol.adv-rows{list-style:none;margin:0 !important;padding:0 !important}
   #adv-chart .adv-chart-head{display:none}
   #adv-chart .adv-legend{font-size:.7rem;gap:.1rem .6rem;margin-bottom:.2rem;display:block}
   #adv-chart .adv-legend-item{display:inline;margin-right:.5rem}
-  #adv-chart .adv-legend .muted{display:none}
+  #adv-chart .adv-legend .muted,#adv-chart .adv-long{display:none}
+  #adv-chart .adv-short{display:inline}
   #adv-chart-col,#adv-whatif-col{display:contents}
   #adv-chart{position:sticky !important;top:0;z-index:100;max-height:42vh !important;overflow-y:auto !important;
     background:var(--background-fill-primary) !important;border-bottom:1px solid var(--border-color-primary);

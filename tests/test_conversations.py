@@ -394,3 +394,106 @@ def test_which_of_those_points_at_one_of_the_picks_and_says_why(service: Convers
     assert answer.intent == "why_fit" and "told you above" not in answer.answer
     name = next(service.knowledge.field(f).name for f in first.recommendations if f == "field-building")
     assert answer.answer.startswith(f"Why {name} for you")
+
+
+@pytest.mark.parametrize(("text", "said", "not_said"), [
+    ("wait do u need a phd for any of this", {}, {"background": "phd"}),
+    ("Quit or keep the job. I've got 24 months saved.", {"runway_months": 24}, {"keeps_job": True}),
+    ("we honestly can't manage without my salary though", {"needs_salary": True}, {}),
+    ("I do not intend to leave my post, but I could give four hours a week.", {"keeps_job": True,
+                                                                              "hours_per_week": 4}, {}),
+    ("Evals and unlearning: compare them for someone like me.", {}, {"interests": "evaluations"}),
+    ("ok wait what is mech interp actually, like in normal words", {}, {"interests": "mechanistic-interpretability"}),
+])
+def test_questions_and_comparisons_record_nothing_and_plain_statements_are_kept(
+        knowledge: Knowledge, lexicon: object, text: str, said: dict[str, object], not_said: dict[str, object]) -> None:
+    p = read_profile(text, knowledge, lexicon)  # type: ignore[arg-type]
+    constraints = p.constraints.model_dump()
+    for key, value in said.items():
+        assert constraints[key] == value, (text, key)
+    for key, value in not_said.items():
+        got = getattr(p, key) if key in ("background", "interests") else constraints[key]
+        assert (value not in " ".join(got).lower()) if isinstance(got, list) else got != value, (text, key, got)
+
+
+@pytest.mark.parametrize(("text", "key", "expected"), [
+    ("I have spent fifteen years in the civil service, mostly on trade policy.", "background", "civil service"),
+    ("35 years as a process engineer in a semiconductor fab. Wrote Fortran and MATLAB.", "background",
+     "semiconductor fab"),
+    ("35 years as a process engineer in a semiconductor fab. Wrote Fortran and MATLAB.", "skills", "matlab"),
+    ("I'm in the third year of a philosophy PhD, working on decision theory.", "background", "philosophy"),
+    ("self taught web dev, 5 yrs, no degree.", "lacks", "a degree"),
+    ("Diplomat - 12 yrs at the foreign ministry, arms-control negotiations mostly.", "background", "diplomat"),
+    ("ok. ML engineer, 4 yrs on recommender systems, pytorch.", "background", "ML engineer"),
+    ("thinking about RLHF / preference learning research.", "interests", "rlhf-preference-learning"),
+])
+def test_trades_workplaces_subjects_and_interests_in_everyday_words(knowledge: Knowledge, lexicon: object, text: str,
+                                                                    key: str, expected: str) -> None:
+    assert expected in getattr(read_profile(text, knowledge, lexicon), key)  # type: ignore[arg-type]
+
+
+def test_it_after_a_skill_is_the_skill_and_the_later_view_of_a_field_stands(knowledge: Knowledge,
+                                                                           lexicon: object) -> None:
+    p = read_profile("I work on decision theory. I can write Python, but honestly I hate it. Agent foundations is "
+                     "what I actually love.", knowledge, lexicon)  # type: ignore[arg-type]
+    assert p.interests == ["agent-foundations"] and not p.dislikes and "python" in p.skills
+
+
+def test_a_supposition_inside_a_longer_what_if_is_read_and_never_stored(service: ConversationService) -> None:
+    _say(service, "Backend engineer, 10 years. Realistically I have 3 hours a week. I need my salary.", "wife")
+    answer = _say(service, "What if my wife goes back to work next year and I end up with 15 hours a week - does "
+                           "that change which field I should pick?", "wife")
+    assert answer.intent == "what_if" and answer.answer.startswith("Supposing about 15 hours a week")
+    assert service.store.profile("wife").constraints.hours_per_week == 3
+
+
+def test_the_first_of_those_three_is_the_first_field_compared(service: ConversationService) -> None:
+    _say(service, "Quant, 6 yrs. C++, Python, stochastic calculus.", "those")
+    compared = _say(service, "Forecasting vs agent foundations vs mech interp, for me specifically.", "those")
+    assert compared.intent == "compare"
+    answer = _say(service, "The first of those three. Still human work in 2030?", "those")
+    assert answer.intent == "timing" and "AI forecasting" in answer.answer
+    assert "Mechanistic interpretability" not in answer.answer
+
+
+def test_after_a_comparison_which_is_more_exposed_explains_both_instead_of_repeating(
+        service: ConversationService) -> None:
+    _say(service, "I have a PhD in economics and game theory was my specialism.", "exposed")
+    first = _say(service, "Compare cooperative AI with forecasting, for me.", "exposed")
+    answer = _say(service, "Of those two, which one is more exposed to automation, and why?", "exposed")
+    assert answer.intent == "why_rank" and answer.answer != first.answer and "told you above" not in answer.answer
+    assert "Cooperative AI" in answer.answer and "AI forecasting" in answer.answer
+
+
+def test_choosing_a_field_in_a_what_if_about_me_is_about_that_field_not_a_guessed_factor(
+        service: ConversationService) -> None:
+    _say(service, "I teach maths and physics at a secondary school.", "instead")
+    answer = _say(service, "What if I went for mech interp instead, with my physics maths - is that realistic?",
+                  "instead")
+    assert answer.intent == "why_fit" and answer.answer.startswith("Why Mechanistic interpretability for you")
+    assert "counts more than in our model" not in answer.answer
+    infra = _say(service, "AI control: what's the work like, and would an infra background count for anything?",
+                 "instead")
+    assert infra.intent != "what_if"
+
+
+def test_what_others_say_about_a_field_comes_from_the_views_matrix(service: ConversationService) -> None:
+    from advisor.knowledge.views import view_matrix
+
+    answer = _say(service, "What do other people think about evals?", "views")
+    row = view_matrix(service.knowledge).for_field("evaluations")
+    assert answer.intent == "other_views"
+    for cell in row.speaking:
+        label = view_matrix(service.knowledge).source(cell.source_id).label
+        assert label in answer.answer
+    assert "essay-2" not in answer.answer  # passage ids are citations, never prose
+    assert f"Of these {len(row.cells)} sources" in answer.answer
+    carried = _say(service, "and about mech interp?", "views")
+    assert carried.intent == "other_views" and "Mechanistic interpretability" in carried.answer.split("\n")[0]
+
+
+def test_top_two_under_a_word_limit_names_two_fields_within_it(service: ConversationService) -> None:
+    _say(service, "pentester, 7 yrs on a red team. python and bash daily. i hate policy stuff.", "short")
+    answer = _say(service, "ok. 2 fields max, under 50 words", "short")
+    named = [c.name for c in service.knowledge.fields if c.name in answer.answer]
+    assert answer.intent == "recap" and len(named) <= 2 and len(answer.answer.split()) <= 50

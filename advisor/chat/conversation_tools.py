@@ -16,6 +16,7 @@ from advisor.knowledge.base import Assessment, Claim, FieldCard
 from advisor.knowledge.ranking import Ranking
 from advisor.knowledge.recommend import PlannedReading, recommend
 from advisor.knowledge.transition import Decision, TransitionPlan, quit_or_keep, readings_within, transition_plan
+from advisor.knowledge.views import FieldViews, view_matrix
 
 if TYPE_CHECKING:
     from advisor.chat.sources import SourceBook
@@ -88,6 +89,7 @@ class Views:
     field_id: str | None
     claims: list[tuple[Assessment, Claim]]
     model_position: str  # "safer half" / "more exposed half" / ""
+    row: FieldViews | None = None  # the field's row of the views matrix: what each source says of it
 
 
 @dataclass(frozen=True)
@@ -179,17 +181,25 @@ class ConversationTools:
         from advisor.chat.tools import ToolResult
 
         fid = self.knowledge.field(args.field).id if args.field else None
-        claims = [(a, c) for a in self.knowledge.assessments for c in a.claims if fid is None or fid in c.fields]
+        if fid:  # one field: what each source says of it, from the views matrix, and how many agree
+            self._discuss(fid)
+            matrix = view_matrix(self.knowledge, self._ranking())
+            row = matrix.for_field(fid)
+            lines = []
+            for cell in row.speaking:
+                numbers = [self.book.add_passage(self.knowledge, p) for p in cell.passages]
+                label = matrix.source(cell.source_id).label
+                lines.append(f"{label} {''.join(f'[{n}]' for n in numbers)}: {cell.says} ({cell.agreement})")
+            lines.append(f"Agree with our model: {row.agree}; disagree: {row.disagree}; no order: {row.no_order}; "
+                         f"silent: {row.silent}.")
+            return self._done(ToolResult("other_views", "\n".join(lines), Views(fid, [], row.model_position, row)))
+        claims = [(a, c) for a in self.knowledge.assessments for c in a.claims]
         lines = []
         for a, c in claims:
             n = self.book.add_passage(self.knowledge, c.id)
             lines.append(f"{a.authors} ({a.date.year}) [{n}]: {c.text}")
-        position = ""
-        if fid:
-            self._discuss(fid)
-            position = "safer half" if fid in self._ranking().safer_half else "more exposed half"
         return self._done(ToolResult("other_views", "\n".join(lines) or "No other assessment speaks of this.",
-                                     Views(fid, claims, position)))
+                                     Views(None, claims, "")))
 
     def timing(self, args: TimingInput) -> ToolResult:
         from advisor.chat.tools import ToolResult

@@ -5,6 +5,7 @@ ranks. The held-out part is never tuned on; its figures are the honest ones."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tempfile
 import time
@@ -217,8 +218,13 @@ def _score_reference(outcome: Outcome, knowledge: Knowledge) -> None:
         target = recs[position[c.refers_to]] if len(recs) > position[c.refers_to] else None
     else:  # last_field: the field the turn before the last was about
         prev = outcome.turns[-2]
-        talked = [str(v) for call in prev.calls for k, v in call.args.items() if k == "field" and v]
-        target = knowledge.field(talked[-1]).id if talked else next(iter(prev.answer.recommendations), None)
+        talked = []
+        for call in prev.calls:  # a field asked about, or defined ("tell me about X" may define it)
+            for k, v in call.args.items():
+                if k in ("field", "term") and v:
+                    with contextlib.suppress(KeyError):
+                        talked.append(knowledge.field(str(v)).id)
+        target = talked[-1] if talked else next(iter(prev.answer.recommendations), None)
     args = [call.args for call in outcome.last.calls if call.name != "update_profile"]
     mentioned: list[str] = []
     for arg in args:

@@ -21,6 +21,7 @@ from advisor.chat.offline.requests import (
 )
 from advisor.chat.offline.text import FIRST_PERSON, WHAT_IF_START, negated_at, normalise
 from advisor.chat.offline.understanding import (
+    HYPOTHETICAL,
     INJECTION,
     Lexicon,
     read_profile,
@@ -29,7 +30,7 @@ from advisor.chat.offline.understanding import (
     topics,
     work_texts,
 )
-from advisor.chat.offline.what_if import WEIGHT_TALK, factor_named, named_scenario, what_if
+from advisor.chat.offline.what_if import WEIGHT_TALK, factor_named, named_scenario, plainly_named, what_if
 from advisor.knowledge import Knowledge
 from advisor.knowledge.profile import Profile
 
@@ -125,11 +126,12 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
     low = normalise(message)
     update = read_profile(message, knowledge, lexicon)
     named = topics(low, knowledge, lexicon)
-    listed = first_picks(context) if FIRST_ANSWER.search(low) else context.recommendations
+    listed = first_picks(context) if FIRST_ANSWER.search(low) else latest_list(low, context)
     referred = _reference(low, context.focus, listed)
     guess = intents.guess(message, low)
     weight_talk = (bool(WEIGHT_TALK.search(low) or DIAL.search(low)) and not INJECTION.search(low)
-                   and factor_named(low, message, lexicon.directory))
+                   and factor_named(low, message, lexicon.directory)
+                   and (plainly_named(low) or not ABOUT_ME.search(low)))  # not "would my infra background count?"
     intent = _decide(guess, low, update, named, referred, context, intents.floor, weight_talk)
     plan = Plan(intent, profile_update=update, confidence=round(guess.confidence, 3), shape=shape_asked(low),
                 picks=context.recommendations or first_picks(context))
@@ -179,11 +181,19 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
         plan.fields = target[:1]
         plan.calls.append(("explain_field", {"field": plan.fields[0]}) if plan.fields else ("rank_fields", {}))
         plan.calls.append(("search_knowledge", {"query": message, "k": 1, "kind": "user"}))
+    elif intent == "compare" and context.last_intent == "compare" and len(named) < 2 and EXPOSURE.search(low) and (
+            len(context.focus) >= 2 or len((context.turns or [{}])[-1].get("fields") or []) >= 2):
+        # "of those two, which one is more exposed, and why?" right after comparing them: why each sits where it
+        # does, not the comparison again
+        plan.intent = "why_rank"
+        plan.fields = [f for f in (context.turns[-1].get("fields") if context.turns else None) or context.focus][:2]
+        plan.calls += [("explain_field", {"field": f}) for f in plan.fields]
     elif intent == "compare":
         those = THOSE_N.search(low)
         group = (listed or context.focus)[: 3 if those and those.group(1) in ("three", "3") else 2] if those else []
-        fields = list(dict.fromkeys([*named, *group, *_all_references(low, listed or context.focus),
-                                     *([referred] if referred else [])]))
+        pointed = [referred] if referred and referred not in named and PRONOUN_REF.search(low) else []
+        fields = list(dict.fromkeys([*pointed, *named, *group, *_all_references(low, listed or context.focus),
+                                     *([referred] if referred else [])]))  # "how does it stack up against X?"
         fields = [f for f in fields if f not in update.dislikes]  # "…and leave out X, I'm not doing that one"
         if len(fields) < 2:
             fields = [f for f in dict.fromkeys([*fields, *context.focus, *plan.picks]) if f not in update.dislikes][:2]
@@ -209,6 +219,15 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
             plan.calls.append(("make_plan", {"fields": plan.fields or plan.picks, "minutes_total": budget}))
         else:
             plan.calls.append(("recommend_readings", {"fields": plan.fields, "level": plan.level}))
+    elif (intent == "what_if" and named and HYPOTHETICAL.match(low) and not PICKS_ASKED.search(low)
+          and not (plainly_named(low) or named_scenario(low))):
+        # "what if I went for mech interp instead - is that realistic for me?": that field, for this person (no
+        # factor is named, so none is guessed)
+        plan.intent, plan.fields = ("why_fit" if not (context.profile.is_empty() and update.is_empty())
+                                    else "why_rank"), named[:1]
+        if plan.intent == "why_fit":
+            plan.calls.append(("recommend_fields", {"top": 1, "only": plan.fields}))
+        plan.calls.append(("explain_field", {"field": plan.fields[0]}))
     elif intent == "what_if":
         plan.scenario, plan.weights = what_if(low, message, lexicon.directory)
         if plan.scenario and not (named or referred):
@@ -254,6 +273,25 @@ FIRST_ANSWER = re.compile(r"\b(?:at|from) the (?:very )?(?:start|beginning)|\b(?
                           r"(?:said|suggested|recommended)|\boriginally\b")
 
 
+ABOUT_ME = re.compile(r"\b(?:i|me|my|myself|i'm|i am|i have|someone like me|(?:\w+ )?background|experience|cv)\b")
+EXPOSURE = re.compile(r"\b(?:exposed|automat\w*|safer|safest|riskier|at risk|replaced|go(?:es)? first)\b")
+# "the second one I asked about", "the third one I listed": the fields the person named, in their order
+PERSON_LISTED = re.compile(r"\bi (?:just )?(?:asked about|listed|mentioned|named|said|brought up|gave)\b")
+THOSE_GROUP = re.compile(r"\b(?:of|from|among) (?:those|these|them|the (?:two|three|2|3))\b|\b(?:those|these) "
+                         r"(?:two|three|2|3)\b")
+
+
+def latest_list(low: str, context: Context) -> list[str]:
+    """The list "the first one" points at: the fields of the last answer that set several side by side (or the
+    ones the person just listed) when the message points at a group or at what the person named, else the last
+    recommendations."""
+    last = context.turns[-1] if context.turns else {}
+    shown = list(last.get("fields") or [])
+    if len(shown) >= 2 and (PERSON_LISTED.search(low) or THOSE_GROUP.search(low)):
+        return shown
+    return context.recommendations
+
+
 def first_picks(context: Context) -> list[str]:
     """The recommendations of the earliest answer that gave any."""
     return next((list(t["recommendations"]) for t in context.turns if t.get("recommendations")), [])
@@ -279,6 +317,8 @@ def _plan_conversation(plan: Plan, message: str, low: str, named: list[str], ref
         plan.fields = named[:1]
         if named and (not term or named == topics_in(term, named)):
             term = named[0]
+        elif not named and referred and ORDINAL_REF.search(low):  # "the third one I listed, what even is it?"
+            plan.fields, term = [referred], referred
         plan.calls.append(("define_term", {"term": term or message}))
     elif plan.intent == "other_views":
         plan.fields = named[:1]  # "why trust any of this?" asks about the ranking, not the field in focus
@@ -333,6 +373,8 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
             context: Context, floor: float, weight_talk: bool) -> str:
     if weight_talk:  # "taste shouldn't count for much", "crank the incentives factor up": a what-if, always
         return "what_if"
+    if named and context.last_intent in CARRIED and CARRY.match(low) and len(low.split()) <= 7:
+        return context.last_intent  # "and about mech interp?" asks the last question again, of another field
     tells = bool(update.background or update.lacks or update.skills)
     if guess.intent in CONVERSATION_INTENTS and guess.confidence >= floor and not (
             tells and guess.scores.get("career", 0) >= CAREER_RUNNER_UP):  # a self-description that may ask for picks
@@ -400,6 +442,9 @@ def _decide(guess: IntentGuess, low: str, update: Profile, named: list[str], ref
     return intent
 
 
+CARRY = re.compile(r"^\W*(?:(?:and|ok|okay|so|but|also)\W+)?(?:(?:what|how) )?about\b|^\W*(?:and|same for|"
+                   r"same (?:question|thing) for|what of)\b")
+CARRIED = ("other_views", "timing", "details", "why_rank", "define", "readings", "essay")
 WHY_ME = re.compile(r"\bwhy\b.{0,60}\b(?:suits?|fits?|match(?:es)?|right for|good for|a good fit for) (?:me|someone "
                     r"like me|my (?:background|profile|skills))\b|\bwhy me\b|\bhow does .{0,40} fit (?:with )?my\b|"
                     r"\bwhat about my \w+ made you\b|link to what i (?:told|said)")

@@ -25,7 +25,10 @@ SUMMER = re.compile(r"\b(?:summer|holidays?|vacation|break)\b", re.I)
 YEAR = re.compile(r"\b(20[2-9]\d)\b")
 BULLETS = re.compile(NUM + r"\s*(?:bullets?|bullet points?|points|lines)\b", re.I)
 ONE_SENTENCE = re.compile(r"\b(?:one|1|a single|single)\s*(?:sentence|line)\b|\btl;?dr\b|\bin a sentence\b", re.I)
-TOP_N = re.compile(r"\btop\s*" + NUM + r"\b|\b(?:just|only) (?:the )?" + NUM + r"\b(?! (?:hours?|weeks?|months?))",
+TOP_N = re.compile(r"\btop\s*" + NUM + r"\b|\b(?:just|only) (?:the )?" + NUM + r"\b(?! (?:hours?|weeks?|months?))|"
+                   r"\b" + NUM + r" (?:fields?|picks?|options?|areas?) "
+                   r"(?:max(?:imum)?|at most|tops|or (?:fewer|less))\b|"
+                   r"\b(?:at most|no more than|max(?:imum)?(?: of)?) " + NUM + r" (?:fields?|picks?|options?|areas?)\b",
                    re.I)
 ONE_FIELD = re.compile(r"\b(?:one|1|a single|just one|only one) (?:field|area|pick|option|recommendation|thing)\b",
                        re.I)
@@ -127,7 +130,7 @@ def shape_asked(text: str) -> Shape:
     t = TOP_N.search(text)
     top = None
     if t:
-        top = round(_number(t.group(1) or t.group(2)))
+        top = round(_number(next(g for g in t.groups() if g)))
         top = top if top >= 2 else None  # "the top one" points at a field; it asks for no list
     if ONE_FIELD.search(text):
         top = 1

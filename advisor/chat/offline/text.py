@@ -27,18 +27,23 @@ CLAUSE_BREAK = re.compile(r"[.!?;\n]+|(?<!anything)(?<!everything)\s+(?:but|thou
                           r"|:\s*(?=no\b)|,\s*(?=(?:\w+ ){1,3}maybe\W*$|maybe\b)")
 # "I used to think X was fluff, now I find Y fascinating": the view held now is a clause of its own
 SINCE_THEN = re.compile(r",\s*(?=(?:but )?(?:now|these days|nowadays|today)\b)")
-QUESTION_START = re.compile(r"^\s*(?:why|what|which(?! is (?:\w+ )?why)|how|who|where|when|"
+QUESTION_START = re.compile(r"^\s*(?:(?:ok|okay|so|wait|hmm|um|and|but|right|oh|hey|sorry),?\s+)*"
+                            r"(?:why|what|which(?! is (?:\w+ )?why)|how|who|where|when|"
                             r"any(?!thing (?:except|but)\b)|got any|tell me|explain)\b")
 FILLERS = re.compile(r",?\s*\b(?:on the other hand|in contrast|by contrast|then again)\b,?")  # no clause of their own
 # "What I like is figuring out…" tells, it does not ask.
 WHAT_IF_START = re.compile(r"^\W*(?:what if|suppose|supposing|imagine|assume|assuming|let us say|let'?s say|say)\b")
-TELLING_WHAT = re.compile(r"^\s*what (?:i|really|truly|gets me|excites me|draws me|keeps me)\b.*\b(?:is|are|was)\b")
+TELLING_WHAT = re.compile(r"^\s*(?:(?:ok|okay|so|wait|hmm|um|and|but|right|oh|hey|sorry),?\s+)*"
+                          r"what (?:i|really|truly|gets me|excites me|draws me|keeps me)\b.*\b(?:is|are|was)\b")
 UPTALK = re.compile(r"^(?:(?:i guess|i think|maybe|honestly|tbh|so|um|hmm),? )*i (?:am|have|guess|think|kind of|sort "
                     r"of|really|love|like|enjoy|find)\b")
 # "and do i need a phd for that" asks, even without its question mark
-ASKING = re.compile(r"^\s*(?:(?:and |so |but |ok,? |okay,? |also |then |hmm,? )*(?:do|does|did|can|could|should|"
-                    r"would|will|must|am|is|are) (?:i|you|we|they|it|that|this|one|people|someone|anyone)\b|"
-                    r"(?:and |so |but |also |then )+(?:how|what|which|why|where|when)\b)")
+ASKING = re.compile(r"^\s*(?:(?:(?:and|so|but|ok|okay|also|then|hmm|wait|oh|um|right|hey|btw|quick question),? )*"
+                    r"(?:do|does|did|can|could|should|would|will|must|am|is|are) (?:i|you|u|ya|we|they|it|that|this|"
+                    r"one|people|ppl|someone|anyone|anybody|everyone)\b|"
+                    r"(?:and |so |but |also |then )+(?:how|what|which|why|where|when)\b|"
+                    r"(?:should i )?(?:quit|leave|jump)(?: now)? or (?:keep|stay|finish)\b|"
+                    r"(?:keep|stay)(?: \w+){0,3} or (?:quit|leave|go|jump)\b)")
 AUX_START = re.compile(r"^\s*(?:is|are|does|do|did|can|could|should|would|will|was|were|has|have)\b")
 # A skill said in passing ("I did some maths at school", "hacked together a bit of code, nothing fancy"): not what
 # the person does, so it is neither recorded as a skill nor matched against the fields' work.
@@ -51,7 +56,8 @@ NEGATOR = re.compile(r"\b(?:not|no|never|without|nothing|zero|neither|nor|hardly
 LIKES = re.compile(
     r"\b(?:lov(?:e|es|ed|ing)|ador(?:e|es|ed|ing)"
     r"|(?<!sounds )(?<!sound )(?<!looks )(?<!feels )(?<!seems )(?<!just )(?<!got )(?<!have )(?<!had )(?<!is )"
-    r"(?<!was )(?<!am )(?<!things )(?<!stuff )(?<!something )lik(?:e|es|ed|ing)(?! \d)(?! a (?:\d|few|couple))"
+    r"(?<!was )(?<!am )(?<!things )(?<!stuff )(?<!something )(?<!someone )(?<!somebody )(?<!people )(?<!person )"
+    r"(?<!folks )(?<!anyone )lik(?:e|es|ed|ing)(?! \d)(?! a (?:\d|few|couple))(?! (?:me|myself|us|mine|in)\b)"
     r"|enjoy(?:s|ed|ing)?|into|interested in|curious (?:about|how|what|why|whether)|fascinat\w*"
     r"|obsessed|excit\w*|drawn to|passionate|keen on|fan of|want to (?:do|work|get into|move into|focus|try|go into"
     r"|learn|break|spend)|would like to|prefer|(?:sounds?|seems?|looks?) (?:\w+ )?(?:fun|great|interesting|cool|good|"
@@ -79,6 +85,10 @@ LIKES = re.compile(
     r"|(?<!no )(?<!zero )(?<!little )(?:enthusiasm|passion|appetite|love) (?:for|in)|my (?:first|top|number one) "
     r"(?:pick|choice) (?:is|would be)"
     r"|^(?:i am )?looking (?:at|into|towards)|leaning (?:into|towards?)"
+    r"|^(?:i am |i have been |been )?(?:seriously )?(?:thinking (?:about|of)|eyeing|considering (?=going into|moving "
+    r"into|a career in|a move into|switching to))"
+    r"(?! (?:what|your|you|it|that|this|how|the fact|leaving|quitting|dropping|stopping|giving up|getting out|"
+    r"moving away)\b)"
     r"|(?:now|these days|nowadays),? it is .{1,60} for me$)\b")
 DISLIKES = re.compile(
     r"\b(?:hat(?:e|es|ed|ing)|dislik(?:e|es|ed)|bor(?:ed|ing)|dull|avoid|can not stand|not for me|never again"

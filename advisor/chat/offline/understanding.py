@@ -137,7 +137,8 @@ NEEDS_SALARY = re.compile(r"need (?:a |to earn a |an? |my |our )?"
                           r"(?:salary|income|paycheck|pay ?check|steady pay|paid job|job)"
                           r"|need to (?:earn|get paid|make money)|can not afford|cannot afford|have (?:kids|a family|"
                           r"children|a mortgage)|family to support|job security|pay the bills|paycheck|paycheque|"
-                          r"(?:go|do|manage|live) without (?:a )?(?:salary|income|pay)|rent is due|rent's due|"
+                          r"(?:go|do|manage|live|survive|get by) without (?:a |my |our |the )?(?:salary|income|pay)|"
+                          r"rent is due|rent's due|"
                           r"support my (?:parents|family|kids|children)|stipend[- ]only|can not live on a stipend|"
                           r"need (?:to be )?paid|can not (?:quit|leave)\b(?: (?:my )?(?:job|day job|work))?|"
                           r"need (?:\w+ ){0,2}(?:that|which) pays|can not (?:\w+ ){0,3}unpaid|"
@@ -178,7 +179,8 @@ ROLE_WORD = re.compile(r"(?:ist|er|or|ian|ant|ent|ive|eur|ary|wife|smith|wright|
                        r"vet|tech|founder|analyst|officer|scientist|engineer|trainer|coach|clinician|journalist|"
                        r"reporter|consultant|admin|ops|accountant|medic|surgeon|chemist|economist|quant|hacker|"
                        r"hunter|candidate|grad|graduate|academic|faculty|fellow|intern|veteran|designer|artist|"
-                       r"musician|writer|editor|lawyer|attorney|paralegal|teacher|lecturer|professor|tutor|parent)$")
+                       r"musician|writer|editor|lawyer|attorney|paralegal|teacher|lecturer|professor|tutor|parent|"
+                       r"diplomat|negotiator|official|servant|ambassador|politician)$")
 FIELD_OF = re.compile(r"\b(?:phd(?: student| candidate)?|postdoc|doctorate|degree|masters?|master's|msc|bsc|ba|ma|"
                       r"bachelors?|bachelor's|"
                       r"undergrad(?:uate)?|major|minor|diploma|background|training|experience) (?:is )?(?:in|on)"
@@ -203,6 +205,18 @@ NOT_TRADES = {"doing", "getting", "working", "making", "helping", "learning", "m
               "thinking", "switching", "looking", "finding", "being", "going", "something", "anything", "nothing",
               "everything", "the morning", "the evening", "spring", "writing code"}
 YEARS_IN = re.compile(r"\b\d+\+? (?:years?|yrs) in ((?:[a-z-]+\s+){0,1}[a-z-]+)")  # "20 years in accounting"
+# "fifteen years in the civil service", "a process engineer in a semiconductor fab": where the person works
+WORKPLACE = re.compile(r"\b(?:spent|worked|work|working|years?|yrs|decades?|career|engineer|manager|analyst|nurse|"
+                       r"officer|scientist|technician|researcher|teacher|doctor) (?:[\w-]+ ){0,4}?(?:in|at|for) "
+                       r"(?:a|an|the) "
+                       r"((?:[a-z-]+ ){0,2}(?:service|sector|industry|army|navy|air force|military|government|police|"
+                       r"ministry|treasury|fab|factory|plant|refinery|hospital|bank|hedge fund|agency|startup|lab|"
+                       r"laboratory|consultancy|firm))\b")
+# "a philosophy PhD", "my physics degree": the subject of a degree
+DEGREE_SUBJECT = re.compile(r"\b(?:a|an|my) ((?:[a-z-]+ )?[a-z-]+) (?:phd|doctorate|masters?|master's|degree|undergrad|"
+                            r"bachelors?|msc|bsc)\b")
+NOT_SUBJECTS = {"good", "technical", "first", "second", "third", "fourth", "final", "no", "real", "proper", "full",
+                "part-time", "online", "new", "recent", "old", "year", "the", "university", "college", "uni"}
 NOT_ROLES = {"not", "after", "also", "more", "just", "really", "very", "so", "still", "here", "good", "fine", "new",
              "based",
              "interested", "looking", "thinking", "curious", "obsessed", "burnt", "happy", "able", "keen", "worried",
@@ -293,6 +307,8 @@ def read_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profile:
         if (not named and c.polarity and not c.question and not _third_person(c) and len(c.text.split()) > 8
                 and not _likes_a_skill(c.text, lexicon)):
             named = _topic_by_meaning(c.text, knowledge)  # "thinking about how agents might collude against them"
+        if not named and any(_find(c.text, phrase) for phrase in lexicon.skills):
+            previous = []  # "I can write Python, but honestly I hate it": "it" is Python, not the field before
         if not named and c.polarity and (re.search(r"\b(?:it|that|this|them|those|the (?:appeal|point|hype|fuss))\b",
                                                    c.text) or not _objects(c.text)):
             named = previous  # "not policy pls, I'm burnt out on it"; "compute governance, I'd jump at"
@@ -497,6 +513,10 @@ def _about(parts: list[Clause]) -> list[str]:
     return [". ".join(kept)[:400]] if kept else []
 
 
+NO_DEGREE = re.compile(r"\b(?:no|without an?|never (?:got|finished|did|completed) (?:a|my)|dropped out of (?:my )?|"
+                       r"(?:do not|don'?t) have an?) (?:college |university |uni |bachelor'?s )?degree\b")
+
+
 def _lacks(low: str) -> list[str]:
     out = []
     for name, cues in LACKS:
@@ -504,6 +524,8 @@ def _lacks(low: str) -> list[str]:
             if any(negated_at(low, pos) and not WANTING.search(low[max(0, pos - 24):pos]) for pos in _find(low, cue)):
                 out.append(name)  # "I can't code", not "I don't want to code all day"
                 break
+    if NO_DEGREE.search(low):
+        out.append("a degree")
     for m in SCARES.finditer(low):
         skill = "mathematics" if (m.group(1) or m.group(2)).startswith(("math", "proof")) else "programming"
         if not (DISTASTE.search(m.group(0)) and ABLE.search(low)):  # "I can write Python but I hate it" is no lack
@@ -554,7 +576,8 @@ def _background(low: str, whole: str, lexicon: Lexicon) -> list[str]:
         role = _clean_role(m.group(1))
         if role and not negated_at(m.string, m.start()) and not NEGATED_ROLE.match(m.string, m.start()):
             roles.append(role)
-    head = re.match(r"^\s*([\w/+ .-]{2,60}?)\s*(?:[,.;:!(]|\s-\s|\s—\s|$)", low)  # "Corporate lawyer, 8 yrs ..."
+    opening = re.sub(r"^\W*(?:(?:ok|okay|so|well|right|hi|hey|hello|alright|sure|yes|yeah)\b\W*)+", "", low)
+    head = re.match(r"^\s*([\w/+ .-]{2,60}?)\s*(?:[,.;:!(]|\s-\s|\s—\s|$)", opening)  # "Corporate lawyer, 8 yrs"
     if head and not re.match(r"^(?:i|hi|hey|hello|so|ok|what|why|how|which|my|the|a|an|tell|please|can|could|would|"
                              r"will|do|does|is|are|help|any|give|show|fix)\b", head.group(1)) and not re.search(
             r"\b(?:is|are|was|were|i|me|you|want|wants)\b", head.group(1)):  # not "mech interp is the one i want"
@@ -580,6 +603,14 @@ def _background(low: str, whole: str, lexicon: Lexicon) -> list[str]:
         trade = m.group(1)
         if trade not in NOT_TRADES and trade.split()[-1] not in NOT_TRADES and not negated_at(low, m.start()):
             roles.append(trade)
+    for m in WORKPLACE.finditer(low):
+        if not negated_at(low, m.start()) and not re.search(r"\b(?:want|like|hope|wanna|would)\b",
+                                                            low[max(0, m.start() - 20):m.start()]):
+            roles.append(_trim_tail(m.group(1)))
+    for m in DEGREE_SUBJECT.finditer(low):
+        words = m.group(1).split()
+        if words[-1] not in NOT_SUBJECTS and words[0] not in NOT_SUBJECTS and not negated_at(low, m.start()):
+            roles.append(m.group(1))
     for m in YEARS_IN.finditer(low):
         if not re.match(r"(?:the|a|an|my|it|this|that|savings|runway|experience|work)\b", m.group(1)):
             roles.append(m.group(1).strip())
@@ -717,7 +748,9 @@ KEEPS_JOB = re.compile(r"\b(?:keep|keeping|stay in|staying in|hold on to) (?:my|
                        r"\bcan ?(?:not|'t|no) (?:stop|quit|leave|give up) (?:my )?(?:work|job|position)|"
                        r"\b(?:alongside|next to|besides|while keeping|on top of) (?:my |a )?(?:full[- ]time )?"
                        r"(?:job|work)\b|"
-                       r"\bnot (?:going to|gonna|planning to|able to) quit\b|\bquitting (?:is )?not an option\b")
+                       r"\bnot (?:going to|gonna|planning to|able to) quit\b|\bquitting (?:is )?not an option\b|"
+                       r"\b(?:not|never|no) (?:intend\w*|plan\w*|going|gonna|want\w*|wish\w*) to (?:leave|quit) (?:my |"
+                       r"the )?(?:post|job|role|position|work)\b")
 QUITS_JOB = re.compile(r"\b(?:i (?:quit|left|resigned)|i'?m (?:quitting|leaving my job)|(?:retired|unemployed|between "
                        r"jobs|laid off)\b)")
 STAYS_PUT = re.compile(r"\b(?:can ?(?:not|'t)|won'?t|unable to|not able to|no way i can|don'?t want to|not willing to) "
@@ -759,7 +792,11 @@ def _readings_done(low: str, knowledge: Knowledge) -> list[str]:
     return list(dict.fromkeys(r.url for card in knowledge.fields for r in card.readings if r.title.lower() in low))
 
 
-AS_IF = [(re.compile(r"\bi were\b", re.I), "I am"), (re.compile(r"\bi had\b", re.I), "I have"),
+SUPPOSING = re.compile(r"^\W*(?:(?:and|but|so|ok|okay|hmm),? )?(?:what if|if|suppose|supposing|imagine|assume|"
+                       r"assuming|say|let'?s say|pretend)\b", re.I)
+LATER_I = re.compile(r"\bI (?=(?:end(?:ed)? up with|had|have|got|get|were|was|could|knew|did)\b)")
+AS_IF = [(re.compile(r"\bi end(?:ed)? up with\b", re.I), "I have"),
+         (re.compile(r"\bi were\b", re.I), "I am"), (re.compile(r"\bi had\b", re.I), "I have"),
          (re.compile(r"\bi could\b", re.I), "I can"), (re.compile(r"\bi did\b", re.I), "I do"),
          (re.compile(r"\bi knew\b", re.I), "I know"), (re.compile(r"\bi got\b", re.I), "I have")]
 
@@ -768,11 +805,16 @@ def supposed_profile(text: str, knowledge: Knowledge, lexicon: Lexicon) -> Profi
     """What a message supposes about its writer ("what if I had 20 hours a week?", "if I were an ML engineer
     instead"), read as if it were said: for answering the what-if, never for the stored profile. Empty when the
     message supposes nothing about them."""
-    sentence = next((x for x in re.split(r"(?<=[.!?])\s+", text) if HYPOTHETICAL.match(x)), None)
-    if sentence is None:
-        return Profile()
+    sentences = re.split(r"(?<=[.!?])\s+", text)
+    sentence = next((x for x in sentences if HYPOTHETICAL.match(x)), None)
+    if sentence is None:  # "what if my wife goes back to work and I end up with 15 hours a week?"
+        later = next((m for x in sentences if SUPPOSING.match(x) for m in [LATER_I.search(x)] if m), None)
+        if later is None:
+            return Profile()
+        sentence = "if " + later.string[later.start():]
     said = HYPOTHETICAL.sub("I", sentence, count=1)
-    said = re.split(r"[?]|,\s*(?:which|what|would|will|do|does|how|is|are|could|should)\b", said, maxsplit=1)[0]
+    said = re.split(r"[?]|\s+[-–—]\s+|,\s*(?:which|what|would|will|do|does|how|is|are|could|should)\b", said,
+                    maxsplit=1)[0]
     for pattern, plain in AS_IF:
         said = pattern.sub(plain, said)
     supposed = read_profile(said.strip(" ,") + ".", knowledge, lexicon)

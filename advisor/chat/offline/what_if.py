@@ -216,6 +216,11 @@ def factor_named(low: str, message: str, directory: Path | None) -> bool:
     return directory is not None and load_factor_model(directory).nearest(message) is not None
 
 
+def plainly_named(low: str) -> bool:
+    """Whether the message names a factor in plain words, or gives weights outright (not only by meaning)."""
+    return any(cue.search(low) for cue in FACTOR_CUES.values()) or bool(EXACT_WEIGHT.search(low))
+
+
 def named_scenario(low: str) -> str | None:
     """The scenario a (normalised) message is about, if it names one by what it is."""
     return next((sid for sid, cue in SCENARIO_CUES.items() if cue.search(low)), None)

@@ -4,6 +4,7 @@ shape asked. Each answer is written from this turn's typed tool results and cite
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from advisor.chat.conversation_tools import Decided, Defined, Detailed, Listed, Planned, Recapped, Timed, Views
@@ -18,10 +19,11 @@ from advisor.knowledge.recommend import recommend
 if TYPE_CHECKING:
     from advisor.chat.offline.planner import Plan
     from advisor.chat.offline.writer import TurnResults
+    from advisor.knowledge.views import FieldViews
 
 ASPECT_LABELS = {"day_to_day": "Day to day", "degree": "Degrees", "maths": "Maths", "coding": "Coding"}
-INTENT_DONE = {"compare": "compared {fields}", "why_rank": "looked at why {fields} ranks where it does",
-               "why_fit": "went through why {fields} suits you", "readings": "picked readings for {fields}",
+INTENT_DONE = {"compare": "compared {fields}", "why_rank": "looked at the automation ranking of {fields}",
+               "why_fit": "went through how {fields} fits you", "readings": "picked readings for {fields}",
                "what_if": "tried a what-if", "details": "looked at the day-to-day work and requirements of {fields}",
                "plan": "made a plan for {fields}", "decision": "weighed quitting against keeping your job",
                "other_views": "looked at what other sources say", "timing": "looked at what sources say about timing",
@@ -90,6 +92,8 @@ def other_views(plan: Plan, box: TurnResults, mode: Mode) -> str:
     if not isinstance(res, Views):
         return box.say("answer_help")
     name = box.knowledge.field(res.field_id).name if res.field_id else None
+    if res.row is not None and name:
+        return _views_of_field(res.row, name, box, mode)
     lines = []
     if res.claims:
         lines.append(box.say("answer_views_head", subject=name or "which safety research gets automated"))
@@ -100,6 +104,49 @@ def other_views(plan: Plan, box: TurnResults, mode: Mode) -> str:
     if name and res.model_position:
         lines.append(f"Our model (not the essay) puts {name} in the {res.model_position} of the "
                      f"{len(box.knowledge.fields)} fields.")
+    if not name:
+        from advisor.knowledge.views import view_matrix
+
+        matrix = view_matrix(box.knowledge)
+        cells = [c for c in matrix.cells() if c.agreement in ("agrees", "disagrees")]
+        lines.append(box.say("answer_views_overall", fields=len(matrix.fields), speaking=len(cells),
+                             agree=_count(sum(c.agreement == "agrees" for c in cells), "agrees", "agree"),
+                             disagree=_count(sum(c.agreement == "disagrees" for c in cells), "disagrees",
+                                             "disagree")))
+    lines.append(box.say("answer_views_limits"))
+    return "\n".join(lines)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+PASSAGE_IDS = re.compile(r"\s*\((?:essay|fact|claim)-[\w-]+(?:,\s*(?:essay|fact|claim)-[\w-]+)*\)")
+AGREEMENT_WORDS = {"agrees": "agrees with our model", "disagrees": "disagrees with our model",
+                   "no-order": "no sooner or later"}
+
+
+def _views_of_field(row: FieldViews, name: str, box: TurnResults, mode: Mode) -> str:
+    """One field, source by source (from the views matrix), and how many sources agree with our model."""
+    matrix_sources = {c.source_id for c in row.cells}
+    lines = [box.say("answer_views_field_head", name=name, position=row.model_position, total=row.total)]
+    from advisor.knowledge.views import view_matrix
+
+    labels = {s.id: s.label for s in view_matrix(box.knowledge).sources}
+    for cell in row.speaking[: 3 if mode == "concise" else 6]:
+        says = PASSAGE_IDS.sub("", cell.says).rstrip(".")
+        lines.append(f"- {labels.get(cell.source_id, cell.source_id)}: {says} "
+                     f"({AGREEMENT_WORDS.get(cell.agreement, cell.agreement)}) {box.cite(list(cell.passages))}")
+    if not row.speaking:
+        lines.append(box.say("answer_views_none", name=name))
+    counts = [(row.agree, "agrees with where our model puts it", "agree with where our model puts it"),
+              (row.disagree, "disagrees", "disagree"),
+              (row.no_order, "speaks of it without saying sooner or later",
+               "speak of it without saying sooner or later"),
+              (row.silent, "says nothing", "say nothing")]
+    parts = [f"{n} {one if n == 1 else many}" for n, one, many in counts if n]
+    tally = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    lines.append(box.say("answer_views_field_tally", sources=len(matrix_sources), tally=tally, name=name))
     lines.append(box.say("answer_views_limits"))
     return "\n".join(lines)
 
@@ -229,10 +276,20 @@ def recap(plan: Plan, box: TurnResults, mode: Mode) -> str:
     return shaped(box.say("answer_recap_head"), items, shape, reasons, who)
 
 
+def _first_reason(why: str) -> str:
+    """The first of the reasons joined by ';', with its citation kept."""
+    head, _, rest = why.partition(";")
+    cites = re.findall(r"\[\d+\]", rest) if not re.search(r"\[\d+\]", head) else []
+    return head.strip() + (" " + "".join(cites[:1]) if cites else "")
+
+
 def shaped(head: str, items: list[str], shape: Shape, top: list[tuple[str, str]], who: str = "") -> str:
     """The items in the shape asked: N bullets, one sentence, top N with a reason each, or short."""
     if shape.top and top:
-        return "\n".join(f"{i}. {name}: {why}." for i, (name, why) in enumerate(top[: shape.top], 1))
+        lines = [f"{i}. {name}: {why}." for i, (name, why) in enumerate(top[: shape.top], 1)]
+        if shape.max_words and len(" ".join(lines).split()) > shape.max_words:  # "2 fields max, under 50 words"
+            lines = [f"{i}. {name}: {_first_reason(why)}." for i, (name, why) in enumerate(top[: shape.top], 1)]
+        return "\n".join(lines)
     if shape.sentences:
         picks = " and ".join(n for n, _ in top[:2])
         lead = f"For you ({who}), " if who else "In short, "
@@ -247,7 +304,7 @@ def shaped(head: str, items: list[str], shape: Shape, top: list[tuple[str, str]]
         kept: list[str] = []
         names = ", ".join(name for name, _ in top)
         for item in [f"My picks for you: {names}." if i.startswith("My picks") else i for i in items]:
-            if sum(len(x.split()) for x in [*kept, item]) <= shape.max_words:
+            if sum(len(x.split()) + 1 for x in [*kept, item]) <= shape.max_words:  # each bullet's "-" counts
                 kept.append(item)
         if kept:
             return "\n".join(f"- {item}" for item in kept)

@@ -497,3 +497,11 @@ def test_top_two_under_a_word_limit_names_two_fields_within_it(service: Conversa
     answer = _say(service, "ok. 2 fields max, under 50 words", "short")
     named = [c.name for c in service.knowledge.fields if c.name in answer.answer]
     assert answer.intent == "recap" and len(named) <= 2 and len(answer.answer.split()) <= 50
+
+
+def test_something_said_about_oneself_that_changes_nothing_is_heard_not_waved_off(
+        service: ConversationService) -> None:
+    _say(service, "I'm a veterinary nurse, 9 years. No coding. Maybe 5 hours a week.", "heard")
+    answer = _say(service, "Actually I did a stats module at uni and quite liked it.", "heard")
+    assert "told you above" not in answer.answer and "nothing you have said" not in answer.answer
+    assert answer.answer.startswith(("Thanks", "Noted", "I understood"))

@@ -107,6 +107,7 @@ class Plan:
     picks: list[str] = field(default_factory=list)  # the person's current recommendations, for "what it means for you"
     insisted: str | None = None  # a field the person insists on though it is not among the picks
     supposed: Profile | None = None  # "what if I had 20 hours a week?": the supposed profile, never stored
+    tells: bool = False  # the message tells something about its writer ("I did a stats module at uni")
 
 
 @dataclass
@@ -134,7 +135,8 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
                    and (plainly_named(low) or not ABOUT_ME.search(low)))  # not "would my infra background count?"
     intent = _decide(guess, low, update, named, referred, context, intents.floor, weight_talk)
     plan = Plan(intent, profile_update=update, confidence=round(guess.confidence, 3), shape=shape_asked(low),
-                picks=context.recommendations or first_picks(context))
+                picks=context.recommendations or first_picks(context),
+                tells=bool(TELLS.match(low)) and "?" not in message)
     if not update.is_empty():
         plan.calls.append(("update_profile", update.model_dump(exclude_defaults=True)))
     if intent == "career" and plan.picks and WHICH_OF.search(low) and update.is_empty():
@@ -273,6 +275,7 @@ FIRST_ANSWER = re.compile(r"\b(?:at|from) the (?:very )?(?:start|beginning)|\b(?
                           r"(?:said|suggested|recommended)|\boriginally\b")
 
 
+TELLS = re.compile(r"^\W*(?:(?:actually|also|oh|btw|well|and|but|ok|okay|so),?\s+)*(?:i|i'm|i've|my)\b")
 ABOUT_ME = re.compile(r"\b(?:i|me|my|myself|i'm|i am|i have|someone like me|(?:\w+ )?background|experience|cv)\b")
 EXPOSURE = re.compile(r"\b(?:exposed|automat\w*|safer|safest|riskier|at risk|replaced|go(?:es)? first)\b")
 # "the second one I asked about", "the third one I listed": the fields the person named, in their order

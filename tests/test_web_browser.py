@@ -476,6 +476,10 @@ def test_phone_width_has_no_sideways_scrolling(browser: Any, app: RunningApp) ->
     screenshot(page, "phone-1-chat")
     width = "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
     assert page.evaluate(width) <= PHONE["width"] + 1
+    # at the end of the page nothing is hidden under the pinned message box
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    page.wait_for_function("""() => { const last = document.querySelector('#adv-search').getBoundingClientRect();
+        return last.bottom <= document.querySelector('#adv-compose').getBoundingClientRect().top; }""")
     v.tab("Why fields rank where they do")
     page.wait_for_selector("#adv-chart .adv-row")
     # the chart stays at the top of the screen while the sliders under it are moved

@@ -82,7 +82,7 @@ def build_ui(service: ConversationService, login_owner: Callable[[str], str] | N
         gr.HTML(header_html(service.backend.label, len(k.fields)), elem_id="adv-top", js_on_load=PAGE_JS)
         with gr.Tabs(selected="chat", overflow_behavior="wrap") as tabs:
             # --- 1. the conversation -----------------------------------------------------------------------
-            with gr.Tab("Talk it through", id="chat"), gr.Row(equal_height=False):
+            with gr.Tab("Talk it through", id="chat"), gr.Row(equal_height=False, elem_id="adv-chat-row"):
                 with gr.Column(scale=3, min_width=320, elem_id="adv-chat-col"):
                     chatbot = gr.Chatbot(
                         label="Conversation", show_label=False, elem_id="adv-chat", height=CHAT_HEIGHT,

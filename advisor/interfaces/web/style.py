@@ -132,7 +132,8 @@ ol.adv-rows{list-style:none;margin:0 !important;padding:0 !important}
   #adv-compose{position:fixed;left:0;right:0;bottom:0;z-index:50;margin:0;padding:.5rem .6rem;
     background:var(--background-fill-primary);border-top:1px solid var(--border-color-primary);
     box-shadow:0 -2px 8px rgba(0,0,0,.08)}
-  #adv-chat-col{padding-bottom:4.5rem}
+  #adv-chat-row{padding-bottom:9rem}  /* the end of the page is not hidden under the message box */
+  #adv-status{font-size:.78rem}
   .adv-row{grid-template-columns:2.6rem 1fr 2.4rem;grid-template-areas:"rank name score" "rank bar move";row-gap:.15rem}
   .adv-row>.adv-rank{grid-area:rank}
   .adv-row>.adv-name{grid-area:name}

@@ -13,6 +13,7 @@ from advisor.redact import redact
 
 def build_parser() -> argparse.ArgumentParser:
     from advisor.interfaces import cli_chat, cli_doctor, cli_eval, cli_knowledge, cli_search, cli_serve, cli_web
+    from advisor.interfaces.cli_plan import register as register_plan
     from advisor.interfaces.cli_train import register as register_train
     from advisor.interfaces.cli_views import register as register_views
 
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_views(sub)
     cli_search.register(sub)
     cli_chat.register(sub)
+    register_plan(sub)
     cli_web.register(sub)
     cli_serve.register(sub)
     cli_eval.register(sub)

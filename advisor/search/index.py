@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import shutil
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -255,6 +256,11 @@ class ChunkIndex:
              present: set[str] | None = None, known: Mapping[str, Any] | None = None) -> SyncReport:
         """Make the index hold exactly `chunks` within the scope (kinds and/or one source); `present`: the ids
         already in that scope, when the caller has read them."""
+        with self.taking_turns():  # no other process reads the index whole while it changes
+            return self._sync(chunks, scope_kinds, scope_source, progress, present, known)
+
+    def _sync(self, chunks: Sequence[Chunk], scope_kinds: Sequence[str] | None, scope_source: str | None,
+              progress: Progress | None, present: set[str] | None, known: Mapping[str, Any] | None) -> SyncReport:
         wanted = {c.id: c for c in chunks}
         present = self.ids(scope_kinds, scope_source) if present is None else present
         stale = sorted(present - set(wanted))
@@ -356,6 +362,10 @@ class ChunkIndex:
                 client.close()  # type: ignore[attr-defined]
 
 
+_THREAD_LOCKS: dict[str, threading.RLock] = {}
+_DEPTH: dict[str, int] = {}
+
+
 @contextlib.contextmanager
 def _first_use_lock(settings: Settings) -> Iterator[None]:
     """An exclusive lock on `index.lock` in the advisor's home while a local index is opened (and created on
@@ -369,12 +379,23 @@ def _first_use_lock(settings: Settings) -> Iterator[None]:
         yield
         return
     settings.home.mkdir(parents=True, exist_ok=True)
-    with open(settings.home / "index.lock", "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    path = str(settings.home / "index.lock")
+    with _THREAD_LOCKS.setdefault(path, threading.RLock()):  # one thread of this process at a time
+        if _DEPTH.get(path):  # this thread holds the file lock already (a sync inside a first use): go on
+            _DEPTH[path] += 1
+            try:
+                yield
+            finally:
+                _DEPTH[path] -= 1
+            return
+        with open(path, "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            _DEPTH[path] = 1
+            try:
+                yield
+            finally:
+                _DEPTH[path] = 0
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _forget_path(path: Path) -> None:

@@ -505,3 +505,15 @@ def test_something_said_about_oneself_that_changes_nothing_is_heard_not_waved_of
     answer = _say(service, "Actually I did a stats module at uni and quite liked it.", "heard")
     assert "told you above" not in answer.answer and "nothing you have said" not in answer.answer
     assert answer.answer.startswith(("Thanks", "Noted", "I understood"))
+
+
+def test_the_web_pages_plain_words_for_a_weight_change_are_read_as_the_weights_given(
+        service: ConversationService) -> None:
+    """'Ask about this change' in the ranking tab sends "Feedback quality counted 10 instead of 3": the what-if
+    runs with 10, not with a guessed doubling."""
+    _say(service, "I'm a statistician who likes forecasting.", "counted")
+    answer = _say(service, "What if Feedback quality counted 10 instead of 3, and Research taste counted 1 instead "
+                           "of 2? What would that change for me?", "counted")
+    assert answer.intent == "what_if"
+    assert answer.what_if == {"scenario": None, "weights": {"feedback_quality": 10.0, "research_taste": 1.0}}
+    assert "What this means for your picks" in answer.answer

@@ -175,6 +175,9 @@ SCENARIO_CUES = {
 }
 EXACT_WEIGHT = re.compile(r"\b(feedback_quality|economic_incentive|research_taste|human_interaction)\s*=\s*"
                           r"(\d{1,4}(?:\.\d+)?)")  # "feedback_quality=10", as the web page's sliders write it
+# "feedback quality counted 10 instead of 3", as the web page's "ask about this change" says it
+COUNTED_AS = re.compile(r"\b(feedback quality|economic incentives?|research taste|human interaction) counted "
+                        r"(\d{1,4}(?:\.\d+)?) instead of \d")
 
 
 class FactorExamples(BaseModel):
@@ -218,7 +221,8 @@ def factor_named(low: str, message: str, directory: Path | None) -> bool:
 
 def plainly_named(low: str) -> bool:
     """Whether the message names a factor in plain words, or gives weights outright (not only by meaning)."""
-    return any(cue.search(low) for cue in FACTOR_CUES.values()) or bool(EXACT_WEIGHT.search(low))
+    return any(cue.search(low) for cue in FACTOR_CUES.values()) or bool(EXACT_WEIGHT.search(low) or
+                                                                         COUNTED_AS.search(low))
 
 
 def named_scenario(low: str) -> str | None:
@@ -232,6 +236,8 @@ def what_if(low: str, message: str, directory: Path | None) -> tuple[str | None,
     knowledge folder, where what_if_factors.yaml sits (without it, only plainly named factors are read)."""
     scenario = named_scenario(low)
     exact = {name: float(value) for name, value in EXACT_WEIGHT.findall(low)}
+    exact |= {name.replace(" ", "_").replace("incentives", "incentive"): float(value)
+              for name, value in COUNTED_AS.findall(low)}
     if exact:
         return scenario, exact  # the ranking tool checks them and says what is wrong
     if scenario:

@@ -70,7 +70,9 @@ def not_again(text: str, earlier: list[str], plan: Plan, box: TurnResults, befor
     noted = understood(new, box.knowledge) if not new.is_empty() else ""
     if noted:  # a correction or a new fact that leaves the picks as they were: say it was heard
         return box.say("answer_again_noted", noted=noted, what=what)
-    if plan.tells or plan.profile_update.about:  # "I did a stats module at uni": heard, though it records nothing
+    told_before = set((before or Profile()).about)
+    if plan.tells or not set(plan.profile_update.about) <= told_before:  # "I did a stats module at uni": heard,
+        # though it records nothing (the same words again are not news)
         return box.say("answer_again_heard", what=what)
     return box.say("answer_again", what=what)
 

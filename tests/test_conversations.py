@@ -517,3 +517,27 @@ def test_the_web_pages_plain_words_for_a_weight_change_are_read_as_the_weights_g
     assert answer.intent == "what_if"
     assert answer.what_if == {"scenario": None, "weights": {"feedback_quality": 10.0, "research_taste": 1.0}}
     assert "What this means for your picks" in answer.answer
+
+
+def test_chat_profile_tab_plan_and_exports_give_one_profile_the_same_picks_and_fit_words(
+        service: ConversationService) -> None:
+    """One recommender for every face: the chat's picks, the profile tab's list, the downloaded plan, the CLI
+    export's plan and `advisor plan` all come from `picks`, with fit read by meaning."""
+    from advisor.chat.export import plan_document
+    from advisor.chat.fit import picks
+    from advisor.chat.plan import personal_plan
+    from advisor.interfaces.web.plan_view import recommendations_for
+
+    first = _say(service, "I'm a data analyst who enjoys running surveys and talking to people, 6 hours a week.",
+                 "faces")
+    profile = service.store.profile("faces")
+    chat = first.recommendations
+    tab = recommendations_for(service.knowledge, profile)
+    assert [r.field_id for r in tab] == chat == [r.field_id for r in picks(service.knowledge, profile)]
+    names = [service.knowledge.field(f).name for f in chat]
+    document = plan_document(service.knowledge, profile, [])
+    assert all(f"**{name}**: {r.fit_words}" in document for name, r in zip(names, tab, strict=True))
+    exported = personal_plan(service.knowledge, profile)
+    assert [line.split("**")[1] for line in exported.splitlines() if line[:2] in ("1.", "2.", "3.")] == names
+    for r in tab:  # the chat says the same fit words as the tab
+        assert f"{r.name}: {r.fit_words} for you" in first.answer

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from advisor.chat.fit import picks
 from advisor.knowledge.base import Assessment, Claim, FieldCard
 from advisor.knowledge.ranking import Ranking
-from advisor.knowledge.recommend import PlannedReading, recommend
+from advisor.knowledge.recommend import PlannedReading
 from advisor.knowledge.transition import Decision, TransitionPlan, quit_or_keep, readings_within, transition_plan
 from advisor.knowledge.views import FieldViews, view_matrix
 
@@ -263,7 +264,7 @@ class ConversationTools:
         for t in reversed(self.conversation):
             if t.get("recommendations"):
                 return str(t["recommendations"][0])
-        return recommend(self.knowledge, self.profile, self._ranking(), top=1)[0].field_id
+        return picks(self.knowledge, self.profile, self._ranking(), top=1)[0].field_id
 
 
 def _glossary_entry(glossary: dict[str, str], term: str) -> str | None:

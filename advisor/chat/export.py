@@ -208,8 +208,9 @@ def plan_document(knowledge: Knowledge, profile: Profile, messages: list[Message
     names, not ids), the fields to consider with their reasons in words, the readings as links, then the
     conversation with each answer's sources linked to their originals. Every stored text is made safe by
     `prose`; only the document's own headings, labels and links are structure."""
+    from advisor.chat.fit import picks
     from advisor.knowledge.ranking import rank_fields
-    from advisor.knowledge.recommend import reading_plan, recommend
+    from advisor.knowledge.recommend import reading_plan
 
     profile = safe_profile(profile)
     day = today or datetime.now(UTC).date()
@@ -219,7 +220,7 @@ def plan_document(knowledge: Knowledge, profile: Profile, messages: list[Message
              "", "## Your plan", "", "### Fields to consider", ""]
     ranking = rank_fields(knowledge)
     total = len(ranking.fields)
-    recs = recommend(knowledge, profile, ranking)
+    recs = picks(knowledge, profile, ranking)
     for i, r in enumerate(recs, 1):
         lines.append(f"{i}. **{prose(r.name)}**: {r.fit_words} with what you told the advisor, and "
                      f"{r.safety_words(total)} on automation (#{r.rank} of {total} by exposure).")

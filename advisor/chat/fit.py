@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from advisor.knowledge import FieldCard, Knowledge
 from advisor.knowledge.profile import Profile
+
+if TYPE_CHECKING:
+    from advisor.knowledge.ranking import Ranking
+    from advisor.knowledge.recommend import Recommendation
 
 PEOPLE_WEIGHT = 0.5  # a named kind of person counts half as much as a facet of the work
 
@@ -74,3 +79,14 @@ def affinity(knowledge: Knowledge, profile: Profile) -> dict[str, float]:
     low, high = float(np.min(sims)), float(np.max(sims))
     spread = max(high - low, 1e-6)
     return {fid: round((float(s) - low) / spread, 4) for fid, s in zip(ids, sims, strict=True)}
+
+
+def picks(knowledge: Knowledge, profile: Profile, ranking: Ranking | None = None, top: int = 3,
+          **options: Any) -> list[Recommendation]:
+    """The person's picks as every face shows them (chat, profile tab, plan, API, export): the recommender with
+    fit read by meaning from what they said, so one profile gets the same fields and the same fit words everywhere."""
+    from advisor.knowledge.ranking import rank_fields
+    from advisor.knowledge.recommend import recommend
+
+    return recommend(knowledge, profile, ranking or rank_fields(knowledge), top=top,
+                     affinity=affinity(knowledge, profile), **options)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from advisor.chat.fit import picks
 from advisor.knowledge import Knowledge
 from advisor.knowledge.profile import Profile
-from advisor.knowledge.ranking import rank_fields
-from advisor.knowledge.recommend import reading_plan, recommend
+from advisor.knowledge.recommend import reading_plan
 
 
 def personal_plan(knowledge: Knowledge, profile: Profile) -> str:
     """Recommendations for `profile` and the reading plan for them, ticked where already read."""
-    recs = recommend(knowledge, profile, rank_fields(knowledge))
+    recs = picks(knowledge, profile)
     lines = [f"Profile: {profile.describe()}", "", "Fields to consider:"]
     for i, r in enumerate(recs, 1):
         lines.append(f"{i}. **{r.name}** (fit {r.fit:.2f}, safety against automation {r.safety:.2f})")

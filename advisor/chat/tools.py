@@ -27,7 +27,7 @@ from advisor.chat.conversation_tools import (
     Views,
 )
 from advisor.chat.events import Citation, ToolCalled, ToolFinished
-from advisor.chat.fit import affinity
+from advisor.chat.fit import affinity, picks
 from advisor.chat.grounding import quote_source
 from advisor.chat.sources import SourceBook
 from advisor.errors import AdvisorError
@@ -301,7 +301,7 @@ class Toolbox(ConversationTools):
     def recommend_readings(self, args: ReadingsInput) -> ToolResult:
         ids = [self.knowledge.field(f).id for f in args.fields] or self.recommended
         if not ids:
-            ids = [r.field_id for r in recommend(self.knowledge, self.profile, self._ranking(), top=3)]
+            ids = [r.field_id for r in picks(self.knowledge, self.profile, self._ranking(), top=3)]
         if args.fields:
             self._discuss(*ids)
         level = nearest_level(self.knowledge, ids, self.profile, args.level) if args.level else None

@@ -37,10 +37,9 @@ def _bounded(low: int, high: int, what: str):  # type: ignore[no-untyped-def]
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
+    from advisor.chat.fit import picks
     from advisor.chat.store import open_store
     from advisor.knowledge import load_knowledge
-    from advisor.knowledge.ranking import rank_fields
-    from advisor.knowledge.recommend import recommend
     from advisor.knowledge.transition import transition_plan
     from advisor.settings import load_settings
 
@@ -50,7 +49,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.fields:
         fields = [knowledge.field(name.strip()).id for name in args.fields.split(",") if name.strip()]
     else:  # the same picks the chat gives this profile
-        fields = [r.field_id for r in recommend(knowledge, profile, rank_fields(knowledge), top=2)]
+        fields = [r.field_id for r in picks(knowledge, profile, top=2)]
     weeks = args.weeks or (round(args.runway * 4.33) if args.runway else None)
     plan = transition_plan(knowledge, profile, fields, hours_per_week=args.hours, weeks=weeks)
     if args.json:

@@ -8,12 +8,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from advisor.chat.fit import picks
 from advisor.errors import InputError
 from advisor.interfaces.web.escape import link, text
 from advisor.knowledge import Knowledge
 from advisor.knowledge.profile import Constraints, Profile
-from advisor.knowledge.ranking import rank_fields
-from advisor.knowledge.recommend import PlannedReading, Recommendation, Weights, reading_plan, recommend
+from advisor.knowledge.recommend import PlannedReading, Recommendation, Weights, reading_plan
 
 RISK_CHOICES = ["not said", "low", "medium", "high"]
 
@@ -86,7 +86,7 @@ class ProfileForm:
 
 
 def recommendations_for(knowledge: Knowledge, profile: Profile, top: int = 3) -> list[Recommendation]:
-    return recommend(knowledge, profile, rank_fields(knowledge), top=top)
+    return picks(knowledge, profile, top=top)
 
 
 def recommendations_html(knowledge: Knowledge, profile: Profile, recs: list[Recommendation]) -> str:

@@ -8,10 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from advisor.chat.fit import picks
 from advisor.knowledge import Knowledge
 from advisor.knowledge.profile import Constraints, Profile
-from advisor.knowledge.ranking import rank_fields
-from advisor.knowledge.recommend import recommend
 
 EXE = Path(sys.executable).with_name("advisor")
 
@@ -34,8 +33,7 @@ def test_a_plan_fits_the_sessions_hours_and_runway_and_plans_the_same_picks(tmp_
     assert sum(s["hours"] for s in plan["steps"]) <= plan["total_hours"] == 6 * plan["weeks"]
     profile = Profile(background=["nurse"], skills=["statistics"],
                       constraints=Constraints(hours_per_week=6, runway_months=4))
-    picks = [r.field_id for r in recommend(knowledge, profile, rank_fields(knowledge), top=2)]
-    assert plan["fields"] == picks  # the chat's picks for the same profile
+    assert plan["fields"] == [r.field_id for r in picks(knowledge, profile, top=2)]  # the chat's picks
     offered = [src.removeprefix("programme:") for s in plan["steps"] for src in s["sources"]
                if src.startswith("programme:")]
     assert knowledge.programmes is not None

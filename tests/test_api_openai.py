@@ -60,6 +60,7 @@ def test_a_completion_is_the_grounded_answer_with_numbered_sources(client: opena
         assert f"- [{c['n']}] " in sources and c["source"] in sources
     assert answer_part == extra["answer"]
     assert extra["intent"] == "why_rank" and extra["backend"] == "offline" and extra["session"] is None
+    assert extra["views"] is None  # only an answer that drew on the views matrix carries it
     assert len(extra["followups"]) >= 2 and extra["flags"] == []
 
 
@@ -189,3 +190,12 @@ def test_a_turn_whose_client_went_away_is_still_saved(api: Any) -> None:
         assert time.monotonic() < deadline, "the answer was not saved"
         time.sleep(0.1)
     assert "mechanistic-interpretability" in store.profile("gone").interests
+
+
+def test_what_others_say_carries_the_fields_row_of_the_views_matrix(client: openai.OpenAI) -> None:
+    completion = client.chat.completions.create(
+        model="advisor-offline", messages=[{"role": "user", "content": "What do other people think about evals?"}])
+    views = advisor_extra(completion)["views"]
+    assert views["id"] == "evaluations" and len(views["cells"]) >= 5
+    assert set(views["agreement"]) == {"agree", "disagree", "no_order", "silent"}
+    assert sum(views["agreement"].values()) == len(views["cells"])

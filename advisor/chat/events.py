@@ -38,6 +38,7 @@ class Answer(BaseModel):
     flags: list[str] = Field(default_factory=list)
     intent: str = ""
     what_if: dict[str, Any] | None = None  # the what-if this answer was under (scenario and/or weights)
+    views: dict[str, Any] | None = None  # when the answer drew on the views matrix: the field's row (sources, cells)
     mode: str = "detailed"
     session: str | None = "default"
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from advisor.chat.budget import TurnBudget
+from advisor.chat.conversation_tools import Views
 from advisor.chat.events import (
     MODES,
     Answer,
@@ -291,7 +292,9 @@ class ConversationService:
             yield Flags(items=flags)
         return Answer(answer=turn.grounder.displayed.strip(), citations=citations, backend=backend_label,
                       profile=turn.box.profile.model_dump(), recommendations=recs, followups=followups, flags=flags,
-                      intent=turn.intent, what_if=turn.box.what_if, mode=mode, session=session_id)
+                      intent=turn.intent, what_if=turn.box.what_if, mode=mode, session=session_id,
+                      views=next((r.payload.row.to_dict() for r in reversed(turn.box.results)
+                                  if isinstance(r.payload, Views) and r.payload.row is not None), None))
 
     def _run(self, backend: Backend, turn: _Turn, text: str, mode: Mode, focus: list[str],
              history: list[Message]) -> Iterator[Event]:

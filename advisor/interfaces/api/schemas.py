@@ -75,6 +75,8 @@ class AdvisorExtra(BaseModel):
     mode: str
     backend: str
     session: str | None
+    views: dict[str, Any] | None = Field(default=None, description="when the answer drew on the views matrix: "
+                                         "what each source says of the field, with agreement counts")
 
 
 class AssistantMessage(BaseModel):

@@ -105,7 +105,7 @@ class Transcript:
 def extra(answer: Answer) -> AdvisorExtra:
     return AdvisorExtra(answer=answer.answer, citations=answer.citations, recommendations=answer.recommendations,
                         followups=answer.followups, flags=answer.flags, profile=answer.profile, intent=answer.intent,
-                        mode=answer.mode, backend=answer.backend, session=answer.session)
+                        mode=answer.mode, backend=answer.backend, session=answer.session, views=answer.views)
 
 
 class Completion:

@@ -541,3 +541,11 @@ def test_chat_profile_tab_plan_and_exports_give_one_profile_the_same_picks_and_f
     assert [line.split("**")[1] for line in exported.splitlines() if line[:2] in ("1.", "2.", "3.")] == names
     for r in tab:  # the chat says the same fit words as the tab
         assert f"{r.name}: {r.fit_words} for you" in first.answer
+
+
+def test_a_field_asked_about_beside_a_request_for_picks_is_answered_not_dropped(
+        service: ConversationService) -> None:
+    answer = _say(service, "I'm a pharmacist, no coding, 5 hours a week. Would red teaming be a sensible direction "
+                           "for me, or something else?", "asked")
+    assert answer.intent == "career" and "adversarial-robustness" not in answer.recommendations
+    assert "You asked about Adversarial robustness & red-teaming:" in answer.answer

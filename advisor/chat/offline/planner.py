@@ -161,6 +161,11 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
         plan.calls += [("explain_field", {"field": loved[0]}), ("recommend_fields", {"top": 3})]
         return plan
     if intent == "career":
+        # a field the person asks about beside asking for picks ("…is red teaming a good idea for me?") is answered
+        # too, even when it is not among the picks
+        plan.fields = [f for f in named if f not in update.dislikes and f not in context.profile.dislikes][:2]
+        for fid in plan.fields:
+            plan.calls.append(("recommend_fields", {"top": 1, "only": [fid]}))
         under = context.what_if if context.last_intent == "what_if" and CHANGE_PICKS.search(low) else None
         plan.scenario, plan.weights = (under or {}).get("scenario"), (under or {}).get("weights")
         plan.calls.append(("recommend_fields", {"top": 3, **(under or {})}))

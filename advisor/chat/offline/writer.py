@@ -190,6 +190,12 @@ def _career(plan: Plan, box: TurnResults, mode: Mode) -> str:
         lines.append(box.say("answer_career_item", i=i, name=r.name, fit_words=r.fit_words,
                              safety_words=r.safety_words(total)))
         lines += [f"   - {box.linked(reason.text)} {box.cite(reason.sources)}".rstrip() for reason in _reasons(r, mode)]
+    shown = {r.field_id for r in recs}
+    asked = [r for res in box.results if isinstance(res.payload, Recommended) and res.payload is not rec
+             for r in res.payload.recommendations if r.field_id in plan.fields and r.field_id not in shown]
+    for r in asked:  # the field they named is answered, not dropped for our picks
+        lines += ["", box.say("answer_career_asked", name=r.name, fit_words=r.fit_words,
+                              safety_words=r.safety_words(total)) + f" {box.cite([f'field:{r.field_id}#factors'])}"]
     if not box.profile.is_empty() and all(r.fit < 0.15 for r in recs):
         lines += ["", box.say("answer_career_weak_fit")]
     lines += _user_docs(box)

@@ -174,3 +174,15 @@ def test_a_bad_secret_setting_is_named_but_not_shown(run_cli: RunCli, monkeypatc
     monkeypatch.setenv("ADVISOR_UI_AUTH", "hunter2-without-a-colon")
     code, out, err = run_cli("ask", "hello")
     assert code == 2 and "ADVISOR_UI_AUTH" in err and "hunter2" not in out + err
+
+
+def test_what_a_search_found_is_said_in_plain_words_with_one_and_many() -> None:
+    """The web page's "Looked up: …" line: "1 passage from your documents", never "1 user's own document, not the
+    essay" (the words the model's quotes carry)."""
+    from types import SimpleNamespace
+
+    from advisor.chat.tools import Found, ToolResult, _summary
+
+    hits = [SimpleNamespace(kind=k) for k in ("essay", "essay", "user", "field")]
+    summary = _summary(ToolResult("search_knowledge", "", Found(hits)))  # type: ignore[arg-type]
+    assert summary == "2 essay passages, 1 passage from your documents, 1 field card passage"

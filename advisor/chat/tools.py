@@ -409,6 +409,11 @@ SOURCE_KINDS = {"essay": "the essay", "field": "a field card", "reading": "a rea
                 "another assessment", "user": "the user's own document, not the essay"}
 
 
+FOUND_WORDS = {"essay": ("essay passage", "essay passages"), "field": ("field card passage", "field card passages"),
+               "reading": ("reading", "readings"), "assessment": ("other assessment", "other assessments"),
+               "user": ("passage from your documents", "passages from your documents")}  # one, many
+
+
 def _citation(s: Any) -> Citation:
     return Citation(n=s.n, title=s.title, source=s.source, text=s.text, passage_id=s.passage_id, kind=s.kind)
 
@@ -419,8 +424,8 @@ def _summary(result: ToolResult) -> str:
     p = result.payload
     if isinstance(p, Found):
         kinds = [h.kind for h in p.hits]
-        return ", ".join(f"{kinds.count(k)} {SOURCE_KINDS.get(k, k).removeprefix('the ').removeprefix('a ')}"
-                         f"{'s' if kinds.count(k) > 1 else ''}" for k in dict.fromkeys(kinds)) or "nothing found"
+        return ", ".join(f"{kinds.count(k)} {FOUND_WORDS.get(k, (k, k))[kinds.count(k) > 1]}"
+                         for k in dict.fromkeys(kinds)) or "nothing found"
     if isinstance(p, Ranked):
         return f"ranking of {len(p.ranking.fields)} fields"
     if isinstance(p, Explained):

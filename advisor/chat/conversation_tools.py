@@ -91,6 +91,8 @@ class Views:
     claims: list[tuple[Assessment, Claim]]
     model_position: str  # "safer half" / "more exposed half" / ""
     row: FieldViews | None = None  # the field's row of the views matrix: what each source says of it
+    labels: dict[str, str] = field(default_factory=dict)  # source id -> its label ("Wehner 2026, factor model")
+    sides: tuple[int, int] = (0, 0)  # over every field: placements the sources agree / disagree with
 
 
 @dataclass(frozen=True)
@@ -182,25 +184,29 @@ class ConversationTools:
         from advisor.chat.tools import ToolResult
 
         fid = self.knowledge.field(args.field).id if args.field else None
+        matrix = view_matrix(self.knowledge, self._ranking())
+        labels = {s.id: s.label for s in matrix.sources}
         if fid:  # one field: what each source says of it, from the views matrix, and how many agree
             self._discuss(fid)
-            matrix = view_matrix(self.knowledge, self._ranking())
             row = matrix.for_field(fid)
             lines = []
             for cell in row.speaking:
                 numbers = [self.book.add_passage(self.knowledge, p) for p in cell.passages]
-                label = matrix.source(cell.source_id).label
-                lines.append(f"{label} {''.join(f'[{n}]' for n in numbers)}: {cell.says} ({cell.agreement})")
+                lines.append(f"{labels[cell.source_id]} {''.join(f'[{n}]' for n in numbers)}: {cell.says} "
+                             f"({cell.agreement})")
             lines.append(f"Agree with our model: {row.agree}; disagree: {row.disagree}; no order: {row.no_order}; "
                          f"silent: {row.silent}.")
-            return self._done(ToolResult("other_views", "\n".join(lines), Views(fid, [], row.model_position, row)))
+            return self._done(ToolResult("other_views", "\n".join(lines),
+                                         Views(fid, [], row.model_position, row, labels)))
         claims = [(a, c) for a in self.knowledge.assessments for c in a.claims]
         lines = []
         for a, c in claims:
             n = self.book.add_passage(self.knowledge, c.id)
             lines.append(f"{a.authors} ({a.date.year}) [{n}]: {c.text}")
+        agreements = [c.agreement for c in matrix.cells()]
+        sides = (agreements.count("agrees"), agreements.count("disagrees"))
         return self._done(ToolResult("other_views", "\n".join(lines) or "No other assessment speaks of this.",
-                                     Views(None, claims, "")))
+                                     Views(None, claims, "", None, labels, sides)))
 
     def timing(self, args: TimingInput) -> ToolResult:
         from advisor.chat.tools import ToolResult

@@ -189,11 +189,11 @@ def plan_turn(message: str, knowledge: Knowledge, lexicon: Lexicon, intents: Int
         plan.calls.append(("explain_field", {"field": plan.fields[0]}) if plan.fields else ("rank_fields", {}))
         plan.calls.append(("search_knowledge", {"query": message, "k": 1, "kind": "user"}))
     elif intent == "compare" and context.last_intent == "compare" and len(named) < 2 and EXPOSURE.search(low) and (
-            len(context.focus) >= 2 or len((context.turns or [{}])[-1].get("fields") or []) >= 2):
+            len(context.focus) >= 2 or len(last_shown(context)) >= 2):
         # "of those two, which one is more exposed, and why?" right after comparing them: why each sits where it
         # does, not the comparison again
         plan.intent = "why_rank"
-        plan.fields = [f for f in (context.turns[-1].get("fields") if context.turns else None) or context.focus][:2]
+        plan.fields = (last_shown(context) or context.focus)[:2]
         plan.calls += [("explain_field", {"field": f}) for f in plan.fields]
     elif intent == "compare":
         those = THOSE_N.search(low)
@@ -293,11 +293,15 @@ def latest_list(low: str, context: Context) -> list[str]:
     """The list "the first one" points at: the fields of the last answer that set several side by side (or the
     ones the person just listed) when the message points at a group or at what the person named, else the last
     recommendations."""
-    last = context.turns[-1] if context.turns else {}
-    shown = list(last.get("fields") or [])
+    shown = last_shown(context)
     if len(shown) >= 2 and (PERSON_LISTED.search(low) or THOSE_GROUP.search(low)):
         return shown
     return context.recommendations
+
+
+def last_shown(context: Context) -> list[str]:
+    """The fields the last answer talked about, in its order."""
+    return list(context.turns[-1].get("fields") or []) if context.turns else []
 
 
 def first_picks(context: Context) -> list[str]:

@@ -93,7 +93,7 @@ def other_views(plan: Plan, box: TurnResults, mode: Mode) -> str:
         return box.say("answer_help")
     name = box.knowledge.field(res.field_id).name if res.field_id else None
     if res.row is not None and name:
-        return _views_of_field(res.row, name, box, mode)
+        return _views_of_field(res.row, res.labels, name, box, mode)
     lines = []
     if res.claims:
         lines.append(box.say("answer_views_head", subject=name or "which safety research gets automated"))
@@ -105,14 +105,10 @@ def other_views(plan: Plan, box: TurnResults, mode: Mode) -> str:
         lines.append(f"Our model (not the essay) puts {name} in the {res.model_position} of the "
                      f"{len(box.knowledge.fields)} fields.")
     if not name:
-        from advisor.knowledge.views import view_matrix
-
-        matrix = view_matrix(box.knowledge)
-        cells = [c for c in matrix.cells() if c.agreement in ("agrees", "disagrees")]
-        lines.append(box.say("answer_views_overall", fields=len(matrix.fields), speaking=len(cells),
-                             agree=_count(sum(c.agreement == "agrees" for c in cells), "agrees", "agree"),
-                             disagree=_count(sum(c.agreement == "disagrees" for c in cells), "disagrees",
-                                             "disagree")))
+        agree, disagree = res.sides
+        lines.append(box.say("answer_views_overall", fields=len(box.knowledge.fields), speaking=agree + disagree,
+                             agree=_count(agree, "agrees", "agree"),
+                             disagree=_count(disagree, "disagrees", "disagree")))
     lines.append(box.say("answer_views_limits"))
     return "\n".join(lines)
 
@@ -126,13 +122,9 @@ AGREEMENT_WORDS = {"agrees": "agrees with our model", "disagrees": "disagrees wi
                    "no-order": "no sooner or later"}
 
 
-def _views_of_field(row: FieldViews, name: str, box: TurnResults, mode: Mode) -> str:
+def _views_of_field(row: FieldViews, labels: dict[str, str], name: str, box: TurnResults, mode: Mode) -> str:
     """One field, source by source (from the views matrix), and how many sources agree with our model."""
-    matrix_sources = {c.source_id for c in row.cells}
     lines = [box.say("answer_views_field_head", name=name, position=row.model_position, total=row.total)]
-    from advisor.knowledge.views import view_matrix
-
-    labels = {s.id: s.label for s in view_matrix(box.knowledge).sources}
     for cell in row.speaking[: 3 if mode == "concise" else 6]:
         says = PASSAGE_IDS.sub("", cell.says).rstrip(".")
         lines.append(f"- {labels.get(cell.source_id, cell.source_id)}: {says} "
@@ -144,9 +136,9 @@ def _views_of_field(row: FieldViews, name: str, box: TurnResults, mode: Mode) ->
               (row.no_order, "speaks of it without saying sooner or later",
                "speak of it without saying sooner or later"),
               (row.silent, "says nothing", "say nothing")]
-    parts = [f"{n} {one if n == 1 else many}" for n, one, many in counts if n]
+    parts = [_count(n, one, many) for n, one, many in counts if n]
     tally = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
-    lines.append(box.say("answer_views_field_tally", sources=len(matrix_sources), tally=tally, name=name))
+    lines.append(box.say("answer_views_field_tally", sources=len(row.cells), tally=tally, name=name))
     lines.append(box.say("answer_views_limits"))
     return "\n".join(lines)
 

@@ -4,6 +4,7 @@ sized to their hours and runway or to the ones given here; nothing is stored."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import asdict
 
 from advisor.interfaces.terminal import print_json
@@ -23,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_plan)
 
 
-def _bounded(low: int, high: int, what: str):  # type: ignore[no-untyped-def]
+def _bounded(low: int, high: int, what: str) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
